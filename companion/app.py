@@ -1,0 +1,99 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar, MediaType, Request, Response
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.exceptions import ValidationException
+from litestar.openapi.config import OpenAPIConfig
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from companion.auth.controllers import AuthController
+from companion.clinics.controllers import ClinicController
+from companion.clock import Clock
+from companion.db import create_engine, create_sessionmaker
+from companion.deps import provide_clock, provide_db_session, provide_settings
+from companion.errors import DomainError
+from companion.health import HealthController
+from companion.patients.controllers import PatientController
+from companion.settings import Settings, get_settings
+from companion.staff.controllers import StaffController
+from companion.treatments.controllers import TreatmentSessionController
+
+log = logging.getLogger("companion")
+
+
+def _domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
+    return Response(exc.to_dict(), status_code=exc.status_code, media_type=MediaType.JSON)
+
+
+def _integrity_error(_: Request[Any, Any, Any], exc: IntegrityError) -> Response[dict[str, Any]]:
+    log.warning("refused a change that conflicts with stored data (%s)", type(exc.orig).__name__)
+    return Response(
+        {"status_code": 409, "detail": "this change conflicts with existing data"},
+        status_code=409,
+        media_type=MediaType.JSON,
+    )
+
+
+def _validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
+    extra = exc.extra if isinstance(exc.extra, list) else ([exc.extra] if exc.extra else [])
+    fields = [e.get("key") for e in extra if isinstance(e, dict) and e.get("key")]
+    detail = exc.detail
+    if fields:
+        detail = f"invalid request: check {', '.join(str(f) for f in fields)}"
+    return Response(
+        {"status_code": 400, "detail": detail, "extra": extra}, status_code=400, media_type=MediaType.JSON
+    )
+
+
+def create_app(
+    settings: Settings | None = None, *, clock: Clock | None = None, engine: AsyncEngine | None = None
+) -> Litestar:
+    settings = settings or get_settings()
+    clock = clock or Clock()
+    owns_engine = engine is None
+    engine = engine or create_engine(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            if owns_engine:
+                await engine.dispose()
+
+    state = State(
+        {"settings": settings, "clock": clock, "engine": engine, "sessionmaker": create_sessionmaker(engine)}
+    )
+    return Litestar(
+        route_handlers=[
+            HealthController,
+            AuthController,
+            ClinicController,
+            StaffController,
+            PatientController,
+            TreatmentSessionController,
+        ],
+        dependencies={
+            "db_session": Provide(provide_db_session),
+            "clock": Provide(provide_clock, sync_to_thread=False),
+            "settings": Provide(provide_settings, sync_to_thread=False),
+        },
+        exception_handlers={
+            DomainError: _domain_error,
+            IntegrityError: _integrity_error,
+            ValidationException: _validation_error,
+        },
+        openapi_config=OpenAPIConfig(title="Companion API", version="1.0.0", path="/schema"),
+        state=state,
+        lifespan=[lifespan],
+        request_max_body_size=1_048_576,
+    )

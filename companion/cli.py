@@ -1,0 +1,142 @@
+"""The `companion` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from companion.clock import Clock
+from companion.db import create_engine, create_sessionmaker, session_scope
+from companion.settings import Settings, get_settings
+
+T = TypeVar("T")
+
+
+def _run_in_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    async def runner() -> T:
+        engine = create_engine(settings)
+        try:
+            async with session_scope(create_sessionmaker(engine)) as session:
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(runner())
+
+
+def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
+    from companion.migrate import upgrade
+
+    upgrade(settings.database_url)
+    print("database migrated to head")
+    return 0
+
+
+def cmd_demo(settings: Settings, _args: argparse.Namespace) -> int:
+    from companion import demo
+    from companion.migrate import upgrade
+
+    upgrade(settings.database_url)
+
+    async def work(session: AsyncSession) -> list[demo.DemoCredentials] | None:
+        if await demo.has_data(session):
+            return None
+        return await demo.create_demo(session, Clock())
+
+    created = _run_in_session(settings, work)
+    if created is None:
+        print("the database already has data; demo data not added")
+        return 0
+    print("Demo clinic created. Sign in at /staff/ with (shown once, keep them):")
+    for cred in created:
+        print(f"  {cred.role:<10} {cred.email:<24} {cred.password}")
+    print("Patients: P-1001, P-1002, P-1003 (phones +12025550101..03)")
+    return 0
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from companion.app import create_app
+    from companion.migrate import upgrade
+
+    if settings.is_sqlite or args.migrate:
+        upgrade(settings.database_url)
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def cmd_staff_create(settings: Settings, args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from companion.clinics.schemas import ClinicCreate
+    from companion.clinics.services import create_clinic
+    from companion.models import Clinic
+    from companion.staff.schemas import StaffCreate
+    from companion.staff.services import create_staff
+
+    password = args.password or getpass.getpass("Password (10+ characters): ")
+    data = StaffCreate(name=args.name, email=args.email, phone=args.phone, role=args.role, password=password)
+
+    async def work(session: AsyncSession) -> tuple[int, int]:
+        clock = Clock()
+        clinic = (await session.execute(select(Clinic).where(Clinic.name == args.clinic))).scalars().first()
+        if clinic is None:
+            clinic = await create_clinic(session, clock, ClinicCreate(name=args.clinic, timezone=args.timezone))
+        assert clinic.id is not None
+        member = await create_staff(session, clock, clinic.id, data, actor="system:cli")
+        assert member.id is not None
+        return clinic.id, member.id
+
+    clinic_id, staff_id = _run_in_session(settings, work)
+    print(f"created {args.role} {args.email} (staff {staff_id}) in clinic {clinic_id}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="companion", description="Aftercare companion")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the API (migrates a SQLite database first)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--migrate", action="store_true", help="upgrade the database before serving")
+    serve.set_defaults(func=cmd_serve)
+
+    sub.add_parser("migrate", help="upgrade the database to head").set_defaults(func=cmd_migrate)
+    sub.add_parser("demo", help="create demo data on an empty database").set_defaults(func=cmd_demo)
+
+    staff = sub.add_parser("staff", help="manage staff accounts")
+    staff_sub = staff.add_subparsers(dest="staff_command", required=True)
+    create = staff_sub.add_parser("create", help="create a staff member (the first admin, say)")
+    create.add_argument("--email", required=True)
+    create.add_argument("--name", required=True)
+    create.add_argument("--role", choices=("admin", "clinician", "staff"), default="admin")
+    create.add_argument("--phone")
+    create.add_argument("--password", help="omit to be asked")
+    create.add_argument("--clinic", required=True, help="clinic name; created if it does not exist")
+    create.add_argument("--timezone", default="America/New_York", help="time zone of a new clinic")
+    create.set_defaults(func=cmd_staff_create)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(get_settings(), args) or 0)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

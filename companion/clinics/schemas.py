@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from companion.schemas import ReadModel, RequestModel, TimeZoneName
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def check_business_hours(value: dict[str, Any]) -> dict[str, list[str]]:
+    """``{"mon": ["09:00", "17:00"], ...}``; a day left out is closed."""
+    checked: dict[str, list[str]] = {}
+    for day, span in value.items():
+        if day not in DAYS:
+            raise ValueError(f"unknown day {day!r}; use {', '.join(DAYS)}")
+        if not isinstance(span, list) or len(span) != 2:
+            raise ValueError(f"{day}: give [opening, closing] as two HH:MM times")
+        try:
+            opens, closes = (time.fromisoformat(str(t)) for t in span)
+        except ValueError as exc:
+            raise ValueError(f"{day}: times must be HH:MM") from exc
+        if closes <= opens:
+            raise ValueError(f"{day}: closing time must be after opening time")
+        checked[day] = [opens.strftime("%H:%M"), closes.strftime("%H:%M")]
+    return checked
+
+
+class ClinicCreate(RequestModel):
+    name: str = Field(min_length=1, max_length=200)
+    timezone: TimeZoneName
+    business_hours: dict[str, list[str]] | None = None
+    sms_sender: str | None = Field(default=None, max_length=64)
+
+    _hours = field_validator("business_hours")(lambda v: None if v is None else check_business_hours(v))
+
+
+class ClinicUpdate(RequestModel):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    timezone: TimeZoneName | None = None
+    business_hours: dict[str, list[str]] | None = None
+    sms_sender: str | None = Field(default=None, max_length=64)
+
+    _hours = field_validator("business_hours")(lambda v: None if v is None else check_business_hours(v))
+
+
+class ClinicRead(ReadModel):
+    id: int
+    name: str
+    timezone: str
+    business_hours: dict[str, Any]
+    sms_sender: str | None
+    created_at: datetime

@@ -1,0 +1,82 @@
+"""Demo data, so a newcomer sees a clinic with patients at once."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import time, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from companion.auth.principals import StaffPrincipal
+from companion.clinics.schemas import ClinicCreate
+from companion.clinics.services import create_clinic
+from companion.clock import Clock
+from companion.models import Clinic
+from companion.patients.schemas import PatientCreate
+from companion.patients.services import create_patient
+from companion.staff.schemas import StaffCreate
+from companion.staff.services import create_staff
+from companion.treatments.schemas import TreatmentSessionCreate
+from companion.treatments.services import record_session
+
+
+@dataclass(frozen=True)
+class DemoCredentials:
+    email: str
+    password: str
+    role: str
+
+
+DEMO_PATIENTS = (
+    ("P-1001", "Alex Rivera", "+12025550101", "America/New_York", "iv", time(9, 0)),
+    ("P-1002", "Sam Chen", "+12025550102", "America/Chicago", "intranasal", time(10, 0)),
+    ("P-1003", "Jordan Patel", "+12025550103", "America/Los_Angeles", "oral", time(18, 30)),
+)
+
+
+async def has_data(session: AsyncSession) -> bool:
+    return (await session.execute(select(func.count()).select_from(Clinic))).scalar_one() > 0
+
+
+async def create_demo(session: AsyncSession, clock: Clock) -> list[DemoCredentials]:
+    """Create the demo clinic, its staff and three patients with sessions. Call on an empty database."""
+    clinic = await create_clinic(
+        session, clock, ClinicCreate(name="Demo Ketamine Clinic", timezone="America/New_York")
+    )
+    assert clinic.id is not None
+    credentials = []
+    members = {}
+    for name, email, role, phone in (
+        ("Dana Admin", "admin@demo.clinic", "admin", "+12025550150"),
+        ("Dr. Casey Morgan", "clinician@demo.clinic", "clinician", "+12025550151"),
+    ):
+        password = secrets.token_urlsafe(12)
+        members[role] = await create_staff(
+            session, clock, clinic.id,
+            StaffCreate(name=name, email=email, phone=phone, role=role, password=password), actor="system:demo",
+        )
+        credentials.append(DemoCredentials(email, password, role))
+    clinician = members["clinician"]
+    assert clinician.id is not None
+    principal = StaffPrincipal(staff_id=clinician.id, clinic_id=clinic.id, role="clinician")
+    now = clock.now()
+    for index, (ref, name, phone, tz, modality, at) in enumerate(DEMO_PATIENTS):
+        patient = await create_patient(
+            session, clock, principal,
+            PatientCreate(reference=ref, display_name=name, phone=phone, timezone=tz,
+                          preferred_checkin_time=at, channel="both"),
+        )
+        assert patient.id is not None
+        for days_ago in (10 + index, 3 + index):
+            started = now - timedelta(days=days_ago, hours=2)
+            await record_session(
+                session, clock, principal, patient.id,
+                TreatmentSessionCreate(
+                    modality=modality, started_at=started, ended_at=started + timedelta(minutes=100),
+                    dose_mg={"iv": 35.0, "intranasal": 84.0, "oral": 150.0}[modality],
+                    location="Demo Clinic, Room 2",
+                ),
+            )
+    return credentials

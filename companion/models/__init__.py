@@ -1,0 +1,9 @@
+"""Table models, one domain a file. Importing this package registers every table."""
+
+from companion.models.audit import AuditEvent
+from companion.models.clinic import Clinic
+from companion.models.patient import Patient
+from companion.models.staff import StaffMember
+from companion.models.treatment import TreatmentSession
+
+__all__ = ["AuditEvent", "Clinic", "Patient", "StaffMember", "TreatmentSession"]

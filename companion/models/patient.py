@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from sqlalchemy import Column, Time, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from companion.db_types import UTCDateTime
+from companion.models.base import created_at_field
+
+
+class Patient(SQLModel, table=True):
+    __tablename__ = "patient"
+    __table_args__ = (
+        UniqueConstraint("clinic_id", "reference", name="uq_patient_clinic_reference"),
+        UniqueConstraint("clinic_id", "phone", name="uq_patient_clinic_phone"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_id: int = Field(foreign_key="clinic.id", index=True)
+    reference: str = Field(max_length=32)
+    display_name: str = Field(max_length=200)
+    phone: str = Field(max_length=20, index=True)
+    timezone: str = Field(max_length=64)
+    preferred_checkin_time: time = Field(sa_column=Column(Time(), nullable=False))
+    channel: str = Field(default="sms", max_length=8)
+    sms_consent: str = Field(default="opted_in", max_length=16)
+    sms_consent_changed_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
+    sms_consent_source: str | None = Field(default=None, max_length=32)
+    status: str = Field(default="active", max_length=16)
+    created_at: datetime = created_at_field()

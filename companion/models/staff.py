@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from companion.db_types import UTCDateTime
+from companion.models.base import created_at_field
+
+
+class StaffMember(SQLModel, table=True):
+    __tablename__ = "staff_member"
+    __table_args__ = (UniqueConstraint("email", name="uq_staff_member_email"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_id: int = Field(foreign_key="clinic.id", index=True)
+    name: str = Field(max_length=200)
+    email: str = Field(max_length=254)
+    phone: str | None = Field(default=None, max_length=20, index=True)
+    role: str = Field(max_length=16)
+    password_hash: str = Field(max_length=200)
+    active: bool = Field(default=True)
+    failed_logins: int = Field(default=0)
+    locked_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    created_at: datetime = created_at_field()

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Literal
+
+from pydantic import Field
+
+from companion.schemas import LocalTime, Phone, ReadModel, RequestModel, TimeZoneName
+
+Channel = Literal["sms", "app", "both"]
+PatientStatus = Literal["active", "paused", "discharged"]
+Reference = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*$")
+
+
+class PatientCreate(RequestModel):
+    reference: str = Reference
+    display_name: str = Field(min_length=1, max_length=200)
+    phone: Phone
+    timezone: TimeZoneName
+    preferred_checkin_time: LocalTime = time(10, 0)
+    channel: Channel = "sms"
+
+
+class PatientUpdate(RequestModel):
+    display_name: str | None = Field(default=None, min_length=1, max_length=200)
+    phone: Phone | None = None
+    timezone: TimeZoneName | None = None
+    preferred_checkin_time: LocalTime | None = None
+    channel: Channel | None = None
+    status: Literal["active", "paused"] | None = None
+
+
+class PatientRead(ReadModel):
+    id: int
+    clinic_id: int
+    reference: str
+    display_name: str
+    phone: str
+    timezone: str
+    preferred_checkin_time: time
+    channel: str
+    sms_consent: str
+    sms_consent_changed_at: datetime | None
+    sms_consent_source: str | None
+    status: str
+    created_at: datetime

@@ -1,0 +1,116 @@
+"""Patients: queries and changes, always scoped to the caller's clinic."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from companion.audit import services as audit
+from companion.auth.principals import StaffPrincipal
+from companion.clock import Clock
+from companion.errors import Conflict, NotFound
+from companion.models import Patient
+from companion.patients.schemas import PatientCreate, PatientUpdate
+
+
+async def _ensure_unique(
+    session: AsyncSession, clinic_id: int, *, reference: str | None, phone: str | None, exclude_id: int | None
+) -> None:
+    for field, value in (("reference", reference), ("phone", phone)):
+        if value is None:
+            continue
+        column = getattr(Patient, field)
+        query = select(Patient.id).where(Patient.clinic_id == clinic_id, column == value)
+        if exclude_id is not None:
+            query = query.where(Patient.id != exclude_id)
+        if (await session.execute(query.limit(1))).first() is not None:
+            raise Conflict(f"another patient of this clinic already has this {field}", field=field)
+
+
+async def get_patient(session: AsyncSession, clinic_id: int, patient_id: int) -> Patient:
+    """The patient, if it belongs to the clinic; otherwise 404, never a hint that it exists."""
+    patient = await session.get(Patient, patient_id)
+    if patient is None or patient.clinic_id != clinic_id:
+        raise NotFound("patient not found")
+    return patient
+
+
+async def read_patient(session: AsyncSession, clock: Clock, staff: StaffPrincipal, patient_id: int) -> Patient:
+    patient = await get_patient(session, staff.clinic_id, patient_id)
+    audit.record(session, clock, actor=staff.actor, action="patient.read", subject=f"patient:{patient_id}",
+                 clinic_id=staff.clinic_id)
+    return patient
+
+
+async def create_patient(
+    session: AsyncSession, clock: Clock, staff: StaffPrincipal, data: PatientCreate
+) -> Patient:
+    await _ensure_unique(session, staff.clinic_id, reference=data.reference, phone=data.phone, exclude_id=None)
+    patient = Patient(
+        clinic_id=staff.clinic_id,
+        reference=data.reference,
+        display_name=data.display_name,
+        phone=data.phone,
+        timezone=data.timezone,
+        preferred_checkin_time=data.preferred_checkin_time,
+        channel=data.channel,
+        sms_consent="opted_in",
+        sms_consent_changed_at=clock.now(),
+        sms_consent_source="enrolment",
+        status="active",
+        created_at=clock.now(),
+    )
+    session.add(patient)
+    await session.flush()
+    audit.record(session, clock, actor=staff.actor, action="patient.create", subject=f"patient:{patient.id}",
+                 clinic_id=staff.clinic_id)
+    return patient
+
+
+async def update_patient(
+    session: AsyncSession, clock: Clock, staff: StaffPrincipal, patient_id: int, data: PatientUpdate
+) -> Patient:
+    patient = await get_patient(session, staff.clinic_id, patient_id)
+    changes: dict[str, Any] = data.model_dump(exclude_unset=True)
+    await _ensure_unique(session, staff.clinic_id, reference=None, phone=changes.get("phone"),
+                         exclude_id=patient_id)
+    if patient.status == "discharged" and "status" in changes:
+        raise Conflict("a discharged patient cannot be resumed or paused", field="status")
+    for field, value in changes.items():
+        if value is None:
+            continue
+        setattr(patient, field, value)
+    await session.flush()
+    audit.record(session, clock, actor=staff.actor, action="patient.update", subject=f"patient:{patient_id}",
+                 clinic_id=staff.clinic_id, detail={"fields": sorted(changes)})
+    return patient
+
+
+async def discharge_patient(
+    session: AsyncSession, clock: Clock, staff: StaffPrincipal, patient_id: int
+) -> Patient:
+    patient = await get_patient(session, staff.clinic_id, patient_id)
+    patient.status = "discharged"
+    await session.flush()
+    audit.record(session, clock, actor=staff.actor, action="patient.discharge",
+                 subject=f"patient:{patient_id}", clinic_id=staff.clinic_id)
+    return patient
+
+
+async def list_patients(
+    session: AsyncSession, clock: Clock, staff: StaffPrincipal, *, search: str | None, status: str | None,
+    limit: int, offset: int,
+) -> tuple[list[Patient], int]:
+    query = select(Patient).where(Patient.clinic_id == staff.clinic_id)
+    if search:
+        query = query.where(func.upper(Patient.reference).startswith(search.strip().upper(), autoescape=True))
+    if status:
+        query = query.where(Patient.status == status)
+    total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+    rows = (await session.execute(query.order_by(Patient.reference).limit(limit).offset(offset))).scalars()
+    patients = list(rows)
+    audit.record(session, clock, actor=staff.actor, action="patient.list", subject="patients",
+                 clinic_id=staff.clinic_id, detail={"count": len(patients)})
+    return patients, total

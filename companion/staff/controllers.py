@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from litestar import Controller, get, patch, post
+from litestar.datastructures import State
+from litestar.di import Provide
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from companion.auth.dependencies import ADMIN, provide_staff
+from companion.auth.principals import StaffPrincipal
+from companion.staff import services
+from companion.staff.schemas import StaffCreate, StaffRead, StaffUpdate
+
+
+class StaffController(Controller):
+    path = "/api/v1/staff"
+    tags = ["staff"]
+    dependencies = {"staff": Provide(provide_staff)}
+    opt = ADMIN
+
+    @get("/")
+    async def list_staff(self, db_session: AsyncSession, staff: StaffPrincipal) -> list[StaffRead]:
+        return [StaffRead.model_validate(m) for m in await services.list_staff(db_session, staff)]
+
+    @post("/")
+    async def create_staff(
+        self, data: StaffCreate, db_session: AsyncSession, state: State, staff: StaffPrincipal
+    ) -> StaffRead:
+        member = await services.create_staff(db_session, state.clock, staff.clinic_id, data, staff.actor)
+        return StaffRead.model_validate(member)
+
+    @get("/{staff_id:int}")
+    async def read_staff(self, staff_id: int, db_session: AsyncSession, staff: StaffPrincipal) -> StaffRead:
+        return StaffRead.model_validate(await services.get_staff(db_session, staff, staff_id))
+
+    @patch("/{staff_id:int}")
+    async def update_staff(
+        self, staff_id: int, data: StaffUpdate, db_session: AsyncSession, state: State, staff: StaffPrincipal
+    ) -> StaffRead:
+        return StaffRead.model_validate(await services.update_staff(db_session, state.clock, staff, staff_id, data))

@@ -1,0 +1,73 @@
+"""Staff members of a clinic (managed by its admins)."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from companion.audit import services as audit
+from companion.auth.passwords import hash_password
+from companion.auth.principals import StaffPrincipal
+from companion.clock import Clock
+from companion.errors import Conflict, NotFound
+from companion.models import StaffMember
+from companion.staff.schemas import StaffCreate, StaffUpdate
+
+
+async def _ensure_email_free(session: AsyncSession, email: str) -> None:
+    query = select(StaffMember.id).where(func.lower(StaffMember.email) == email.lower())
+    if (await session.execute(query)).first() is not None:
+        raise Conflict("a staff member with this email already exists", field="email")
+
+
+async def create_staff(
+    session: AsyncSession, clock: Clock, clinic_id: int, data: StaffCreate, actor: str
+) -> StaffMember:
+    await _ensure_email_free(session, data.email)
+    member = StaffMember(
+        clinic_id=clinic_id,
+        name=data.name,
+        email=data.email.lower(),
+        phone=data.phone,
+        role=data.role,
+        password_hash=hash_password(data.password),
+        active=True,
+        created_at=clock.now(),
+    )
+    session.add(member)
+    await session.flush()
+    audit.record(session, clock, actor=actor, action="staff.create", subject=f"staff:{member.id}",
+                 clinic_id=clinic_id, detail={"role": data.role})
+    return member
+
+
+async def get_staff(session: AsyncSession, staff: StaffPrincipal, staff_id: int) -> StaffMember:
+    member = await session.get(StaffMember, staff_id)
+    if member is None or member.clinic_id != staff.clinic_id:
+        raise NotFound("staff member not found")
+    return member
+
+
+async def list_staff(session: AsyncSession, staff: StaffPrincipal) -> list[StaffMember]:
+    rows = await session.execute(
+        select(StaffMember).where(StaffMember.clinic_id == staff.clinic_id).order_by(StaffMember.name)
+    )
+    return list(rows.scalars())
+
+
+async def update_staff(
+    session: AsyncSession, clock: Clock, staff: StaffPrincipal, staff_id: int, data: StaffUpdate
+) -> StaffMember:
+    member = await get_staff(session, staff, staff_id)
+    changes = data.model_dump(exclude_unset=True)
+    if staff_id == staff.staff_id and (changes.get("active") is False or changes.get("role", "admin") != "admin"):
+        raise Conflict("you cannot demote or deactivate yourself", field="role")
+    for field, value in changes.items():
+        if field == "password":
+            member.password_hash = hash_password(value)
+        elif value is not None or field == "phone":
+            setattr(member, field, value)
+    await session.flush()
+    audit.record(session, clock, actor=staff.actor, action="staff.update", subject=f"staff:{staff_id}",
+                 clinic_id=staff.clinic_id, detail={"fields": sorted(changes)})
+    return member

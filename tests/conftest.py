@@ -1,0 +1,161 @@
+"""Shared fixtures: a migrated database (SQLite always, PostgreSQL when
+COMPANION_TEST_DATABASE_URL is set), a frozen clock, the app and an HTTP client."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+from pathlib import Path
+
+import httpx
+import pytest
+from litestar import Litestar
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from companion.app import create_app
+from companion.auth import tokens
+from companion.auth.passwords import hash_password
+from companion.clock import FrozenClock
+from companion.db import create_engine, create_sessionmaker, metadata
+from companion.migrate import upgrade
+from companion.models import Clinic, Patient, StaffMember
+from companion.settings import Settings
+
+PG_URL = os.environ.get("COMPANION_TEST_DATABASE_URL")
+START = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
+PASSWORD = "correct horse battery"
+# Hashing is slow on purpose; tests share one hash.
+_PASSWORD_HASH = hash_password(PASSWORD)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    if PG_URL:
+        return PG_URL
+    path: Path = tmp_path_factory.mktemp("db") / "test.db"
+    return f"sqlite+aiosqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def migrated(database_url: str) -> str:
+    upgrade(database_url)
+    return database_url
+
+
+@pytest.fixture
+def settings(migrated: str) -> Settings:
+    return Settings(
+        database_url=migrated,
+        secret_key="test-secret-key-0123456789",
+        public_base_url="https://companion.example.org",
+        login_lockout_minutes=15,
+    )
+
+
+@pytest.fixture
+def is_postgres(settings: Settings) -> bool:
+    return not settings.is_sqlite
+
+
+async def _clean(engine: AsyncEngine) -> None:
+    tables = [t.name for t in reversed(metadata.sorted_tables)]
+    async with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for name in tables:
+                await conn.execute(text(f"DELETE FROM {name}"))
+
+
+@pytest.fixture
+async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(settings)
+    await _clean(engine)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    async with create_sessionmaker(engine)() as session:
+        yield session
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(START)
+
+
+@pytest.fixture
+def app(settings: Settings, clock: FrozenClock, engine: AsyncEngine) -> Litestar:
+    return create_app(settings, clock=clock, engine=engine)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    # httpx's ASGI transport runs the app in the test's own event loop, so the app and the test
+    # share one engine (Litestar's AsyncTestClient runs the app on a portal thread's loop).
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="https://companion.example.org") as client:
+        yield client
+
+
+@dataclass
+class World:
+    """Clinics, staff and patients made directly in the database, with tokens for the staff."""
+
+    engine: AsyncEngine
+    settings: Settings
+    clock: FrozenClock
+
+    async def _add(self, row: object) -> object:
+        async with create_sessionmaker(self.engine)() as session:
+            session.add(row)
+            await session.commit()
+            await session.refresh(row)
+        return row
+
+    async def clinic(self, name: str = "North Clinic", timezone: str = "America/New_York") -> Clinic:
+        return await self._add(Clinic(name=name, timezone=timezone))  # type: ignore[return-value]
+
+    async def staff(
+        self, clinic: Clinic, role: str = "clinician", email: str | None = None, phone: str | None = None
+    ) -> StaffMember:
+        email = email or f"{role}-{clinic.id}-{os.urandom(3).hex()}@example.org"
+        member = StaffMember(
+            clinic_id=clinic.id, name=f"{role.title()} Person", email=email, phone=phone, role=role,
+            password_hash=_PASSWORD_HASH,
+        )
+        return await self._add(member)  # type: ignore[return-value]
+
+    def token(self, member: StaffMember) -> str:
+        from datetime import timedelta
+
+        claims = tokens.make_claims(
+            "staff", member.id or 0, member.clinic_id, member.role, self.clock.now(), timedelta(hours=1)
+        )
+        return tokens.issue(self.settings.secret_key, claims)
+
+    def headers(self, member: StaffMember) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(member)}"}
+
+    async def patient(
+        self, clinic: Clinic, reference: str = "P-1042", phone: str = "+12025550142",
+        timezone: str = "America/New_York", name: str = "Pat Example",
+    ) -> Patient:
+        patient = Patient(
+            clinic_id=clinic.id, reference=reference, display_name=name, phone=phone, timezone=timezone,
+            preferred_checkin_time=time(10, 0),
+        )
+        return await self._add(patient)  # type: ignore[return-value]
+
+
+@pytest.fixture
+def world(engine: AsyncEngine, settings: Settings, clock: FrozenClock) -> World:
+    return World(engine, settings, clock)
+
+
+Factory = Callable[..., Awaitable[object]]

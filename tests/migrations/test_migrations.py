@@ -1,0 +1,49 @@
+"""The migrations build the schema from empty on both databases, and agree with the models."""
+
+from __future__ import annotations
+
+import asyncio
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
+from sqlalchemy.engine import Connection
+
+from companion.db import create_engine, metadata
+from companion.migrate import downgrade, head_revision, upgrade
+from companion.settings import Settings
+
+
+def _tables(connection: Connection) -> set[str]:
+    return set(inspect(connection).get_table_names()) - {"alembic_version"}
+
+
+def _diff(connection: Connection) -> list[object]:
+    return compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), metadata)
+
+
+async def _run(settings: Settings, fn):  # type: ignore[no-untyped-def]
+    engine = create_engine(settings)
+    try:
+        async with engine.connect() as conn:
+            return await conn.run_sync(fn)
+    finally:
+        await engine.dispose()
+
+
+async def test_base_to_head_to_base_and_back(settings: Settings) -> None:
+    await asyncio.to_thread(downgrade, settings.database_url, "base")
+    assert await _run(settings, _tables) == set()
+    await asyncio.to_thread(upgrade, settings.database_url, "head")
+    assert await _run(settings, _tables) == {t.name for t in metadata.sorted_tables}
+    await asyncio.to_thread(downgrade, settings.database_url, "base")
+    assert await _run(settings, _tables) == set()
+    await asyncio.to_thread(upgrade, settings.database_url, "head")
+
+
+async def test_models_and_migrations_agree(settings: Settings) -> None:
+    assert await _run(settings, _diff) == []
+
+
+def test_single_head() -> None:
+    assert head_revision() is not None
