@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,6 +23,10 @@ from companion.db import create_engine, create_sessionmaker
 from companion.deps import provide_clock, provide_db_session, provide_settings
 from companion.errors import DomainError
 from companion.health import HealthController
+from companion.messaging.controllers import TwilioWebhookController
+from companion.messaging.dispatcher import Dispatcher, run_dispatcher
+from companion.messaging.gateways import SmsGateway, create_gateway
+from companion.messaging.wakeup import Waker
 from companion.patients.controllers import PatientController
 from companion.settings import Settings, get_settings
 from companion.staff.controllers import StaffController
@@ -55,27 +60,54 @@ def _validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Re
 
 
 def create_app(
-    settings: Settings | None = None, *, clock: Clock | None = None, engine: AsyncEngine | None = None
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    engine: AsyncEngine | None = None,
+    gateway: SmsGateway | None = None,
+    run_workers: bool = False,
 ) -> Litestar:
+    """Build the app. ``run_workers`` runs the dispatcher in this process (the embedded default);
+    in production the scheduler process and dispatch workers do it."""
     settings = settings or get_settings()
     clock = clock or Clock()
     owns_engine = engine is None
     engine = engine or create_engine(settings)
+    gateway = gateway or create_gateway(settings)
+    waker = Waker()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task = None
+        if run_workers:
+            dispatcher = Dispatcher(engine, gateway, clock)
+            task = asyncio.create_task(run_dispatcher(dispatcher, waker.wait, stop))
         try:
             yield
         finally:
+            stop.set()
+            waker.wake()
+            if task is not None:
+                await task
+            await gateway.close()
             if owns_engine:
                 await engine.dispose()
 
     state = State(
-        {"settings": settings, "clock": clock, "engine": engine, "sessionmaker": create_sessionmaker(engine)}
+        {
+            "settings": settings,
+            "clock": clock,
+            "engine": engine,
+            "sessionmaker": create_sessionmaker(engine),
+            "gateway": gateway,
+            "waker": waker,
+        }
     )
     return Litestar(
         route_handlers=[
             HealthController,
+            TwilioWebhookController,
             AuthController,
             ClinicController,
             StaffController,

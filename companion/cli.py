@@ -69,7 +69,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
     if settings.is_sqlite or args.migrate:
         upgrade(settings.database_url)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    uvicorn.run(create_app(settings, run_workers=True), host=args.host, port=args.port, log_level="info")
     return 0
 
 

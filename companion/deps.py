@@ -10,12 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from companion.clock import Clock
 from companion.db import AFTER_COMMIT_KEY, commit
 from companion.errors import DomainError
+from companion.messaging.wakeup import WAKER_KEY
 from companion.settings import Settings
 
 
 async def provide_db_session(state: State) -> AsyncGenerator[AsyncSession, None]:
     """One session per request; the request commits when its handler succeeded."""
     session: AsyncSession = state.sessionmaker()
+    session.info[WAKER_KEY] = state.waker
     try:
         yield session
         await commit(session)

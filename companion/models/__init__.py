@@ -2,8 +2,18 @@
 
 from companion.models.audit import AuditEvent
 from companion.models.clinic import Clinic
+from companion.models.messaging import InboundMessage, MessageAttempt, OutboundMessage
 from companion.models.patient import Patient
 from companion.models.staff import StaffMember
 from companion.models.treatment import TreatmentSession
 
-__all__ = ["AuditEvent", "Clinic", "Patient", "StaffMember", "TreatmentSession"]
+__all__ = [
+    "AuditEvent",
+    "Clinic",
+    "InboundMessage",
+    "MessageAttempt",
+    "OutboundMessage",
+    "Patient",
+    "StaffMember",
+    "TreatmentSession",
+]

@@ -1,0 +1,47 @@
+"""SMS consent: opt-out stops routine messages at once; opt-in lets them flow again."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from companion.audit import services as audit
+from companion.clock import Clock
+from companion.messaging.policy import Purpose
+from companion.models import OutboundMessage, Patient
+
+ROUTINE = (Purpose.PROMPT.value, Purpose.REMINDER.value, Purpose.NOTICE.value)
+
+
+async def opt_out(session: AsyncSession, clock: Clock, patient: Patient, source: str) -> bool:
+    """Record the opt-out with its time and source and cancel the patient's routine messages.
+    Returns False when the patient was already opted out."""
+    if patient.sms_consent == "opted_out":
+        return False
+    now = clock.now()
+    patient.sms_consent = "opted_out"
+    patient.sms_consent_changed_at = now
+    patient.sms_consent_source = source
+    await session.execute(
+        update(OutboundMessage)
+        .where(
+            OutboundMessage.patient_id == patient.id,
+            OutboundMessage.status == "pending",
+            OutboundMessage.purpose.in_(ROUTINE),  # type: ignore[attr-defined]
+        )
+        .values(status="cancelled", status_at=now, error_detail="patient opted out of SMS")
+    )
+    audit.record(session, clock, actor=f"patient:{patient.id}", action="consent.opt_out",
+                 subject=f"patient:{patient.id}", clinic_id=patient.clinic_id, detail={"source": source})
+    return True
+
+
+async def opt_in(session: AsyncSession, clock: Clock, patient: Patient, source: str) -> bool:
+    if patient.sms_consent == "opted_in":
+        return False
+    patient.sms_consent = "opted_in"
+    patient.sms_consent_changed_at = clock.now()
+    patient.sms_consent_source = source
+    audit.record(session, clock, actor=f"patient:{patient.id}", action="consent.opt_in",
+                 subject=f"patient:{patient.id}", clinic_id=patient.clinic_id, detail={"source": source})
+    return True

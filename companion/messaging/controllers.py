@@ -1,0 +1,69 @@
+"""Twilio webhooks: inbound SMS and status callbacks. Thin: verify, parse, call one service."""
+
+from __future__ import annotations
+
+import logging
+from xml.sax.saxutils import escape
+
+from litestar import Controller, Request, Response, post
+from litestar.datastructures import State
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from companion.messaging import inbound, signatures, status
+from companion.messaging.gateways import INBOUND_PATH, STATUS_CALLBACK_PATH
+
+log = logging.getLogger("companion.sms.webhooks")
+
+TWIML = "application/xml"
+
+
+def twiml(reply: str | None) -> Response[str]:
+    body = f"<Message>{escape(reply)}</Message>" if reply else ""
+    return Response(f'<?xml version="1.0" encoding="UTF-8"?><Response>{body}</Response>', media_type=TWIML)
+
+
+async def _verified_form(request: Request, state: State) -> dict[str, str] | None:
+    form = await request.form()
+    params = {key: str(value) for key, value in form.items()}
+    url = signatures.public_url(state.settings, request.url.path, request.url.query)
+    if not signatures.is_valid(state.settings, url, params, request.headers.get("x-twilio-signature")):
+        log.warning("webhook with a missing or invalid signature refused (%s)", request.url.path)
+        return None
+    return params
+
+
+def _refused() -> Response[str]:
+    return Response("invalid signature", status_code=403, media_type="text/plain")
+
+
+class TwilioWebhookController(Controller):
+    tags = ["webhooks"]
+    include_in_schema = True
+
+    @post(INBOUND_PATH, status_code=200)
+    async def inbound_sms(self, request: Request, state: State, db_session: AsyncSession) -> Response[str]:
+        params = await _verified_form(request, state)
+        if params is None:
+            return _refused()
+        if not params.get("MessageSid") or not params.get("From"):
+            return Response("MessageSid and From are required", status_code=400, media_type="text/plain")
+        result = await inbound.receive(db_session, state.clock, params)
+        return twiml(result.reply)
+
+    @post(STATUS_CALLBACK_PATH, status_code=200)
+    async def status_callback(self, request: Request, state: State, db_session: AsyncSession) -> Response[str]:
+        params = await _verified_form(request, state)
+        if params is None:
+            return _refused()
+        sid = params.get("MessageSid") or params.get("SmsSid")
+        new_status = (params.get("MessageStatus") or params.get("SmsStatus") or "").lower()
+        if not sid or not new_status:
+            return Response("MessageSid and MessageStatus are required", status_code=400, media_type="text/plain")
+        code_text = params.get("ErrorCode") or ""
+        message_id = request.query_params.get("message_id")
+        await status.apply_status(
+            db_session, state.clock, sid=sid, status=new_status,
+            error_code=int(code_text) if code_text.isdigit() else None,
+            message_id=int(message_id) if message_id and message_id.isdigit() else None,
+        )
+        return Response("", status_code=204)

@@ -1,0 +1,66 @@
+"""Writing outgoing messages: a row in the same transaction as its cause."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from companion.clock import Clock
+from companion.messaging.policy import PRIORITY, URGENT, Purpose, clip_body
+from companion.messaging.wakeup import notify_after_commit
+from companion.models import OutboundMessage, Patient
+
+
+async def enqueue(
+    session: AsyncSession,
+    clock: Clock,
+    *,
+    to_phone: str,
+    purpose: Purpose,
+    body: str,
+    clinic_id: int | None,
+    patient: Patient | None = None,
+    staff_id: int | None = None,
+    due_at: datetime | None = None,
+    dedupe_key: str | None = None,
+) -> OutboundMessage:
+    """Add a message to the outbox. Urgent purposes wake the dispatcher after commit.
+
+    A message to a patient who opted out of SMS is stored as ``suppressed`` and never sent.
+    """
+    now = clock.now()
+    suppressed = patient is not None and patient.sms_consent == "opted_out"
+    message = OutboundMessage(
+        clinic_id=clinic_id,
+        patient_id=patient.id if patient is not None else None,
+        staff_id=staff_id,
+        to_phone=to_phone,
+        purpose=purpose.value,
+        body=clip_body(body),
+        priority=PRIORITY[purpose],
+        status="suppressed" if suppressed else "pending",
+        due_at=due_at or now,
+        dedupe_key=dedupe_key,
+        created_at=now,
+    )
+    session.add(message)
+    await session.flush()
+    if not suppressed and purpose in URGENT and message.due_at <= now:
+        await notify_after_commit(session)
+    return message
+
+
+def record_twiml_reply(
+    session: AsyncSession, clock: Clock, *, to_phone: str, body: str, purpose: Purpose, clinic_id: int | None,
+    patient_id: int | None = None, staff_id: int | None = None,
+) -> OutboundMessage:
+    """A reply sent in the webhook's TwiML answer is still an outbox row, already handed over."""
+    now = clock.now()
+    message = OutboundMessage(
+        clinic_id=clinic_id, patient_id=patient_id, staff_id=staff_id, to_phone=to_phone, purpose=purpose.value,
+        body=clip_body(body), priority=PRIORITY[purpose], status="sent", due_at=now, sent_at=now, status_at=now,
+        via="twiml", created_at=now,
+    )
+    session.add(message)
+    return message

@@ -1,0 +1,151 @@
+"""What to do after a send: retry, give up, or settle an uncertain send. Pure: no I/O.
+
+The rules follow SMS.md. Twilio error codes:
+- retry with backoff: HTTP 429, HTTP 5xx, timeouts and connection errors, 30003 (unreachable handset);
+- never retry: 21610 (recipient opted out: record it), 21211 / 21614 (invalid or not a mobile number),
+  30006 (landline);
+- recorded and surfaced to staff: 30005 (unknown number), 30007 (carrier filtered).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Literal
+
+
+class Purpose(StrEnum):
+    OTP = "otp"
+    PROMPT = "prompt"
+    REMINDER = "reminder"
+    SAFETY_REPLY = "safety_reply"
+    STAFF_PAGE = "staff_page"
+    NOTICE = "notice"
+
+
+# Lower sends first.
+PRIORITY: dict[Purpose, int] = {
+    Purpose.SAFETY_REPLY: 0,
+    Purpose.STAFF_PAGE: 0,
+    Purpose.OTP: 1,
+    Purpose.NOTICE: 3,
+    Purpose.PROMPT: 5,
+    Purpose.REMINDER: 6,
+}
+
+# Sent at once after commit, not at the next tick.
+URGENT: frozenset[Purpose] = frozenset({Purpose.SAFETY_REPLY, Purpose.STAFF_PAGE, Purpose.OTP})
+
+# A send whose outcome is unknown (the process died after calling the provider, or the call
+# timed out) is settled by purpose:
+# - at least once: a staff page, a safety reply and a sign-in code that might not have gone out
+#   are sent again; a duplicate is a nuisance, a missing one can cost a life or lock a patient out;
+# - at most once: a prompt, a reminder and a notice that might already have gone out are not sent
+#   twice; a patient must not get the same question twice.
+AT_LEAST_ONCE: frozenset[Purpose] = frozenset({Purpose.STAFF_PAGE, Purpose.SAFETY_REPLY, Purpose.OTP})
+
+MAX_ATTEMPTS: dict[Purpose, int] = {
+    Purpose.STAFF_PAGE: 10,
+    Purpose.SAFETY_REPLY: 10,
+    Purpose.OTP: 4,
+    Purpose.NOTICE: 6,
+    Purpose.PROMPT: 6,
+    Purpose.REMINDER: 4,
+}
+
+RETRYABLE_CODES = frozenset({30003, 20429})
+OPT_OUT_CODES = frozenset({21610})
+PERMANENT_CODES = frozenset({21610, 21211, 21614, 30006, 30005, 30007, 21617, 21612, 21408})
+SURFACE_CODES = frozenset({30005, 30007, 21211, 21614, 30006})
+
+MAX_BODY = 1600
+
+
+@dataclass(frozen=True)
+class SendError:
+    """A failed hand-over. ``uncertain`` marks a send the provider may have accepted."""
+
+    http_status: int | None
+    code: int | None
+    detail: str
+    uncertain: bool = False
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: Literal["retry", "give_up", "settle_sent"]
+    retry_at: datetime | None = None
+    opt_out: bool = False
+    needs_attention: bool = False
+    reason: str = ""
+
+
+def backoff(attempts: int, *, base: float = 5.0, cap: float = 600.0) -> timedelta:
+    """Exponential backoff: 5 s, 10 s, 20 s ... capped at 10 minutes."""
+    return timedelta(seconds=min(cap, base * (2 ** max(0, attempts - 1))))
+
+
+def is_retryable(error: SendError) -> bool:
+    if error.code in PERMANENT_CODES:
+        return False
+    if error.code in RETRYABLE_CODES:
+        return True
+    if error.http_status is None:  # timeout or connection error
+        return True
+    return error.http_status == 429 or error.http_status >= 500
+
+
+def decide(purpose: Purpose, error: SendError, attempts: int, now: datetime) -> Decision:
+    """``attempts`` counts the attempt that just failed."""
+    if error.uncertain and purpose not in AT_LEAST_ONCE:
+        return Decision("settle_sent", reason="may have been sent; not sent twice")
+    if error.code in OPT_OUT_CODES:
+        return Decision("give_up", opt_out=True, reason="recipient opted out")
+    if not is_retryable(error):
+        return Decision("give_up", needs_attention=error.code in SURFACE_CODES or purpose in AT_LEAST_ONCE,
+                        reason=f"permanent error {error.code or error.http_status}")
+    if attempts >= MAX_ATTEMPTS[purpose]:
+        return Decision("give_up", needs_attention=True, reason=f"gave up after {attempts} attempts")
+    return Decision("retry", retry_at=now + backoff(attempts), reason="temporary error")
+
+
+def settle_stale_claim(purpose: Purpose) -> Literal["resend", "settle_sent"]:
+    """A row claimed by a worker that never recorded a result (it died mid-send)."""
+    return "resend" if purpose in AT_LEAST_ONCE else "settle_sent"
+
+
+# Twilio's statuses in the order a message moves through them; a callback never moves a row back.
+STATUS_RANK: dict[str, int] = {
+    "pending": 0,
+    "sending": 1,
+    "accepted": 2,
+    "queued": 2,
+    "scheduled": 2,
+    "sent": 4,
+    "receiving": 4,
+    "received": 5,
+    "delivered": 5,
+    "undelivered": 5,
+    "failed": 5,
+    "read": 6,
+    "canceled": 5,
+}
+
+FINAL_STATUSES = frozenset({"delivered", "undelivered", "failed", "read", "canceled"})
+
+
+def should_apply_status(current: str, incoming: str) -> bool:
+    """True when a callback's status moves the message forward."""
+    if incoming not in STATUS_RANK:
+        return False
+    if current in {"gave_up", "suppressed", "cancelled", "unknown"}:
+        return incoming in FINAL_STATUSES or incoming == "sent"
+    return STATUS_RANK[incoming] > STATUS_RANK.get(current, 0)
+
+
+def clip_body(body: str) -> str:
+    """Never send more than 1,600 characters."""
+    if len(body) <= MAX_BODY:
+        return body
+    return body[: MAX_BODY - 1] + "…"

@@ -1,0 +1,70 @@
+"""Status callbacks: move an outbox row forward, never back; retry or surface delivery errors."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from companion.clock import Clock
+from companion.messaging.policy import Purpose, SendError, decide, should_apply_status
+from companion.models import OutboundMessage, Patient
+
+log = logging.getLogger("companion.sms.status")
+
+
+async def apply_status(
+    session: AsyncSession, clock: Clock, *, sid: str, status: str, error_code: int | None, message_id: int | None
+) -> OutboundMessage | None:
+    now = clock.now()
+    message = (
+        await session.execute(select(OutboundMessage).where(OutboundMessage.provider_sid == sid).with_for_update())
+    ).scalar_one_or_none()
+    if message is None and message_id is not None:
+        candidate = await session.get(OutboundMessage, message_id, with_for_update=True)
+        if candidate is not None and candidate.provider_sid in (None, sid):
+            message = candidate
+            message.provider_sid = sid
+    if message is None:
+        log.info("status callback for an unknown message ignored (%s)", status)
+        return None
+    if not should_apply_status(message.status, status):
+        return message
+    message.status = status
+    message.status_at = now
+    if error_code is not None:
+        message.error_code = error_code
+    if status in {"undelivered", "failed"}:
+        await _delivery_failed(session, clock, message, error_code)
+    return message
+
+
+async def _delivery_failed(
+    session: AsyncSession, clock: Clock, message: OutboundMessage, error_code: int | None
+) -> None:
+    purpose = Purpose(message.purpose)
+    decision = decide(purpose, SendError(http_status=None, code=error_code, detail="delivery failed"),
+                      message.attempts, clock.now())
+    if error_code is None:
+        # A failure without a code: nothing says a resend would fare better.
+        message.needs_attention = purpose in {Purpose.STAFF_PAGE, Purpose.SAFETY_REPLY}
+        return
+    if decision.action == "retry":
+        retry = OutboundMessage(
+            clinic_id=message.clinic_id, patient_id=message.patient_id, staff_id=message.staff_id,
+            to_phone=message.to_phone, purpose=message.purpose, body=message.body, priority=message.priority,
+            status="pending", due_at=message.due_at, next_attempt_at=decision.retry_at, attempts=message.attempts,
+            retry_of=message.id, created_at=clock.now(),
+        )
+        session.add(retry)
+        message.error_detail = f"delivery failed ({error_code}); retry scheduled"
+        return
+    message.needs_attention = decision.needs_attention
+    message.error_detail = decision.reason[:200]
+    if decision.opt_out and message.patient_id is not None:
+        patient = await session.get(Patient, message.patient_id)
+        if patient is not None and patient.sms_consent != "opted_out":
+            patient.sms_consent = "opted_out"
+            patient.sms_consent_changed_at = clock.now()
+            patient.sms_consent_source = "provider:21610"

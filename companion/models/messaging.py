@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from companion.db_types import UTCDateTime
+from companion.models.base import created_at_field
+
+
+class OutboundMessage(SQLModel, table=True):
+    """The outbox: every outgoing SMS is a row first, then a send."""
+
+    __tablename__ = "outbound_message"
+    __table_args__ = (
+        UniqueConstraint("provider_sid", name="uq_outbound_message_provider_sid"),
+        UniqueConstraint("dedupe_key", name="uq_outbound_message_dedupe_key"),
+        Index("ix_outbound_message_due", "status", "priority", "due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_id: int | None = Field(default=None, foreign_key="clinic.id", index=True)
+    patient_id: int | None = Field(default=None, foreign_key="patient.id", index=True)
+    staff_id: int | None = Field(default=None, foreign_key="staff_member.id", index=True)
+    to_phone: str = Field(max_length=20)
+    purpose: str = Field(max_length=16)
+    body: str = Field(sa_column=Column(Text(), nullable=False))
+    priority: int = Field(default=5)
+    status: str = Field(default="pending", max_length=16)
+    due_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    attempts: int = Field(default=0)
+    next_attempt_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    claimed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    status_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    provider_sid: str | None = Field(default=None, max_length=64)
+    error_code: int | None = Field(default=None)
+    error_detail: str | None = Field(default=None, max_length=200)
+    needs_attention: bool = Field(default=False)
+    dedupe_key: str | None = Field(default=None, max_length=128)
+    retry_of: int | None = Field(default=None, foreign_key="outbound_message.id")
+    via: str = Field(default="api", max_length=8)
+    created_at: datetime = created_at_field()
+
+
+class MessageAttempt(SQLModel, table=True):
+    """One try at handing a message to the provider, and what came of it."""
+
+    __tablename__ = "message_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="outbound_message.id", index=True)
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    outcome: str = Field(max_length=16)
+    http_status: int | None = Field(default=None)
+    error_code: int | None = Field(default=None)
+    detail: str | None = Field(default=None, max_length=200)
+
+
+class InboundMessage(SQLModel, table=True):
+    """Every inbound SMS, stored once per MessageSid."""
+
+    __tablename__ = "inbound_message"
+    __table_args__ = (UniqueConstraint("message_sid", name="uq_inbound_message_sid"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_sid: str = Field(max_length=64)
+    clinic_id: int | None = Field(default=None, foreign_key="clinic.id", index=True)
+    patient_id: int | None = Field(default=None, foreign_key="patient.id", index=True)
+    staff_id: int | None = Field(default=None, foreign_key="staff_member.id")
+    from_phone: str = Field(max_length=32)
+    to_phone: str = Field(max_length=32)
+    body: str = Field(sa_column=Column(Text(), nullable=False))
+    sender_kind: str = Field(default="unknown", max_length=16)
+    keyword: str | None = Field(default=None, max_length=16)
+    reply_body: str | None = Field(default=None, sa_column=Column(Text(), nullable=True))
+    received_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    needs_review: bool = Field(default=False)

@@ -1,0 +1,14 @@
+"""Safety reactions to events from other domains."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from companion.clock import Clock
+from companion.models import Patient
+
+
+async def patient_opted_out(session: AsyncSession, clock: Clock, patient: Patient) -> None:
+    """A patient opted out of SMS. With an open high or urgent alert the care team must be told;
+    alerts are raised by the safety rules, and until a patient has one there is nobody to tell."""
+    return None
