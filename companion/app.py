@@ -26,6 +26,7 @@ from companion.health import HealthController
 from companion.messaging.controllers import TwilioWebhookController
 from companion.messaging.dispatcher import Dispatcher, run_dispatcher
 from companion.messaging.gateways import SmsGateway, create_gateway
+from companion.messaging.listener import OutboxListener
 from companion.messaging.wakeup import Waker
 from companion.patients.controllers import PatientController
 from companion.settings import Settings, get_settings
@@ -80,7 +81,9 @@ def create_app(
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         stop = asyncio.Event()
         task = None
+        listener = OutboxListener(engine, waker)
         if run_workers:
+            await listener.start()
             dispatcher = Dispatcher(engine, gateway, clock)
             task = asyncio.create_task(run_dispatcher(dispatcher, waker.wait, stop))
         try:
@@ -90,6 +93,7 @@ def create_app(
             waker.wake()
             if task is not None:
                 await task
+            await listener.stop()
             await gateway.close()
             if owns_engine:
                 await engine.dispose()

@@ -100,6 +100,27 @@ def cmd_staff_create(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sms_simulate(settings: Settings, args: argparse.Namespace) -> int:
+    import httpx
+
+    from companion.messaging.simulate import simulate
+    from companion.validation import normalise_phone
+
+    try:
+        result = simulate(settings, normalise_phone(args.from_phone), args.text, to_phone=args.to, target=args.url)
+    except httpx.HTTPError as exc:
+        print(f"error: could not reach the companion ({exc}); is `companion serve` running?", file=sys.stderr)
+        return 1
+    if result.status_code != 200:
+        print(f"the companion answered HTTP {result.status_code}", file=sys.stderr)
+        return 1
+    if not result.replies:
+        print("(no reply)")
+    for reply in result.replies:
+        print(f"reply: {reply}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="companion", description="Aftercare companion")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -124,12 +145,22 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--clinic", required=True, help="clinic name; created if it does not exist")
     create.add_argument("--timezone", default="America/New_York", help="time zone of a new clinic")
     create.set_defaults(func=cmd_staff_create)
+
+    sms = sub.add_parser("sms", help="try the SMS path")
+    sms_sub = sms.add_subparsers(dest="sms_command", required=True)
+    sim = sms_sub.add_parser("simulate", help="post a signed inbound SMS to a running companion")
+    sim.add_argument("--from", dest="from_phone", required=True, help="the sender's phone number")
+    sim.add_argument("--to", help="the clinic number texted (default: the configured sender)")
+    sim.add_argument("--url", help="where the companion listens (default: COMPANION_PUBLIC_BASE_URL)")
+    sim.add_argument("text", help="the message body")
+    sim.set_defaults(func=cmd_sms_simulate)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(get_settings(), args) or 0)
