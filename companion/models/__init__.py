@@ -1,6 +1,7 @@
 """Table models, one domain a file. Importing this package registers every table."""
 
 from companion.models.audit import AuditEvent
+from companion.models.checkin import Answer, CheckIn, PatientLoginCode, Prompt
 from companion.models.clinic import Clinic
 from companion.models.messaging import InboundMessage, MessageAttempt, OutboundMessage
 from companion.models.patient import Patient
@@ -8,12 +9,16 @@ from companion.models.staff import StaffMember
 from companion.models.treatment import TreatmentSession
 
 __all__ = [
+    "Answer",
     "AuditEvent",
+    "CheckIn",
     "Clinic",
     "InboundMessage",
     "MessageAttempt",
     "OutboundMessage",
     "Patient",
+    "PatientLoginCode",
+    "Prompt",
     "StaffMember",
     "TreatmentSession",
 ]
