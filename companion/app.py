@@ -17,6 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from companion.auth.controllers import AuthController
+from companion.auth.patient_controllers import PatientAuthController, PatientSelfController
+from companion.checkins.controllers import CrisisController, PatientCheckinController, TimelineController
 from companion.clinics.controllers import ClinicController
 from companion.clock import Clock
 from companion.db import create_engine, create_sessionmaker
@@ -112,7 +114,12 @@ def create_app(
         route_handlers=[
             HealthController,
             TwilioWebhookController,
+            PatientCheckinController,
+            CrisisController,
+            TimelineController,
             AuthController,
+            PatientAuthController,
+            PatientSelfController,
             ClinicController,
             StaffController,
             PatientController,

@@ -32,6 +32,14 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_lockout_minutes: int = 15
 
+    # Patient sign-in by a one-time SMS code. The limits count stored code requests over a
+    # sliding window, per phone number and per client address, so they hold across replicas.
+    patient_code_ttl_minutes: int = Field(default=10, ge=1, le=60)
+    patient_code_max_attempts: int = Field(default=5, ge=1)
+    patient_code_window_minutes: int = Field(default=60, ge=1)
+    patient_code_limit_per_phone: int = Field(default=5, ge=1)
+    patient_code_limit_per_address: int = Field(default=20, ge=1)
+
     db_echo: bool = False
     db_pool_size: int = 10
 

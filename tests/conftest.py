@@ -4,7 +4,7 @@ COMPANION_TEST_DATABASE_URL is set), a frozen clock, the app and an HTTP client.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from pathlib import Path
@@ -23,6 +23,7 @@ from companion.db import create_engine, create_sessionmaker, metadata
 from companion.migrate import upgrade
 from companion.models import Clinic, Patient, StaffMember
 from companion.settings import Settings
+from tests.fakes.fake_twilio import FakeTwilio
 
 PG_URL = os.environ.get("COMPANION_TEST_DATABASE_URL")
 START = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
@@ -142,6 +143,14 @@ class World:
     def headers(self, member: StaffMember) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(member)}"}
 
+    def patient_headers(self, patient: Patient) -> dict[str, str]:
+        from datetime import timedelta
+
+        claims = tokens.make_claims(
+            "patient", patient.id or 0, patient.clinic_id, None, self.clock.now(), timedelta(hours=1)
+        )
+        return {"Authorization": f"Bearer {tokens.issue(self.settings.secret_key, claims)}"}
+
     async def patient(
         self, clinic: Clinic, reference: str = "P-1042", phone: str = "+12025550142",
         timezone: str = "America/New_York", name: str = "Pat Example",
@@ -151,6 +160,25 @@ class World:
             preferred_checkin_time=time(10, 0),
         )
         return await self._add(patient)  # type: ignore[return-value]
+
+
+@pytest.fixture(scope="session")
+def fake_server() -> Iterator[FakeTwilio]:
+    """One fake Twilio for the run, started when a test first needs it."""
+    fake = FakeTwilio()
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def fake(fake_server: FakeTwilio) -> Iterator[FakeTwilio]:
+    fake_server.clear()
+    fake_server.reset_failures()
+    fake_server.auto_callbacks = False
+    yield fake_server
+    fake_server.clear()
+    fake_server.reset_failures()
 
 
 @pytest.fixture

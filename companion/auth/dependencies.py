@@ -1,7 +1,8 @@
 """Dependencies that turn the Authorization header into a principal.
 
 A handler declares the roles it allows in ``opt={"roles": (...)}``; none declared means any
-signed-in staff member.
+signed-in staff member. Patient endpoints use ``provide_patient`` instead: a staff token is no
+patient token, and the reverse.
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from litestar import Request
 from litestar.datastructures import State
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from companion.auth import services
-from companion.auth.principals import StaffPrincipal
+from companion.auth import patient_services, services
+from companion.auth.principals import PatientPrincipal, StaffPrincipal
 
 
 async def provide_staff(request: Request, db_session: AsyncSession, state: State) -> StaffPrincipal:
@@ -19,6 +20,12 @@ async def provide_staff(request: Request, db_session: AsyncSession, state: State
     return await services.resolve_staff(
         db_session, state.clock, state.settings, request.headers.get("authorization"),
         tuple(roles) if roles else None,
+    )
+
+
+async def provide_patient(request: Request, db_session: AsyncSession, state: State) -> PatientPrincipal:
+    return await patient_services.resolve_patient(
+        db_session, state.clock, state.settings, request.headers.get("authorization")
     )
 
 

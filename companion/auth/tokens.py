@@ -22,6 +22,7 @@ class TokenClaims:
     role: str | None
     expires_at: int  # unix seconds
     purpose: str = "access"
+    nonce: str | None = None
 
 
 def _b64(data: bytes) -> str:
@@ -46,6 +47,7 @@ def issue(secret: str, claims: TokenClaims) -> str:
             "r": claims.role,
             "e": claims.expires_at,
             "p": claims.purpose,
+            **({"n": claims.nonce} if claims.nonce else {}),
         },
         separators=(",", ":"),
     )
@@ -76,6 +78,7 @@ def verify(secret: str, token: str, now: datetime, purpose: str = "access") -> T
             role=data.get("r"),
             expires_at=int(data["e"]),
             purpose=str(data.get("p", "access")),
+            nonce=data.get("n"),
         )
     except (ValueError, KeyError, TypeError) as exc:
         raise TokenError("malformed token") from exc

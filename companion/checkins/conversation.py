@@ -1,20 +1,67 @@
-"""The patient-message entry point: every SMS from a patient that is not a keyword comes here."""
+"""The patient-message entry point: every SMS from a patient that is not a keyword comes here.
+
+Risk language is scanned first, whatever question is open; then the message answers the newest
+open, unexpired prompt, one question at a time. A reply that cannot be read is asked again with
+the range; after 3 such replies the patient gets a link to answer in the app instead.
+"""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from companion.checkins import links
+from companion.checkins.instruments import get_instrument, next_question, sms_messages
+from companion.checkins.services import checkin_for_prompt, newest_open_prompt, record_answers
 from companion.clock import Clock
 from companion.messaging import texts
-from companion.models import InboundMessage, Patient
+from companion.messaging.replies import Invalid, Parsed, confirmation_text, parse_answer
+from companion.models import InboundMessage, Patient, Prompt
+from companion.safety.judge import judge_message
+from companion.settings import Settings
+
+MAX_INVALID_REPLIES = 3
 
 
 async def handle_patient_message(
-    session: AsyncSession, clock: Clock, patient: Patient, inbound: InboundMessage
-) -> str:
-    """Answer a patient's SMS and return the reply.
+    session: AsyncSession, clock: Clock, settings: Settings, patient: Patient, inbound: InboundMessage
+) -> list[str]:
+    """Answer a patient's SMS; returns the replies, in order."""
+    assert patient.id is not None
+    verdict = await judge_message(session, clock, patient, inbound.body, "sms")
+    replies = list(verdict.replies)
+    prompt = await newest_open_prompt(session, clock, patient.id, "sms")
+    if prompt is None or prompt.current_question is None:
+        inbound.needs_review = True
+        return replies or [texts.PATIENT_MESSAGE_SAVED]
+    replies.extend(await _answer_prompt(session, clock, settings, patient, prompt, inbound))
+    return replies
 
-    The message is kept for the care team to read (``needs_review``).
-    """
-    inbound.needs_review = True
-    return texts.PATIENT_MESSAGE_SAVED
+
+async def _answer_prompt(
+    session: AsyncSession, clock: Clock, settings: Settings, patient: Patient, prompt: Prompt,
+    inbound: InboundMessage,
+) -> list[str]:
+    instrument = get_instrument(prompt.instrument)
+    question = instrument.question(prompt.current_question or "")
+    parsed = parse_answer(inbound.body, question)
+    if isinstance(parsed, Invalid):
+        # Something that is not an answer may be a message to the care team.
+        inbound.needs_review = True
+        prompt.invalid_replies += 1
+        if prompt.invalid_replies >= MAX_INVALID_REPLIES:
+            return [f"Let's try the app instead: {links.link_url(settings, prompt)}"]
+        return [parsed.message]
+    assert isinstance(parsed, Parsed)
+    prompt.invalid_replies = 0
+    checkin = await checkin_for_prompt(session, clock, patient, prompt, "sms")
+    recorded = await record_answers(session, clock, patient, checkin, [(question.key, parsed.value)], "sms",
+                                    inbound_message_id=inbound.id)
+    replies = [confirmation_text(question, parsed.value), *recorded.judgement.replies]
+    following = next_question(instrument, recorded.answers, "sms")
+    if following is None:
+        prompt.current_question = None
+        replies.append("All done, thank you.")
+        return replies
+    prompt.current_question = following.key
+    replies.extend(sms_messages(instrument, following)[-1:])
+    return replies

@@ -17,8 +17,8 @@ log = logging.getLogger("companion.sms.webhooks")
 TWIML = "application/xml"
 
 
-def twiml(reply: str | None) -> Response[str]:
-    body = f"<Message>{escape(reply)}</Message>" if reply else ""
+def twiml(replies: list[str]) -> Response[str]:
+    body = "".join(f"<Message>{escape(reply)}</Message>" for reply in replies)
     return Response(f'<?xml version="1.0" encoding="UTF-8"?><Response>{body}</Response>', media_type=TWIML)
 
 
@@ -47,8 +47,8 @@ class TwilioWebhookController(Controller):
             return _refused()
         if not params.get("MessageSid") or not params.get("From"):
             return Response("MessageSid and From are required", status_code=400, media_type="text/plain")
-        result = await inbound.receive(db_session, state.clock, params)
-        return twiml(result.reply)
+        result = await inbound.receive(db_session, state.clock, state.settings, params)
+        return twiml(result.replies)
 
     @post(STATUS_CALLBACK_PATH, status_code=200)
     async def status_callback(self, request: Request, state: State, db_session: AsyncSession) -> Response[str]:

@@ -19,6 +19,7 @@ from companion.messaging.outbox import record_twiml_reply
 from companion.messaging.policy import Purpose
 from companion.messaging.replies import Keyword, classify_keyword, is_conditional_opt_in
 from companion.models import Clinic, InboundMessage, Patient, StaffMember
+from companion.settings import Settings
 from companion.staff.commands import handle_staff_command, is_staff_command
 from companion.validation import normalise_phone
 
@@ -30,7 +31,7 @@ MAX_BODY = 1600
 @dataclass(frozen=True)
 class InboundResult:
     duplicate: bool
-    reply: str | None
+    replies: list[str]
 
 
 def _phone(value: str) -> str:
@@ -112,20 +113,22 @@ async def _patient_keyword(
     return texts.help_reply(await _clinic_name(session, patient.clinic_id))
 
 
-async def receive(session: AsyncSession, clock: Clock, params: Mapping[str, str]) -> InboundResult:
+async def receive(
+    session: AsyncSession, clock: Clock, settings: Settings, params: Mapping[str, str]
+) -> InboundResult:
     inbound = await _store_once(session, clock, params)
     if inbound is None:
         log.info("duplicate inbound message ignored")
-        return InboundResult(duplicate=True, reply=None)
+        return InboundResult(duplicate=True, replies=[])
     body = inbound.body
-    reply: str | None
+    replies: list[str]
     purpose = Purpose.NOTICE
     staff = await _find_staff(session, inbound.from_phone)
     patient = None
     if staff is not None and (is_staff_command(body) or await _find_patient(session, inbound.from_phone,
                                                                           inbound.to_phone) is None):
         inbound.sender_kind, inbound.staff_id, inbound.clinic_id = "staff", staff.id, staff.clinic_id
-        reply = await handle_staff_command(session, clock, staff, body)
+        replies = [await handle_staff_command(session, clock, staff, body)]
     elif (patient := await _find_patient(session, inbound.from_phone, inbound.to_phone)) is not None:
         inbound.sender_kind, inbound.patient_id, inbound.clinic_id = "patient", patient.id, patient.clinic_id
         keyword = classify_keyword(body)
@@ -134,18 +137,19 @@ async def receive(session: AsyncSession, clock: Clock, params: Mapping[str, str]
         if keyword is not None:
             inbound.keyword = keyword.value
             reply = await _patient_keyword(session, clock, patient, keyword, body)
+            replies = [reply] if reply else []
         else:
-            reply = await handle_patient_message(session, clock, patient, inbound)
+            replies = await handle_patient_message(session, clock, settings, patient, inbound)
             if patient.sms_consent == "opted_out":
-                reply = None  # stored for the care team, but no message goes to an opted-out patient
+                replies = []  # stored for the care team, but no message goes to an opted-out patient
     else:
         inbound.sender_kind, inbound.needs_review = "unknown", True
-        reply = texts.UNKNOWN_SENDER
-    inbound.reply_body = reply
-    if reply:
+        replies = [texts.UNKNOWN_SENDER]
+    inbound.reply_body = "\n".join(replies) or None
+    for reply in replies:
         record_twiml_reply(
             session, clock, to_phone=inbound.from_phone, body=reply, purpose=purpose, clinic_id=inbound.clinic_id,
             patient_id=inbound.patient_id, staff_id=inbound.staff_id,
         )
     log.info("inbound message %s from a %s handled", inbound.id, inbound.sender_kind)
-    return InboundResult(duplicate=False, reply=reply)
+    return InboundResult(duplicate=False, replies=replies)

@@ -5,6 +5,7 @@ from companion.models.checkin import Answer, CheckIn, PatientLoginCode, Prompt
 from companion.models.clinic import Clinic
 from companion.models.messaging import InboundMessage, MessageAttempt, OutboundMessage
 from companion.models.patient import Patient
+from companion.models.scheduling import JobHeartbeat
 from companion.models.staff import StaffMember
 from companion.models.treatment import TreatmentSession
 
@@ -14,6 +15,7 @@ __all__ = [
     "CheckIn",
     "Clinic",
     "InboundMessage",
+    "JobHeartbeat",
     "MessageAttempt",
     "OutboundMessage",
     "Patient",

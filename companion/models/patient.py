@@ -23,6 +23,8 @@ class Patient(SQLModel, table=True):
     phone: str = Field(max_length=20, index=True)
     timezone: str = Field(max_length=64)
     preferred_checkin_time: time = Field(sa_column=Column(Time(), nullable=False))
+    quiet_start: time = Field(default=time(21, 0), sa_column=Column(Time(), nullable=False, server_default="21:00:00"))
+    quiet_end: time = Field(default=time(8, 0), sa_column=Column(Time(), nullable=False, server_default="08:00:00"))
     channel: str = Field(default="sms", max_length=8)
     sms_consent: str = Field(default="opted_in", max_length=16)
     sms_consent_changed_at: datetime | None = Field(

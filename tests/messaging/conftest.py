@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -19,24 +19,6 @@ from tests.fakes.fake_twilio import FakeTwilio
 PUBLIC = "https://companion.example.org"
 INBOUND_URL = f"{PUBLIC}/webhooks/twilio/sms"
 CLINIC_NUMBER = "+15005550006"
-
-
-@pytest.fixture(scope="session")
-def fake_server() -> Iterator[FakeTwilio]:
-    fake = FakeTwilio()
-    fake.start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def fake(fake_server: FakeTwilio) -> Iterator[FakeTwilio]:
-    fake_server.clear()
-    fake_server.reset_failures()
-    fake_server.auto_callbacks = False
-    yield fake_server
-    fake_server.clear()
-    fake_server.reset_failures()
 
 
 @pytest.fixture

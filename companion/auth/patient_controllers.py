@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.datastructures import State
+from litestar.di import Provide
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from companion.auth import patient_services
+from companion.auth.dependencies import provide_patient
+from companion.auth.patient_schemas import (
+    CodeRequested,
+    PatientCodeRequest,
+    PatientCodeVerify,
+    PatientProfileRead,
+    PatientTokenRead,
+)
+from companion.auth.principals import PatientPrincipal
+
+
+class PatientAuthController(Controller):
+    path = "/api/v1/auth/patient"
+    tags = ["auth"]
+
+    @post("/code", status_code=202)
+    async def request_code(
+        self, data: PatientCodeRequest, request: Request[Any, Any, Any], db_session: AsyncSession, state: State
+    ) -> CodeRequested:
+        client_address = request.client.host if request.client is not None else None
+        await patient_services.request_code(db_session, state.clock, state.settings, data.phone, client_address)
+        return CodeRequested(detail=patient_services.CODE_SENT)
+
+    @post("/verify", status_code=200)
+    async def verify_code(self, data: PatientCodeVerify, db_session: AsyncSession, state: State) -> PatientTokenRead:
+        return await patient_services.verify_code(db_session, state.clock, state.settings, data.phone, data.code)
+
+
+class PatientSelfController(Controller):
+    path = "/api/v1/me"
+    tags = ["patient"]
+    dependencies = {"patient": Provide(provide_patient)}
+
+    @get("/")
+    async def read_me(self, db_session: AsyncSession, patient: PatientPrincipal) -> PatientProfileRead:
+        return PatientProfileRead.model_validate(await patient_services.read_own_profile(db_session, patient))

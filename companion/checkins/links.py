@@ -1,0 +1,63 @@
+"""Signed, single-use links that open the app at one check-in.
+
+A link carries ``<prompt id>.<nonce>.<signature>``: short enough for an SMS, signed with the
+secret key, tied to a nonce stored on the prompt, and spent on first use.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from companion.clock import Clock
+from companion.errors import NotAuthenticated
+from companion.models import Patient, Prompt
+from companion.settings import Settings
+
+INVALID = "this link is no longer valid; sign in with a code instead"
+
+
+def _signature(settings: Settings, prompt_id: int, nonce: str) -> str:
+    digest = hmac.new(settings.secret_key.encode(), f"link:{prompt_id}.{nonce}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:12]).decode().rstrip("=")
+
+
+def link_token(settings: Settings, prompt: Prompt) -> str:
+    assert prompt.id is not None
+    if prompt.link_nonce is None:
+        prompt.link_nonce = secrets.token_urlsafe(9)
+    return f"{prompt.id}.{prompt.link_nonce}.{_signature(settings, prompt.id, prompt.link_nonce)}"
+
+
+def link_url(settings: Settings, prompt: Prompt) -> str:
+    """A link to answer ``prompt`` in the app. It works once, and not after the prompt closes."""
+    return f"{settings.public_base_url.rstrip('/')}/?c={link_token(settings, prompt)}"
+
+
+async def redeem(session: AsyncSession, clock: Clock, settings: Settings, token: str) -> tuple[Patient, Prompt]:
+    """Use a link once: it yields the patient and the prompt it opens."""
+    parts = token.strip().split(".")
+    if len(parts) != 3 or not parts[0].isdigit():
+        raise NotAuthenticated(INVALID)
+    prompt_id, nonce, signature = int(parts[0]), parts[1], parts[2]
+    if not hmac.compare_digest(signature, _signature(settings, prompt_id, nonce)):
+        raise NotAuthenticated(INVALID)
+    prompt = await session.get(Prompt, prompt_id, with_for_update=True)
+    if (
+        prompt is None
+        or prompt.link_nonce is None
+        or not hmac.compare_digest(prompt.link_nonce, nonce)
+        or prompt.link_used_at is not None
+        or prompt.status not in {"open", "planned"}
+        or prompt.expires_at <= clock.now()
+    ):
+        raise NotAuthenticated(INVALID)
+    patient = await session.get(Patient, prompt.patient_id)
+    if patient is None or patient.status == "discharged":
+        raise NotAuthenticated(INVALID)
+    prompt.link_used_at = clock.now()
+    return patient, prompt

@@ -1,0 +1,47 @@
+"""Releasing a due prompt to the patient: by SMS one question at a time, or in the app."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from companion.checkins.instruments import get_instrument, next_question, sms_messages
+from companion.clock import Clock
+from companion.messaging import outbox
+from companion.messaging.policy import Purpose
+from companion.models import Patient, Prompt
+
+SPACING_SECONDS = 3
+
+
+def reaches_by_sms(patient: Patient) -> bool:
+    return patient.channel in {"sms", "both"} and patient.sms_consent == "opted_in" and patient.status == "active"
+
+
+async def release_prompt(session: AsyncSession, clock: Clock, patient: Patient, prompt: Prompt) -> None:
+    """Open the prompt. By SMS the first question goes out (with the instrument's intro); in the
+    app it shows among today's check-ins. Writing the messages is idempotent per prompt and question."""
+    if prompt.status != "planned":
+        return
+    now = clock.now()
+    prompt.status = "open"
+    prompt.released_at = now
+    if not reaches_by_sms(patient):
+        prompt.channel = "app"
+        return
+    instrument = get_instrument(prompt.instrument)
+    first = next_question(instrument, {}, "sms")
+    if first is None:
+        prompt.channel = "app"
+        return
+    prompt.channel = "sms"
+    prompt.current_question = first.key
+    # An intro and its first question are two messages; the question is held back a few seconds so
+    # they arrive in order (one dispatch batch sends in parallel).
+    for index, body in enumerate(sms_messages(instrument, first)):
+        await outbox.enqueue(
+            session, clock, to_phone=patient.phone, purpose=Purpose.PROMPT, body=body, clinic_id=patient.clinic_id,
+            patient=patient, dedupe_key=f"prompt:{prompt.id}:{first.key}:{index}",
+            due_at=now + timedelta(seconds=SPACING_SECONDS * index),
+        )

@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from companion.schemas import RequestModel
+
+
+class ChoiceRead(BaseModel):
+    value: int
+    label: str
+
+
+class QuestionRead(BaseModel):
+    key: str
+    text: str
+    answer_type: str
+    min: float | None
+    max: float | None
+    choices: list[ChoiceRead]
+    optional: bool
+
+
+class PromptRead(BaseModel):
+    id: int
+    instrument: str
+    title: str
+    intro: str | None
+    due_at: datetime
+    expires_at: datetime
+    questions: list[QuestionRead]
+    answered: dict[str, Any]
+
+
+class CheckInSubmit(RequestModel):
+    instrument: str = Field(min_length=1, max_length=16)
+    answers: dict[str, Any] = Field(min_length=1, max_length=40)
+    prompt_id: int | None = None
+    client_ref: str | None = Field(default=None, min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+
+
+class CheckInRead(BaseModel):
+    id: int
+    instrument: str
+    status: str
+    source: str
+    prompt_id: int | None
+    started_at: datetime
+    completed_at: datetime | None
+    total: int | None
+    band: str | None
+    flags: list[str]
+    answers: dict[str, Any]
+
+
+class SessionMark(BaseModel):
+    date: date
+    started_at: datetime
+
+
+class PatientHistory(BaseModel):
+    checkins: list[CheckInRead]
+    sessions: list[SessionMark]
+
+
+class CrisisResources(BaseModel):
+    text: str
+    not_emergency: str
+    resources: list[dict[str, str]]
+
+
+class LinkRedeem(RequestModel):
+    token: str = Field(min_length=5, max_length=120)
+
+
+class LinkSession(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_at: datetime
+    prompt_id: int
+
+
+class MoodTrend(BaseModel):
+    latest: int | None
+    baseline: float | None
+    points: list[tuple[datetime, int]]
+
+
+class QuestionnaireSummary(BaseModel):
+    baseline: int | None
+    latest: int | None
+    latest_band: str | None
+    response: bool | None
+    remission: bool | None
+
+
+class TimelineSession(BaseModel):
+    id: int
+    modality: str
+    started_at: datetime
+    ended_at: datetime | None
+
+
+class Timeline(BaseModel):
+    patient_id: int
+    reference: str
+    sessions: list[TimelineSession]
+    checkins: list[CheckInRead]
+    mood: MoodTrend
+    phq9: QuestionnaireSummary
+    gad7: QuestionnaireSummary
+    missed_checkins: int

@@ -1,0 +1,134 @@
+"""Check-ins: store each answer as it arrives, score, and close the prompt when complete."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from companion.checkins import scoring
+from companion.checkins.instruments import Instrument, get_instrument, is_complete
+from companion.clock import Clock
+from companion.models import Answer, CheckIn, Patient, Prompt
+from companion.safety.judge import Judgement, judge_answer
+
+Source = Literal["sms", "app", "staff"]
+
+
+@dataclass
+class Recorded:
+    checkin: CheckIn
+    answers: dict[str, Any]
+    judgement: Judgement = field(default_factory=Judgement)
+
+
+async def answers_of(session: AsyncSession, checkin_id: int) -> dict[str, Any]:
+    """The answers of a check-in; a later answer to a question supersedes an earlier one."""
+    rows = await session.execute(
+        select(Answer.question_key, Answer.value).where(Answer.checkin_id == checkin_id).order_by(Answer.id)
+    )
+    return {key: value for key, value in rows.all()}
+
+
+async def checkin_for_prompt(
+    session: AsyncSession, clock: Clock, patient: Patient, prompt: Prompt, source: Source
+) -> CheckIn:
+    existing = (
+        await session.execute(select(CheckIn).where(CheckIn.prompt_id == prompt.id).order_by(CheckIn.id).limit(1))
+    ).scalar_one_or_none()
+    if existing is not None:
+        return existing
+    return await start_checkin(session, clock, patient, get_instrument(prompt.instrument), source, prompt)
+
+
+async def start_checkin(
+    session: AsyncSession, clock: Clock, patient: Patient, instrument: Instrument, source: Source,
+    prompt: Prompt | None = None, client_ref: str | None = None,
+) -> CheckIn:
+    now = clock.now()
+    assert patient.id is not None
+    checkin = CheckIn(
+        clinic_id=patient.clinic_id, patient_id=patient.id, prompt_id=prompt.id if prompt else None,
+        instrument=instrument.code, instrument_version=instrument.version, source=source, status="partial",
+        client_ref=client_ref, started_at=now, updated_at=now,
+    )
+    session.add(checkin)
+    await session.flush()
+    return checkin
+
+
+async def record_answers(
+    session: AsyncSession,
+    clock: Clock,
+    patient: Patient,
+    checkin: CheckIn,
+    items: Iterable[tuple[str, Any]],
+    source: Source,
+    *,
+    inbound_message_id: int | None = None,
+) -> Recorded:
+    """Keep each answer as it arrives, pass it through the judging hook, then rescore.
+
+    Partial answers are kept: an abandoned questionnaire keeps what was answered.
+    """
+    assert checkin.id is not None and patient.id is not None
+    now = clock.now()
+    instrument = get_instrument(checkin.instrument)
+    answers = await answers_of(session, checkin.id)
+    judgement = Judgement()
+    for key, value in items:
+        session.add(Answer(checkin_id=checkin.id, patient_id=patient.id, question_key=key, value=value,
+                           source=source, received_at=now, inbound_message_id=inbound_message_id))
+        answers[key] = value
+        await session.flush()
+        verdict = await judge_answer(session, clock, patient, checkin, key, value, source)
+        judgement.replies.extend(verdict.replies)
+        judgement.start_instrument = judgement.start_instrument or verdict.start_instrument
+    channel = "sms" if source == "sms" else "app"
+    result = scoring.score(instrument.code, answers)
+    checkin.total, checkin.band, checkin.flags = result.total, result.band, list(result.flags)
+    checkin.updated_at = now
+    if checkin.status != "complete" and is_complete(instrument, answers, channel):
+        checkin.status = "complete"
+        checkin.completed_at = now
+        if checkin.prompt_id is not None:
+            prompt = await session.get(Prompt, checkin.prompt_id)
+            if prompt is not None and prompt.status in {"planned", "open"}:
+                prompt.status = "answered"
+                prompt.answered_at = now
+                prompt.current_question = None
+    return Recorded(checkin, answers, judgement)
+
+
+async def newest_open_prompt(session: AsyncSession, clock: Clock, patient_id: int, channel: str) -> Prompt | None:
+    """The newest prompt released on ``channel`` that is still open and unexpired."""
+    rows = await session.execute(
+        select(Prompt)
+        .where(
+            Prompt.patient_id == patient_id,
+            Prompt.status == "open",
+            Prompt.channel == channel,
+            Prompt.expires_at > clock.now(),
+        )
+        .order_by(Prompt.released_at.desc(), Prompt.id.desc())  # type: ignore[union-attr]
+        .limit(1)
+    )
+    return rows.scalar_one_or_none()
+
+
+async def pending_prompts(session: AsyncSession, clock: Clock, patient_id: int) -> list[Prompt]:
+    """What the patient can answer now: released or due, and not expired."""
+    now = clock.now()
+    rows = await session.execute(
+        select(Prompt)
+        .where(
+            Prompt.patient_id == patient_id,
+            or_(Prompt.status == "open", (Prompt.status == "planned") & (Prompt.due_at <= now)),
+            Prompt.expires_at > now,
+        )
+        .order_by(Prompt.due_at, Prompt.id)
+    )
+    return list(rows.scalars())

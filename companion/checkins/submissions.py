@@ -1,0 +1,85 @@
+"""Check-ins submitted from the app: every answer is validated before anything is stored."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from companion.auth.principals import PatientPrincipal
+from companion.checkins.instruments import (
+    AnswerError,
+    UnknownInstrument,
+    UnknownQuestion,
+    get_instrument,
+    validate_answer,
+)
+from companion.checkins.schemas import CheckInSubmit
+from companion.checkins.services import Recorded, checkin_for_prompt, record_answers, start_checkin
+from companion.clock import Clock
+from companion.errors import Conflict, InvalidInput, NotFound
+from companion.models import CheckIn, Patient, Prompt
+
+
+def _validated(instrument_code: str, answers: dict[str, Any]) -> list[tuple[str, Any]]:
+    try:
+        instrument = get_instrument(instrument_code)
+    except UnknownInstrument as exc:
+        raise InvalidInput(str(exc), field="instrument") from exc
+    items: list[tuple[str, Any]] = []
+    for key, value in answers.items():
+        try:
+            question = instrument.question(key)
+        except UnknownQuestion as exc:
+            raise InvalidInput(f"{key} is not a question of {instrument.code}", field=f"answers.{key}") from exc
+        if value is None and question.optional:
+            items.append((key, None))
+            continue
+        try:
+            items.append((key, validate_answer(question, value)))
+        except AnswerError as exc:
+            raise InvalidInput(exc.message, field=f"answers.{key}") from exc
+    return items
+
+
+async def _open_prompt(session: AsyncSession, clock: Clock, patient_id: int, prompt_id: int, instrument: str) -> Prompt:
+    prompt = await session.get(Prompt, prompt_id)
+    if prompt is None or prompt.patient_id != patient_id:
+        raise NotFound("check-in not found")
+    if prompt.instrument != instrument:
+        raise InvalidInput(f"this check-in asks {prompt.instrument}, not {instrument}", field="instrument")
+    now = clock.now()
+    if prompt.status not in {"open", "planned"} or prompt.expires_at <= now or prompt.due_at > now:
+        raise Conflict("this check-in is closed: it was answered, expired or is not due yet", field="prompt_id")
+    return prompt
+
+
+async def submit(
+    session: AsyncSession, clock: Clock, principal: PatientPrincipal, data: CheckInSubmit
+) -> tuple[Recorded | None, CheckIn]:
+    """Store an app check-in. A repeat of the same ``client_ref`` (an offline retry) stores nothing
+    and returns the check-in it made the first time."""
+    if data.client_ref:
+        earlier = (
+            await session.execute(
+                select(CheckIn).where(CheckIn.patient_id == principal.patient_id, CheckIn.client_ref == data.client_ref)
+            )
+        ).scalar_one_or_none()
+        if earlier is not None:
+            return None, earlier
+    items = _validated(data.instrument, data.answers)
+    patient = await session.get(Patient, principal.patient_id)
+    assert patient is not None
+    if data.prompt_id is not None:
+        prompt = await _open_prompt(session, clock, principal.patient_id, data.prompt_id, data.instrument)
+        if prompt.status == "planned":
+            prompt.status, prompt.released_at, prompt.channel = "open", clock.now(), "app"
+        checkin = await checkin_for_prompt(session, clock, patient, prompt, "app")
+        if checkin.client_ref is None:
+            checkin.client_ref = data.client_ref
+    else:
+        checkin = await start_checkin(session, clock, patient, get_instrument(data.instrument), "app",
+                                      client_ref=data.client_ref)
+    recorded = await record_answers(session, clock, patient, checkin, items, "app")
+    return recorded, checkin

@@ -1,0 +1,163 @@
+"""Read views of check-ins: the patient's pending list and history, the staff timeline."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from companion.audit import services as audit
+from companion.auth.principals import StaffPrincipal
+from companion.checkins import scoring
+from companion.checkins.instruments import Instrument, Question, get_instrument
+from companion.checkins.schemas import (
+    CheckInRead,
+    ChoiceRead,
+    MoodTrend,
+    PatientHistory,
+    PromptRead,
+    QuestionnaireSummary,
+    QuestionRead,
+    SessionMark,
+    Timeline,
+    TimelineSession,
+)
+from companion.checkins.services import answers_of, pending_prompts
+from companion.clock import Clock
+from companion.models import Answer, CheckIn, Patient, Prompt, TreatmentSession
+from companion.patients.services import get_patient
+
+
+def question_read(question: Question) -> QuestionRead:
+    return QuestionRead(
+        key=question.key, text=question.app_text, answer_type=question.answer_type.value, min=question.min,
+        max=question.max, choices=[ChoiceRead(value=c.value, label=c.label) for c in question.choices],
+        optional=question.optional,
+    )
+
+
+def _prompt_read(prompt: Prompt, instrument: Instrument, answered: dict[str, Any]) -> PromptRead:
+    assert prompt.id is not None
+    questions = [question_read(q) for q in instrument.questions]
+    return PromptRead(
+        id=prompt.id, instrument=instrument.code, title=instrument.title, intro=instrument.app_intro,
+        due_at=prompt.due_at, expires_at=prompt.expires_at, questions=questions, answered=answered,
+    )
+
+
+async def pending(session: AsyncSession, clock: Clock, patient_id: int) -> list[PromptRead]:
+    reads = []
+    for prompt in await pending_prompts(session, clock, patient_id):
+        checkin = (
+            await session.execute(select(CheckIn.id).where(CheckIn.prompt_id == prompt.id).limit(1))
+        ).scalar_one_or_none()
+        answered = await answers_of(session, checkin) if checkin is not None else {}
+        reads.append(_prompt_read(prompt, get_instrument(prompt.instrument), answered))
+    return reads
+
+
+async def _answers_by_checkin(session: AsyncSession, checkin_ids: list[int]) -> dict[int, dict[str, Any]]:
+    by_checkin: dict[int, dict[str, Any]] = defaultdict(dict)
+    if checkin_ids:
+        rows = await session.execute(
+            select(Answer.checkin_id, Answer.question_key, Answer.value)
+            .where(Answer.checkin_id.in_(checkin_ids))  # type: ignore[attr-defined]
+            .order_by(Answer.id)
+        )
+        for checkin_id, key, value in rows.all():
+            by_checkin[checkin_id][key] = value
+    return by_checkin
+
+
+def checkin_read(checkin: CheckIn, answers: dict[str, Any]) -> CheckInRead:
+    assert checkin.id is not None
+    return CheckInRead(
+        id=checkin.id, instrument=checkin.instrument, status=checkin.status, source=checkin.source,
+        prompt_id=checkin.prompt_id, started_at=checkin.started_at, completed_at=checkin.completed_at,
+        total=checkin.total, band=checkin.band, flags=list(checkin.flags), answers=answers,
+    )
+
+
+async def _checkins(session: AsyncSession, patient_id: int, limit: int) -> list[CheckInRead]:
+    rows = list(
+        (
+            await session.execute(
+                select(CheckIn).where(CheckIn.patient_id == patient_id)
+                .order_by(CheckIn.started_at.desc(), CheckIn.id.desc()).limit(limit)  # type: ignore[attr-defined]
+            )
+        ).scalars()
+    )
+    answers = await _answers_by_checkin(session, [c.id for c in rows if c.id is not None])
+    return [checkin_read(c, answers.get(c.id or 0, {})) for c in reversed(rows)]
+
+
+async def _sessions(session: AsyncSession, patient_id: int) -> list[TreatmentSession]:
+    rows = await session.execute(
+        select(TreatmentSession).where(TreatmentSession.patient_id == patient_id).order_by(TreatmentSession.started_at)
+    )
+    return list(rows.scalars())
+
+
+async def history(session: AsyncSession, patient_id: int, limit: int = 500) -> PatientHistory:
+    patient = await session.get(Patient, patient_id)
+    assert patient is not None
+    zone = ZoneInfo(patient.timezone)
+    sessions = [
+        SessionMark(date=s.started_at.astimezone(zone).date(), started_at=s.started_at)
+        for s in await _sessions(session, patient_id)
+    ]
+    return PatientHistory(checkins=await _checkins(session, patient_id, limit), sessions=sessions)
+
+
+def _summary(completed: list[CheckInRead], first_session: Any, with_response: bool) -> QuestionnaireSummary:
+    if not completed:
+        return QuestionnaireSummary(baseline=None, latest=None, latest_band=None, response=None, remission=None)
+    before = [c for c in completed if first_session is None or (c.completed_at and c.completed_at < first_session)]
+    baseline = before[-1].total if before else None
+    latest = completed[-1]
+    response = None
+    if with_response and baseline is not None and latest.total is not None and not (len(before) == len(completed)):
+        response = scoring.is_response(baseline, latest.total)
+    remission = scoring.is_remission(latest.total) if with_response and latest.total is not None else None
+    return QuestionnaireSummary(baseline=baseline, latest=latest.total, latest_band=latest.band,
+                                response=response, remission=remission)
+
+
+async def timeline(session: AsyncSession, clock: Clock, staff: StaffPrincipal, patient_id: int) -> Timeline:
+    patient = await get_patient(session, staff.clinic_id, patient_id)
+    sessions = await _sessions(session, patient_id)
+    checkins = await _checkins(session, patient_id, 1000)
+    first_session = sessions[0].started_at if sessions else None
+
+    def completed(code: str) -> list[CheckInRead]:
+        return [c for c in checkins if c.instrument == code and c.status == "complete" and c.total is not None]
+
+    moods = completed("mood")
+    mood_values = [int(c.total) for c in moods if c.total is not None]
+    missed = (
+        await session.execute(
+            select(func.count()).select_from(Prompt).where(Prompt.patient_id == patient_id, Prompt.status == "expired")
+        )
+    ).scalar_one()
+    audit.record(session, clock, actor=staff.actor, action="patient.timeline", subject=f"patient:{patient_id}",
+                 clinic_id=staff.clinic_id)
+    return Timeline(
+        patient_id=patient_id,
+        reference=patient.reference,
+        sessions=[TimelineSession(id=s.id or 0, modality=s.modality, started_at=s.started_at, ended_at=s.ended_at)
+                  for s in sessions],
+        checkins=checkins,
+        mood=MoodTrend(
+            latest=mood_values[-1] if mood_values else None,
+            baseline=scoring.mood_baseline(mood_values[:-1]) if len(mood_values) > 1 else None,
+            points=[(c.completed_at or c.started_at, int(c.total or 0)) for c in moods],
+        ),
+        phq9=_summary(completed("phq9"), first_session, True),
+        gad7=_summary(completed("gad7"), first_session, False),
+        missed_checkins=int(missed),
+    )
+
+

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column
+from sqlmodel import Field, SQLModel
+
+from companion.db_types import UTCDateTime
+
+
+class JobHeartbeat(SQLModel, table=True):
+    """One row per scheduled job: when it last ran and how it ended. /ready reads it."""
+
+    __tablename__ = "job_heartbeat"
+
+    job_id: str = Field(primary_key=True, max_length=48)
+    last_started_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    last_finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    last_ok_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    last_error: str | None = Field(default=None, max_length=300)
+    runs: int = Field(default=0)
+    interval_seconds: int = Field(default=60)
