@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -26,9 +25,7 @@ from companion.deps import provide_clock, provide_db_session, provide_settings
 from companion.errors import DomainError
 from companion.health import HealthController
 from companion.messaging.controllers import TwilioWebhookController
-from companion.messaging.dispatcher import Dispatcher, run_dispatcher
 from companion.messaging.gateways import SmsGateway, create_gateway
-from companion.messaging.listener import OutboxListener
 from companion.messaging.wakeup import Waker
 from companion.patients.controllers import PatientController
 from companion.settings import Settings, get_settings
@@ -70,8 +67,8 @@ def create_app(
     gateway: SmsGateway | None = None,
     run_workers: bool = False,
 ) -> Litestar:
-    """Build the app. ``run_workers`` runs the dispatcher in this process (the embedded default);
-    in production the scheduler process and dispatch workers do it."""
+    """Build the app. ``run_workers`` runs the scheduled jobs and the dispatcher in this process
+    (the embedded default); in production the scheduler process (`companion jobs`) does it."""
     settings = settings or get_settings()
     clock = clock or Clock()
     owns_engine = engine is None
@@ -81,21 +78,20 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        stop = asyncio.Event()
-        task = None
-        listener = OutboxListener(engine, waker)
+        workers = None
         if run_workers:
-            await listener.start()
-            dispatcher = Dispatcher(engine, gateway, clock)
-            task = asyncio.create_task(run_dispatcher(dispatcher, waker.wait, stop))
+            from jobs.context import JobContext
+            from jobs.scheduler import Workers
+
+            context = JobContext(settings=settings, engine=engine, sessionmaker=state.sessionmaker, clock=clock,
+                                 gateway=gateway, waker=waker)
+            workers = Workers.create(context)
+            await workers.start()
         try:
             yield
         finally:
-            stop.set()
-            waker.wake()
-            if task is not None:
-                await task
-            await listener.stop()
+            if workers is not None:
+                await workers.shutdown()
             await gateway.close()
             if owns_engine:
                 await engine.dispose()

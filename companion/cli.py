@@ -73,6 +73,20 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_jobs(settings: Settings, args: argparse.Namespace) -> int:
+    from jobs.scheduler import run_forever
+
+    if settings.is_sqlite or args.migrate:
+        from companion.migrate import upgrade
+
+        upgrade(settings.database_url)
+    try:
+        asyncio.run(run_forever(settings))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 def cmd_staff_create(settings: Settings, args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
@@ -131,6 +145,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--migrate", action="store_true", help="upgrade the database before serving")
     serve.set_defaults(func=cmd_serve)
 
+    jobs = sub.add_parser("jobs", help="run the scheduler process (prompts, reminders, dispatch, watchdog)")
+    jobs.add_argument("--migrate", action="store_true", help="upgrade the database first")
+    jobs.set_defaults(func=cmd_jobs)
+
     sub.add_parser("migrate", help="upgrade the database to head").set_defaults(func=cmd_migrate)
     sub.add_parser("demo", help="create demo data on an empty database").set_defaults(func=cmd_demo)
 
@@ -161,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(get_settings(), args) or 0)

@@ -9,6 +9,7 @@ from litestar.datastructures import State
 from sqlalchemy import text
 
 from companion.migrate import current_revision, head_revision
+from companion.scheduling.heartbeat import scheduler_health
 
 
 @dataclass
@@ -16,6 +17,7 @@ class Readiness:
     ready: bool
     database: str
     migrations: str
+    scheduler: str = "unknown"
     revision: str | None = None
     head: str | None = None
 
@@ -30,10 +32,23 @@ async def check_readiness(state: State) -> Readiness:
         return Readiness(ready=False, database="unreachable", migrations="unknown")
     head = head_revision()
     at_head = revision == head
+    scheduler = "unknown"
+    ticking = True
+    if at_head:
+        async with state.sessionmaker() as session:
+            health = await scheduler_health(session, state.clock)
+        ticking = not health.stalled
+        if not health.seen:
+            scheduler = "not seen yet: is `companion jobs` running?"
+        elif health.stalled:
+            scheduler = f"stalled: {', '.join(health.stalled)}"
+        else:
+            scheduler = "ticking"
     return Readiness(
-        ready=at_head,
+        ready=at_head and ticking,
         database="ok",
         migrations="at head" if at_head else "behind head: run `companion migrate`",
+        scheduler=scheduler,
         revision=revision,
         head=head,
     )

@@ -136,7 +136,7 @@ class World:
         from datetime import timedelta
 
         claims = tokens.make_claims(
-            "staff", member.id or 0, member.clinic_id, member.role, self.clock.now(), timedelta(hours=1)
+            "staff", member.id or 0, member.clinic_id, member.role, self.clock.now(), timedelta(days=60)
         )
         return tokens.issue(self.settings.secret_key, claims)
 
@@ -147,7 +147,7 @@ class World:
         from datetime import timedelta
 
         claims = tokens.make_claims(
-            "patient", patient.id or 0, patient.clinic_id, None, self.clock.now(), timedelta(hours=1)
+            "patient", patient.id or 0, patient.clinic_id, None, self.clock.now(), timedelta(days=60)
         )
         return {"Authorization": f"Bearer {tokens.issue(self.settings.secret_key, claims)}"}
 

@@ -96,7 +96,9 @@ async def _checkins(session: AsyncSession, patient_id: int, limit: int) -> list[
 
 async def _sessions(session: AsyncSession, patient_id: int) -> list[TreatmentSession]:
     rows = await session.execute(
-        select(TreatmentSession).where(TreatmentSession.patient_id == patient_id).order_by(TreatmentSession.started_at)
+        select(TreatmentSession)
+        .where(TreatmentSession.patient_id == patient_id, TreatmentSession.cancelled_at.is_(None))  # type: ignore[union-attr]
+        .order_by(TreatmentSession.started_at)
     )
     return list(rows.scalars())
 

@@ -9,6 +9,7 @@ from companion.audit import services as audit
 from companion.clock import Clock
 from companion.messaging.policy import Purpose
 from companion.models import OutboundMessage, Patient
+from companion.scheduling.services import replan_patient
 
 ROUTINE = (Purpose.PROMPT.value, Purpose.REMINDER.value, Purpose.NOTICE.value)
 
@@ -31,6 +32,7 @@ async def opt_out(session: AsyncSession, clock: Clock, patient: Patient, source:
         )
         .values(status="cancelled", status_at=now, error_detail="patient opted out of SMS")
     )
+    await replan_patient(session, clock, patient)
     audit.record(session, clock, actor=f"patient:{patient.id}", action="consent.opt_out",
                  subject=f"patient:{patient.id}", clinic_id=patient.clinic_id, detail={"source": source})
     return True
@@ -42,6 +44,7 @@ async def opt_in(session: AsyncSession, clock: Clock, patient: Patient, source: 
     patient.sms_consent = "opted_in"
     patient.sms_consent_changed_at = clock.now()
     patient.sms_consent_source = source
+    await replan_patient(session, clock, patient)
     audit.record(session, clock, actor=f"patient:{patient.id}", action="consent.opt_in",
                  subject=f"patient:{patient.id}", clinic_id=patient.clinic_id, detail={"source": source})
     return True

@@ -22,4 +22,5 @@ class TreatmentSession(SQLModel, table=True):
     location: str | None = Field(default=None, max_length=200)
     notes: str | None = Field(default=None, sa_column=Column(Text(), nullable=True))
     recorded_by: int | None = Field(default=None, foreign_key="staff_member.id")
+    cancelled_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     created_at: datetime = created_at_field()

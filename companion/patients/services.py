@@ -13,6 +13,10 @@ from companion.clock import Clock
 from companion.errors import Conflict, NotFound
 from companion.models import Patient
 from companion.patients.schemas import PatientCreate, PatientUpdate
+from companion.scheduling.services import replan_patient
+
+# A change to any of these re-plans the patient's prompts that have not gone out yet.
+REPLAN_FIELDS = frozenset({"timezone", "preferred_checkin_time", "status", "channel", "quiet_start", "quiet_end"})
 
 
 async def _ensure_unique(
@@ -64,6 +68,7 @@ async def create_patient(
     )
     session.add(patient)
     await session.flush()
+    await replan_patient(session, clock, patient)
     audit.record(session, clock, actor=staff.actor, action="patient.create", subject=f"patient:{patient.id}",
                  clinic_id=staff.clinic_id)
     return patient
@@ -83,6 +88,8 @@ async def update_patient(
             continue
         setattr(patient, field, value)
     await session.flush()
+    if REPLAN_FIELDS & changes.keys():
+        await replan_patient(session, clock, patient)
     audit.record(session, clock, actor=staff.actor, action="patient.update", subject=f"patient:{patient_id}",
                  clinic_id=staff.clinic_id, detail={"fields": sorted(changes)})
     return patient
@@ -94,6 +101,7 @@ async def discharge_patient(
     patient = await get_patient(session, staff.clinic_id, patient_id)
     patient.status = "discharged"
     await session.flush()
+    await replan_patient(session, clock, patient)
     audit.record(session, clock, actor=staff.actor, action="patient.discharge",
                  subject=f"patient:{patient_id}", clinic_id=staff.clinic_id)
     return patient

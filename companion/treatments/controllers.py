@@ -38,3 +38,10 @@ class TreatmentSessionController(Controller):
     ) -> TreatmentSessionRead:
         row = await services.correct_session(db_session, state.clock, staff, patient_id, session_id, data)
         return TreatmentSessionRead.model_validate(row)
+
+    @post("/{session_id:int}/cancel", opt=CLINICAL, status_code=200)
+    async def cancel_session(
+        self, patient_id: int, session_id: int, db_session: AsyncSession, state: State, staff: StaffPrincipal
+    ) -> TreatmentSessionRead:
+        row = await services.cancel_session(db_session, state.clock, staff, patient_id, session_id)
+        return TreatmentSessionRead.model_validate(row)

@@ -46,4 +46,5 @@ class TreatmentSessionRead(ReadModel):
     location: str | None
     notes: str | None
     recorded_by: int | None
+    cancelled_at: datetime | None
     created_at: datetime

@@ -11,6 +11,7 @@ from companion.clock import Clock
 from companion.errors import InvalidInput, NotFound
 from companion.models import TreatmentSession
 from companion.patients.services import get_patient
+from companion.scheduling.services import replan_patient
 from companion.treatments.schemas import TreatmentSessionCreate, TreatmentSessionUpdate
 
 
@@ -32,6 +33,7 @@ async def record_session(
     )
     session.add(row)
     await session.flush()
+    await replan_patient(session, clock, patient)
     audit.record(session, clock, actor=staff.actor, action="session.record", subject=f"patient:{patient_id}",
                  clinic_id=staff.clinic_id, detail={"session_id": row.id})
     return row
@@ -52,6 +54,8 @@ async def correct_session(
     data: TreatmentSessionUpdate,
 ) -> TreatmentSession:
     row = await get_session(session, staff, patient_id, session_id)
+    if row.cancelled_at is not None:
+        raise InvalidInput("a cancelled session cannot be corrected", field="session_id")
     changes = data.model_dump(exclude_unset=True)
     for field in ("modality", "started_at"):
         if field in changes and changes[field] is None:
@@ -63,8 +67,23 @@ async def correct_session(
     for field, value in changes.items():
         setattr(row, field, value)
     await session.flush()
+    await replan_patient(session, clock, await get_patient(session, staff.clinic_id, patient_id))
     audit.record(session, clock, actor=staff.actor, action="session.correct", subject=f"patient:{patient_id}",
                  clinic_id=staff.clinic_id, detail={"session_id": session_id, "fields": sorted(changes)})
+    return row
+
+
+async def cancel_session(
+    session: AsyncSession, clock: Clock, staff: StaffPrincipal, patient_id: int, session_id: int
+) -> TreatmentSession:
+    """A session that will not take place (or was recorded in error): kept, marked, and planned around."""
+    row = await get_session(session, staff, patient_id, session_id)
+    if row.cancelled_at is None:
+        row.cancelled_at = clock.now()
+        await session.flush()
+        await replan_patient(session, clock, await get_patient(session, staff.clinic_id, patient_id))
+        audit.record(session, clock, actor=staff.actor, action="session.cancel", subject=f"patient:{patient_id}",
+                     clinic_id=staff.clinic_id, detail={"session_id": session_id})
     return row
 
 

@@ -1,0 +1,144 @@
+"""The recurring work on prompts: release the due ones, remind, expire and count misses.
+
+Each function claims its rows (``FOR UPDATE SKIP LOCKED`` on PostgreSQL) and does its work in the
+caller's transaction, so a run stopped half way loses nothing and the next run does the rest;
+the outbox's unique dedupe keys make sure no message is written twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from companion.checkins import links
+from companion.checkins.instruments import get_instrument
+from companion.checkins.release import reaches_by_sms, release_prompt
+from companion.clock import Clock
+from companion.messaging import outbox
+from companion.messaging.policy import Purpose
+from companion.models import Patient, Prompt
+from companion.settings import Settings
+
+MISSED_IN_A_ROW = 3
+
+
+async def _patients(session: AsyncSession, ids: set[int]) -> dict[int, Patient]:
+    if not ids:
+        return {}
+    rows = await session.execute(select(Patient).where(Patient.id.in_(ids)))  # type: ignore[union-attr]
+    return {p.id: p for p in rows.scalars() if p.id is not None}
+
+
+async def release_due(session: AsyncSession, clock: Clock, limit: int = 500) -> int:
+    """Release up to ``limit`` due prompts; returns how many were released."""
+    now = clock.now()
+    prompts = list(
+        (
+            await session.execute(
+                select(Prompt)
+                .where(Prompt.status == "planned", Prompt.due_at <= now, Prompt.expires_at > now)
+                .order_by(Prompt.due_at, Prompt.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        ).scalars()
+    )
+    patients = await _patients(session, {p.patient_id for p in prompts})
+    for prompt in prompts:
+        await release_prompt(session, clock, patients[prompt.patient_id], prompt)
+    return len(prompts)
+
+
+def reminder_text(prompt: Prompt, settings: Settings) -> str:
+    instrument = get_instrument(prompt.instrument)
+    question = instrument.question(prompt.current_question) if prompt.current_question else instrument.questions[0]
+    return f"Reminder: {question.sms_text} Or answer in the app: {links.link_url(settings, prompt)}"
+
+
+async def send_reminders(session: AsyncSession, clock: Clock, settings: Settings, limit: int = 500) -> int:
+    """One reminder per unanswered SMS prompt, at its reminder time (already outside quiet hours)."""
+    now = clock.now()
+    prompts = list(
+        (
+            await session.execute(
+                select(Prompt)
+                .where(
+                    Prompt.status == "open",
+                    Prompt.reminder_due_at <= now,  # type: ignore[operator]
+                    Prompt.reminded_at.is_(None),  # type: ignore[union-attr]
+                    Prompt.expires_at > now,
+                )
+                .order_by(Prompt.reminder_due_at, Prompt.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        ).scalars()
+    )
+    patients = await _patients(session, {p.patient_id for p in prompts})
+    sent = 0
+    for prompt in prompts:
+        prompt.reminded_at = now
+        patient = patients[prompt.patient_id]
+        if prompt.channel != "sms" or not reaches_by_sms(patient):
+            continue
+        await outbox.enqueue(
+            session, clock, to_phone=patient.phone, purpose=Purpose.REMINDER, body=reminder_text(prompt, settings),
+            clinic_id=patient.clinic_id, patient=patient, dedupe_key=f"reminder:{prompt.id}",
+        )
+        sent += 1
+    return sent
+
+
+@dataclass(frozen=True)
+class MissedStreak:
+    patient_id: int
+    missed_in_a_row: int
+
+
+async def expire_due(session: AsyncSession, clock: Clock, limit: int = 2000) -> list[MissedStreak]:
+    """Expire prompts past their expiry (an expired prompt counts as missed) and return the
+    patients whose latest prompts are now missed ``MISSED_IN_A_ROW`` times or more in a row."""
+    now = clock.now()
+    expired = (
+        await session.execute(
+            update(Prompt)
+            .where(
+                Prompt.id.in_(  # type: ignore[union-attr]
+                    select(Prompt.id)
+                    .where(Prompt.status.in_(("planned", "open")), Prompt.expires_at <= now)  # type: ignore[attr-defined]
+                    .limit(limit)
+                    .with_for_update(skip_locked=True)
+                    .scalar_subquery()
+                )
+            )
+            .values(status="expired", closed_at=now)
+            .returning(Prompt.patient_id)
+        )
+    ).scalars().all()
+    streaks = []
+    for patient_id in sorted(set(expired)):
+        count = await missed_in_a_row(session, patient_id)
+        if count >= MISSED_IN_A_ROW:
+            streaks.append(MissedStreak(patient_id, count))
+    return streaks
+
+
+async def missed_in_a_row(session: AsyncSession, patient_id: int, look_back: int = 20) -> int:
+    """How many of the patient's most recent closed prompts were missed, counting back to the last
+    one that was answered (cancelled prompts do not count either way)."""
+    rows = await session.execute(
+        select(Prompt.status)
+        .where(Prompt.patient_id == patient_id, Prompt.status.in_(("answered", "expired")))  # type: ignore[attr-defined]
+        .order_by(Prompt.due_at.desc(), Prompt.id.desc())  # type: ignore[attr-defined]
+        .limit(look_back)
+    )
+    count = 0
+    for status in rows.scalars():
+        if status != "expired":
+            break
+        count += 1
+    return count
+
+

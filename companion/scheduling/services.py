@@ -1,0 +1,243 @@
+"""Planning prompts as rows: re-plan one patient after a change, or extend every plan nightly.
+
+Planning is idempotent: a prompt is unique per patient, instrument and slot, so writing the same
+plan twice inserts nothing new. A change (a session recorded, moved or cancelled; a new time zone
+or preferred time) re-times the prompts not yet released and cancels those no longer planned.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from companion.checkins.instruments import get_instrument
+from companion.clock import Clock
+from companion.models import CheckIn, Patient, Prompt, TreatmentSession
+from companion.scheduling.localtime import QuietHours
+from companion.scheduling.plan import (
+    DEFAULT_PLAN,
+    AftercarePlan,
+    PatientTiming,
+    PlannedPrompt,
+    SessionInfo,
+    plan_prompts,
+    reminder_due,
+)
+
+HORIZON = timedelta(days=2)
+
+
+@dataclass
+class PlanResult:
+    created: int = 0
+    retimed: int = 0
+    cancelled: int = 0
+
+
+def is_plannable(patient: Patient) -> bool:
+    """Paused and discharged patients get no prompts; an SMS-only patient who opted out neither."""
+    if patient.status != "active":
+        return False
+    return not (patient.channel == "sms" and patient.sms_consent == "opted_out")
+
+
+def timing_of(patient: Patient) -> PatientTiming:
+    return PatientTiming(
+        tz=ZoneInfo(patient.timezone),
+        preferred_time=patient.preferred_checkin_time,
+        quiet=QuietHours(patient.quiet_start, patient.quiet_end),
+    )
+
+
+def _plan_for(
+    patient: Patient, sessions: Sequence[TreatmentSession], has_baseline: bool, plan: AftercarePlan,
+    start: datetime, end: datetime,
+) -> list[PlannedPrompt]:
+    infos = [SessionInfo(s.id or 0, s.started_at, s.ended_at, s.modality) for s in sessions]
+    recorded = [s for s in infos if s.started_at <= start]
+    upcoming = [s for s in infos if s.started_at > start]
+    return plan_prompts(recorded, upcoming, plan, timing_of(patient), start, end, has_baseline)
+
+
+def _row(patient: Patient, planned: PlannedPrompt, plan: AftercarePlan, modality: str | None,
+         now: datetime) -> dict[str, object]:
+    modality_plan = plan.for_modality(modality) if modality else plan.default
+    return {
+        "clinic_id": patient.clinic_id,
+        "patient_id": patient.id,
+        "instrument": planned.instrument,
+        "instrument_version": get_instrument(planned.instrument).version,
+        "slot": planned.slot,
+        "session_id": planned.session_id,
+        "status": "planned",
+        "due_at": planned.due_at,
+        "expires_at": planned.expires_at,
+        "reminder_due_at": reminder_due(planned.due_at, modality_plan, timing_of(patient), planned.expires_at),
+        "invalid_replies": 0,
+        "created_at": now,
+    }
+
+
+async def _insert_missing(session: AsyncSession, rows: list[dict[str, object]]) -> int:
+    if not rows:
+        return 0
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    created = 0
+    for start in range(0, len(rows), 1000):
+        statement = (
+            insert(Prompt)
+            .values(rows[start : start + 1000])
+            .on_conflict_do_nothing(index_elements=["patient_id", "instrument", "slot"])
+            .returning(Prompt.id)
+        )
+        created += len((await session.execute(statement)).all())
+    return created
+
+
+async def _sessions_by_patient(session: AsyncSession, patient_ids: list[int]) -> dict[int, list[TreatmentSession]]:
+    rows = await session.execute(
+        select(TreatmentSession)
+        .where(
+            TreatmentSession.patient_id.in_(patient_ids),  # type: ignore[attr-defined]
+            TreatmentSession.cancelled_at.is_(None),  # type: ignore[union-attr]
+        )
+        .order_by(TreatmentSession.started_at)
+    )
+    grouped: dict[int, list[TreatmentSession]] = defaultdict(list)
+    for row in rows.scalars():
+        grouped[row.patient_id].append(row)
+    return grouped
+
+
+async def _baselines(
+    session: AsyncSession, patient_ids: list[int], first_session: dict[int, datetime]
+) -> set[int]:
+    """Patients with a complete PHQ-9 before their first session (or at all, with no session)."""
+    rows = await session.execute(
+        select(CheckIn.patient_id, CheckIn.completed_at).where(
+            CheckIn.patient_id.in_(patient_ids),  # type: ignore[attr-defined]
+            CheckIn.instrument == "phq9",
+            CheckIn.status == "complete",
+        )
+    )
+    found = set()
+    for patient_id, completed_at in rows.all():
+        first = first_session.get(patient_id)
+        if first is None or (completed_at is not None and completed_at < first):
+            found.add(patient_id)
+    return found
+
+
+async def cancel_future(session: AsyncSession, clock: Clock, patient_id: int, reason: str = "cancelled") -> int:
+    """Stop a patient's prompts that have not been released yet."""
+    result = await session.execute(
+        update(Prompt)
+        .where(Prompt.patient_id == patient_id, Prompt.status == "planned")
+        .values(status=reason, closed_at=clock.now())
+    )
+    return result.rowcount or 0
+
+
+async def replan_patient(
+    session: AsyncSession, clock: Clock, patient: Patient, plan: AftercarePlan = DEFAULT_PLAN,
+    horizon: timedelta = HORIZON,
+) -> PlanResult:
+    """Bring one patient's unreleased prompts in line with their sessions and settings."""
+    assert patient.id is not None
+    result = PlanResult()
+    if not is_plannable(patient):
+        result.cancelled = await cancel_future(session, clock, patient.id)
+        return result
+    now = clock.now()
+    sessions = (await _sessions_by_patient(session, [patient.id])).get(patient.id, [])
+    first = {patient.id: sessions[0].started_at} if sessions else {}
+    has_baseline = patient.id in await _baselines(session, [patient.id], first)
+    planned = _plan_for(patient, sessions, has_baseline, plan, now, now + horizon)
+    modality = {s.id: s.modality for s in sessions}
+    existing = {
+        (p.instrument, p.slot): p
+        for p in (
+            await session.execute(
+                select(Prompt).where(
+                    Prompt.patient_id == patient.id,
+                    (Prompt.status == "planned") | Prompt.slot.in_([p.slot for p in planned]),  # type: ignore[attr-defined]
+                )
+            )
+        ).scalars()
+    }
+    wanted = {(p.instrument, p.slot) for p in planned}
+    new_rows = []
+    latest_modality = sessions[-1].modality if sessions else None
+    for prompt in planned:
+        row = _row(patient, prompt, plan, modality.get(prompt.session_id, latest_modality), now)
+        current = existing.get((prompt.instrument, prompt.slot))
+        if current is None:
+            new_rows.append(row)
+        elif current.status == "cancelled":
+            # Planned again (a patient resumed, a session restored): the same slot comes back.
+            current.status, current.closed_at = "planned", None
+            current.due_at, current.expires_at = prompt.due_at, prompt.expires_at
+            current.reminder_due_at = row["reminder_due_at"]  # type: ignore[assignment]
+            result.created += 1
+        elif current.status == "planned" and (current.due_at, current.expires_at) != (prompt.due_at, prompt.expires_at):
+            current.due_at, current.expires_at = prompt.due_at, prompt.expires_at
+            current.reminder_due_at = row["reminder_due_at"]  # type: ignore[assignment]
+            result.retimed += 1
+    for key, current in existing.items():
+        if key not in wanted and current.status == "planned" and current.due_at < now + horizon:
+            current.status, current.closed_at = "cancelled", now
+            result.cancelled += 1
+    result.created += await _insert_missing(session, new_rows)
+    return result
+
+
+async def extend_plans(
+    session: AsyncSession, clock: Clock, plan: AftercarePlan = DEFAULT_PLAN, horizon: timedelta = HORIZON,
+    chunk: int = 2000,
+) -> int:
+    """Plan the coming ``horizon`` for every plannable patient: inserts only what is missing.
+
+    Works in chunks of patients with a handful of queries each, so a clinic network of a hundred
+    thousand patients is planned in seconds, not one patient at a time.
+    """
+    now = clock.now()
+    created = 0
+    last_id = 0
+    while True:
+        patients = list(
+            (
+                await session.execute(
+                    select(Patient).where(Patient.id > last_id, Patient.status == "active")
+                    .order_by(Patient.id).limit(chunk)
+                )
+            ).scalars()
+        )
+        if not patients:
+            return created
+        last_id = patients[-1].id or last_id
+        ids = [p.id for p in patients if p.id is not None and is_plannable(p)]
+        sessions = await _sessions_by_patient(session, ids)
+        firsts = {pid: rows[0].started_at for pid, rows in sessions.items() if rows}
+        baselines = await _baselines(session, ids, firsts)
+        rows: list[dict[str, object]] = []
+        for patient in patients:
+            if patient.id not in ids:
+                continue
+            own = sessions.get(patient.id or 0, [])
+            modality = {s.id: s.modality for s in own}
+            latest = own[-1].modality if own else None
+            for planned in _plan_for(patient, own, patient.id in baselines, plan, now, now + horizon):
+                rows.append(_row(patient, planned, plan, modality.get(planned.session_id, latest), now))
+        created += await _insert_missing(session, rows)
+        session.expunge_all()
+
+
+

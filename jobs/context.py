@@ -1,0 +1,75 @@
+"""What every job needs, built once per scheduler process."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from functools import wraps
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from companion.clock import Clock
+from companion.db import session_scope
+from companion.messaging.dispatcher import Dispatcher
+from companion.messaging.gateways import SmsGateway
+from companion.messaging.wakeup import WAKER_KEY, Waker
+from companion.scheduling import heartbeat
+from companion.settings import Settings
+
+log = logging.getLogger("companion.jobs")
+
+
+@dataclass
+class JobContext:
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    clock: Clock
+    gateway: SmsGateway
+    waker: Waker = field(default_factory=Waker)
+    dispatcher: Dispatcher | None = None
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
+        """A transaction whose urgent messages ring this process's dispatcher after commit."""
+        async with session_scope(self.sessionmaker) as session:
+            session.info[WAKER_KEY] = self.waker
+            yield session
+
+    def get_dispatcher(self) -> Dispatcher:
+        if self.dispatcher is None:
+            self.dispatcher = Dispatcher(self.engine, self.gateway, self.clock)
+        return self.dispatcher
+
+
+Job = Callable[[JobContext], Awaitable[object]]
+
+
+def with_heartbeat(job_id: str, interval_seconds: int) -> Callable[[Job], Job]:
+    """Record each run of a job in its heartbeat row; a failure is logged and recorded, and the
+    next scheduled run simply tries again (jobs keep no state of their own)."""
+
+    def decorate(job: Job) -> Job:
+        @wraps(job)
+        async def run(ctx: JobContext) -> object:
+            started = ctx.clock.now()
+            error = None
+            result: object = None
+            try:
+                result = await job(ctx)
+            except Exception as exc:
+                error = f"{type(exc).__name__}: {exc}"
+                log.error("job %s failed: %s\n%s", job_id, error, traceback.format_exc())
+            try:
+                async with session_scope(ctx.sessionmaker) as session:
+                    await heartbeat.beat(session, ctx.clock, job_id, interval_seconds, started=started, error=error)
+            except Exception:
+                log.exception("could not record the heartbeat of %s", job_id)
+            return result
+
+        return run
+
+    return decorate

@@ -1,0 +1,24 @@
+"""Release due prompts to patients."""
+
+from __future__ import annotations
+
+from companion.scheduling.due import release_due
+from jobs.context import JobContext, with_heartbeat
+
+JOB_ID = "release-prompts"
+INTERVAL = 30
+BATCH = 500
+
+
+@with_heartbeat(JOB_ID, INTERVAL)
+async def run(ctx: JobContext) -> int:
+    total = 0
+    while True:
+        async with ctx.unit_of_work() as session:
+            released = await release_due(session, ctx.clock, BATCH)
+        total += released
+        if released < BATCH:
+            break
+    if total:
+        ctx.waker.wake()
+    return total

@@ -1,0 +1,98 @@
+"""The scheduler process: APScheduler 3 fires the ticks; every job's state lives in the database.
+
+One scheduler process per deployment (a job store is never shared between schedulers); any number
+of dispatch workers may run beside it on PostgreSQL, claiming outbox rows with SKIP LOCKED.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from companion.clock import Clock
+from companion.db import create_engine, create_sessionmaker
+from companion.messaging.dispatcher import run_dispatcher
+from companion.messaging.gateways import SmsGateway, create_gateway
+from companion.messaging.listener import OutboxListener
+from companion.settings import Settings
+from jobs import dispatch_outbox, expire_prompts, extend_plans, release_prompts, send_reminders, watchdog
+from jobs.context import JobContext
+
+log = logging.getLogger("companion.jobs")
+
+TICKS = (release_prompts, send_reminders, expire_prompts, dispatch_outbox)
+
+
+def build_scheduler(ctx: JobContext) -> AsyncIOScheduler:
+    scheduler = AsyncIOScheduler(
+        timezone="UTC",
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
+    )
+    for module in TICKS:
+        scheduler.add_job(module.run, IntervalTrigger(seconds=module.INTERVAL), args=[ctx], id=module.JOB_ID,
+                          name=module.JOB_ID, replace_existing=True)
+    scheduler.add_job(extend_plans.run, CronTrigger(minute=5), args=[ctx], id=extend_plans.JOB_ID,
+                      name=extend_plans.JOB_ID, replace_existing=True)
+    # The watchdog reports; it is never retried: a missed run is simply skipped.
+    scheduler.add_job(watchdog.run, IntervalTrigger(seconds=watchdog.INTERVAL), args=[ctx], id=watchdog.JOB_ID,
+                      name=watchdog.JOB_ID, replace_existing=True, misfire_grace_time=1)
+    return scheduler
+
+
+@dataclass
+class Workers:
+    """The scheduler, the dispatcher loop for urgent messages and the LISTEN connection."""
+
+    ctx: JobContext
+    scheduler: AsyncIOScheduler
+    listener: OutboxListener
+    stop: asyncio.Event
+    loop_task: asyncio.Task[None] | None = None
+
+    @classmethod
+    def create(cls, ctx: JobContext) -> Workers:
+        return cls(ctx, build_scheduler(ctx), OutboxListener(ctx.engine, ctx.waker), asyncio.Event())
+
+    async def start(self, *, plan_now: bool = True) -> None:
+        await self.listener.start()
+        self.loop_task = asyncio.create_task(
+            run_dispatcher(self.ctx.get_dispatcher(), self.ctx.waker.wait, self.stop)
+        )
+        self.scheduler.start()
+        if plan_now:
+            # Plan at start too, so a fresh deployment does not wait for the night.
+            self.scheduler.add_job(extend_plans.run, args=[self.ctx], id="extend-plans-at-start",
+                                   replace_existing=True)
+        log.info("scheduler started with jobs: %s", ", ".join(j.id for j in self.scheduler.get_jobs()))
+
+    async def shutdown(self) -> None:
+        self.scheduler.shutdown(wait=False)
+        self.stop.set()
+        self.ctx.waker.wake()
+        if self.loop_task is not None:
+            await self.loop_task
+        await self.listener.stop()
+
+
+def make_context(settings: Settings, *, clock: Clock | None = None, gateway: SmsGateway | None = None) -> JobContext:
+    engine = create_engine(settings)
+    return JobContext(settings=settings, engine=engine, sessionmaker=create_sessionmaker(engine),
+                      clock=clock or Clock(), gateway=gateway or create_gateway(settings))
+
+
+async def run_forever(settings: Settings) -> None:
+    """`companion jobs` / `python -m jobs`: run until interrupted."""
+    ctx = make_context(settings)
+    workers = Workers.create(ctx)
+    await workers.start()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await workers.shutdown()
+        await ctx.gateway.close()
+        await ctx.engine.dispose()

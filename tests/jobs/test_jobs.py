@@ -1,0 +1,186 @@
+"""The scheduled jobs with the clock advanced: release, remind, expire, dispatch, watchdog."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from companion.clock import FrozenClock
+from companion.models import AuditEvent, JobHeartbeat, OutboundMessage, Patient, Prompt
+from companion.scheduling import due
+from companion.scheduling.services import replan_patient
+from jobs import dispatch_outbox, expire_prompts, extend_plans, release_prompts, send_reminders, watchdog
+from jobs.context import JobContext
+from jobs.scheduler import build_scheduler
+from tests.conftest import World
+from tests.fakes.fake_twilio import FakeTwilio
+
+PHONE = "+12025550142"
+START = datetime(2026, 11, 27, 13, 0, tzinfo=UTC)  # 08:00 in New York
+
+
+async def _patient(world: World, session: AsyncSession, clock: FrozenClock) -> Patient:
+    clock.set(START)
+    clinic = await world.clinic()
+    patient = await world.patient(clinic, phone=PHONE)
+    stored = await session.get(Patient, patient.id)
+    assert stored is not None
+    await replan_patient(session, clock, stored)  # the baseline PHQ-9, due now
+    await session.commit()
+    return stored
+
+
+async def _prompt(session: AsyncSession, patient_id: int | None) -> Prompt:
+    query = select(Prompt).where(Prompt.patient_id == patient_id).order_by(Prompt.id)
+    return (await session.execute(query.execution_options(populate_existing=True))).scalars().first()  # type: ignore[return-value]
+
+
+async def test_a_due_prompt_is_released_sent_reminded_and_expired(
+    ctx: JobContext, world: World, session: AsyncSession, clock: FrozenClock, fake: FakeTwilio
+) -> None:
+    patient = await _patient(world, session, clock)
+    assert await release_prompts.run(ctx) == 1
+    await dispatch_outbox.run(ctx)
+    clock.advance(seconds=5)
+    await dispatch_outbox.run(ctx)
+    assert len(fake.messages_to(PHONE)) == 2  # the PHQ-9 intro and its first question
+    prompt = await _prompt(session, patient.id)
+    assert prompt.status == "open" and prompt.reminder_due_at == START + timedelta(hours=3)
+
+    clock.advance(hours=2)
+    assert await send_reminders.run(ctx) == 0
+    clock.advance(hours=1)
+    assert await send_reminders.run(ctx) == 1
+    assert await send_reminders.run(ctx) == 0  # one reminder only
+    await dispatch_outbox.run(ctx)
+    reminder = fake.messages_to(PHONE)[-1].body
+    assert reminder.startswith("Reminder: ") and "?c=" in reminder
+
+    clock.advance(hours=45)
+    await expire_prompts.run(ctx)
+    assert (await _prompt(session, patient.id)).status == "expired"
+    assert await release_prompts.run(ctx) == 0
+    assert len(fake.messages_to(PHONE)) == 3
+
+
+async def test_three_missed_in_a_row_is_a_finding(
+    ctx: JobContext, world: World, session: AsyncSession, clock: FrozenClock
+) -> None:
+    patient = await _patient(world, session, clock)
+    for day in range(3):
+        session.add(Prompt(clinic_id=patient.clinic_id, patient_id=patient.id, instrument="mood",
+                           instrument_version="1", slot=f"mood:test-{day}", status="open",
+                           due_at=clock.now() + timedelta(days=day),
+                           expires_at=clock.now() + timedelta(days=day, hours=12)))
+    await session.commit()
+    clock.advance(days=1)
+    await expire_prompts.run(ctx)  # the first mood prompt missed; the baseline PHQ-9 is still open
+    assert await due.missed_in_a_row(session, patient.id or 0) == 1
+    clock.advance(days=3)
+    await expire_prompts.run(ctx)
+    assert await due.missed_in_a_row(session, patient.id or 0) == 4
+    events = list((await session.execute(select(AuditEvent).where(AuditEvent.action == "checkins.missed"))).scalars())
+    assert [e.detail["in_a_row"] for e in events] == [4]
+
+
+async def test_reminders_and_prompts_respect_opt_out(
+    ctx: JobContext, world: World, session: AsyncSession, clock: FrozenClock, fake: FakeTwilio,
+    client: httpx.AsyncClient,
+) -> None:
+    from tests.messaging.conftest import CLINIC_NUMBER, INBOUND_URL
+
+    await _patient(world, session, clock)
+    await fake.asend_inbound(INBOUND_URL, PHONE, CLINIC_NUMBER, "STOP", client=client)
+    assert await release_prompts.run(ctx) == 0  # SMS-only and opted out: nothing is planned
+    clock.advance(hours=3)
+    await send_reminders.run(ctx)
+    await dispatch_outbox.run(ctx)
+    assert fake.messages_to(PHONE) == []
+
+
+async def test_a_run_stopped_half_way_loses_and_duplicates_nothing(
+    ctx: JobContext, world: World, session: AsyncSession, clock: FrozenClock, fake: FakeTwilio,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock.set(START)
+    clinic = await world.clinic()
+    for i in range(30):
+        await world.patient(clinic, reference=f"P-{i}", phone=f"+1202555{1000 + i}")
+    await extend_plans.run(ctx)
+    assert (await session.execute(select(func.count()).select_from(Prompt))).scalar_one() == 30
+
+    from companion.checkins import release
+
+    calls = 0
+    original = release.release_prompt
+
+    async def dying(*args: object, **kwargs: object) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 12:
+            raise asyncio.CancelledError  # the process stops in the middle of a batch
+        await original(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(due, "release_prompt", dying)
+    with pytest.raises(asyncio.CancelledError):
+        await due_release(ctx)
+    assert (await session.execute(select(func.count()).select_from(OutboundMessage))).scalar_one() == 0
+    monkeypatch.setattr(due, "release_prompt", original)
+    assert await release_prompts.run(ctx) == 30
+    assert await release_prompts.run(ctx) == 0
+    await dispatch_outbox.run(ctx)
+    clock.advance(seconds=5)
+    await dispatch_outbox.run(ctx)
+    bodies = [(m.to, m.body) for m in fake.messages]
+    assert len(bodies) == 60 and len(set(bodies)) == 60
+
+
+async def due_release(ctx: JobContext) -> None:
+    async with ctx.unit_of_work() as session:
+        await due.release_due(session, ctx.clock, 500)
+
+
+async def test_heartbeats_and_a_stalled_scheduler_in_ready(
+    ctx: JobContext, client: httpx.AsyncClient, world: World, session: AsyncSession, clock: FrozenClock
+) -> None:
+    assert (await client.get("/ready")).json()["scheduler"].startswith("not seen")
+    await release_prompts.run(ctx)
+    await watchdog.run(ctx)
+    ready = (await client.get("/ready")).json()
+    assert ready["ready"] is True and ready["scheduler"] == "ticking"
+    clock.advance(minutes=10)
+    response = await client.get("/ready")
+    assert response.status_code == 503
+    assert "release-prompts" in response.json()["scheduler"]
+    beats = {b.job_id: b.runs for b in (await session.execute(select(JobHeartbeat))).scalars()}
+    assert beats == {"release-prompts": 1, "watchdog": 1}
+
+
+async def test_the_watchdog_reports_late_work(
+    ctx: JobContext, world: World, session: AsyncSession, clock: FrozenClock
+) -> None:
+    await _patient(world, session, clock)
+    session.add(OutboundMessage(to_phone="+12025550188", purpose="staff_page", body="page", due_at=clock.now()))
+    await session.commit()
+    clock.advance(minutes=20)
+    problems = await watchdog.run(ctx)
+    assert any("urgent message" in p for p in problems)
+    assert any("not released" in p for p in problems)
+
+
+async def test_the_scheduler_has_stable_ids_one_instance_and_coalescing(ctx: JobContext) -> None:
+    scheduler = build_scheduler(ctx)
+    scheduler.start(paused=True)
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    scheduler.shutdown(wait=False)
+    assert set(jobs) == {"release-prompts", "send-reminders", "expire-prompts", "dispatch-outbox", "extend-plans",
+                         "watchdog"}
+    for job in jobs.values():
+        assert job.coalesce is True and job.max_instances == 1
+    again = build_scheduler(ctx)
+    assert {job.id for job in again.get_jobs()} == set(jobs)
