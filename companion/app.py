@@ -28,6 +28,7 @@ from companion.messaging.controllers import TwilioWebhookController
 from companion.messaging.gateways import SmsGateway, create_gateway
 from companion.messaging.wakeup import Waker
 from companion.patients.controllers import PatientController
+from companion.safety.controllers import AlertController
 from companion.settings import Settings, get_settings
 from companion.staff.controllers import StaffController
 from companion.treatments.controllers import TreatmentSessionController
@@ -113,6 +114,7 @@ def create_app(
             PatientCheckinController,
             CrisisController,
             TimelineController,
+            AlertController,
             AuthController,
             PatientAuthController,
             PatientSelfController,

@@ -135,6 +135,21 @@ def cmd_sms_simulate(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_protocol_check(_settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from companion.safety.protocol import ProtocolError, load_protocol
+
+    try:
+        protocol = load_protocol(Path(args.file))
+    except ProtocolError as exc:
+        for problem in exc.problems:
+            print(f"protocol error: {problem}", file=sys.stderr)
+        return 2
+    print(protocol.summary())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="companion", description="Aftercare companion")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -163,6 +178,12 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--clinic", required=True, help="clinic name; created if it does not exist")
     create.add_argument("--timezone", default="America/New_York", help="time zone of a new clinic")
     create.set_defaults(func=cmd_staff_create)
+
+    protocol = sub.add_parser("protocol", help="work with safety protocol files")
+    protocol_sub = protocol.add_subparsers(dest="protocol_command", required=True)
+    check = protocol_sub.add_parser("check", help="validate a protocol file and print its summary")
+    check.add_argument("file", help="the protocol TOML file")
+    check.set_defaults(func=cmd_protocol_check)
 
     sms = sub.add_parser("sms", help="try the SMS path")
     sms_sub = sms.add_subparsers(dest="sms_command", required=True)

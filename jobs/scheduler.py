@@ -20,12 +20,20 @@ from companion.messaging.dispatcher import run_dispatcher
 from companion.messaging.gateways import SmsGateway, create_gateway
 from companion.messaging.listener import OutboxListener
 from companion.settings import Settings
-from jobs import dispatch_outbox, expire_prompts, extend_plans, release_prompts, send_reminders, watchdog
+from jobs import (
+    dispatch_outbox,
+    escalate_alerts,
+    expire_prompts,
+    extend_plans,
+    release_prompts,
+    send_reminders,
+    watchdog,
+)
 from jobs.context import JobContext
 
 log = logging.getLogger("companion.jobs")
 
-TICKS = (release_prompts, send_reminders, expire_prompts, dispatch_outbox)
+TICKS = (escalate_alerts, release_prompts, send_reminders, expire_prompts, dispatch_outbox)
 
 
 def build_scheduler(ctx: JobContext) -> AsyncIOScheduler:

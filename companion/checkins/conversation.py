@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.checkins import links
 from companion.checkins.instruments import get_instrument, next_question, sms_messages
+from companion.checkins.screener import start_now
 from companion.checkins.services import checkin_for_prompt, newest_open_prompt, record_answers
 from companion.clock import Clock
 from companion.messaging import texts
@@ -29,12 +30,27 @@ async def handle_patient_message(
     assert patient.id is not None
     verdict = await judge_message(session, clock, patient, inbound.body, "sms")
     replies = list(verdict.replies)
+    if verdict.raised:
+        inbound.needs_review = True
     prompt = await newest_open_prompt(session, clock, patient.id, "sms")
     if prompt is None or prompt.current_question is None:
         inbound.needs_review = True
+        if verdict.raised:
+            # The safety reply has gone out through the outbox; ask the screener if not asked yet.
+            screener = await start_now(session, clock, patient, "cssrs", "sms", f"cssrs:message:{inbound.id}")
+            return replies + (screener[1] if screener else [])
         return replies or [texts.PATIENT_MESSAGE_SAVED]
+    if verdict.raised and not _could_be_an_answer(prompt, inbound.body):
+        return replies
     replies.extend(await _answer_prompt(session, clock, settings, patient, prompt, inbound))
     return replies
+
+
+def _could_be_an_answer(prompt: Prompt, body: str) -> bool:
+    """After risk language, only a reply that parses as an answer is taken as one; the rest is a
+    message for the care team (already in the alert), not a wrong answer to ask again."""
+    instrument = get_instrument(prompt.instrument)
+    return isinstance(parse_answer(body, instrument.question(prompt.current_question or "")), Parsed)
 
 
 async def _answer_prompt(
@@ -58,6 +74,14 @@ async def _answer_prompt(
                                     inbound_message_id=inbound.id)
     replies = [confirmation_text(question, parsed.value), *recorded.judgement.replies]
     following = next_question(instrument, recorded.answers, "sms")
+    screener = None
+    if recorded.judgement.start_instrument:
+        screener = await start_now(session, clock, patient, recorded.judgement.start_instrument, "sms",
+                                   f"{recorded.judgement.start_instrument}:{recorded.checkin.id}")
+    if screener is not None:
+        # The screener comes first; the questionnaire it interrupted waits as it is.
+        replies.extend(screener[1])
+        return replies
     if following is None:
         prompt.current_question = None
         replies.append("All done, thank you.")

@@ -84,7 +84,7 @@ async def record_answers(
                            source=source, received_at=now, inbound_message_id=inbound_message_id))
         answers[key] = value
         await session.flush()
-        verdict = await judge_answer(session, clock, patient, checkin, key, value, source)
+        verdict = await judge_answer(session, clock, patient, checkin, key, value, source, answers)
         judgement.replies.extend(verdict.replies)
         judgement.start_instrument = judgement.start_instrument or verdict.start_instrument
     channel = "sms" if source == "sms" else "app"

@@ -16,6 +16,7 @@ from companion.checkins.instruments import (
     validate_answer,
 )
 from companion.checkins.schemas import CheckInSubmit
+from companion.checkins.screener import start_now
 from companion.checkins.services import Recorded, checkin_for_prompt, record_answers, start_checkin
 from companion.clock import Clock
 from companion.errors import Conflict, InvalidInput, NotFound
@@ -82,4 +83,7 @@ async def submit(
         checkin = await start_checkin(session, clock, patient, get_instrument(data.instrument), "app",
                                       client_ref=data.client_ref)
     recorded = await record_answers(session, clock, patient, checkin, items, "app")
+    if recorded.judgement.start_instrument:
+        await start_now(session, clock, patient, recorded.judgement.start_instrument, "app",
+                        f"{recorded.judgement.start_instrument}:{checkin.id}")
     return recorded, checkin

@@ -62,6 +62,12 @@ async def _delivery_failed(
         return
     message.needs_attention = decision.needs_attention
     message.error_detail = decision.reason[:200]
+    if purpose in {Purpose.PROMPT, Purpose.REMINDER} and message.patient_id is not None:
+        from companion.safety.judge import judge_undelivered
+
+        patient = await session.get(Patient, message.patient_id)
+        if patient is not None:
+            await judge_undelivered(session, clock, patient)
     if decision.opt_out and message.patient_id is not None:
         patient = await session.get(Patient, message.patient_id)
         if patient is not None and patient.sms_consent != "opted_out":

@@ -5,11 +5,14 @@ from companion.models.checkin import Answer, CheckIn, PatientLoginCode, Prompt
 from companion.models.clinic import Clinic
 from companion.models.messaging import InboundMessage, MessageAttempt, OutboundMessage
 from companion.models.patient import Patient
+from companion.models.safety import Alert, AlertPage
 from companion.models.scheduling import JobHeartbeat
 from companion.models.staff import StaffMember
 from companion.models.treatment import TreatmentSession
 
 __all__ = [
+    "Alert",
+    "AlertPage",
     "Answer",
     "AuditEvent",
     "CheckIn",

@@ -1,25 +1,136 @@
-"""Acknowledging and resolving alerts from a staff member's SMS."""
+"""Acknowledging and resolving alerts, by SMS (ACK <code>, RESOLVE <code> <note>) or the API.
+
+Acknowledging stops the climb; resolving needs a note. The alert row is locked while it changes,
+so two people acknowledging at once get one acknowledgement and one polite "already"."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.audit import services as audit
 from companion.clock import Clock
-from companion.models import StaffMember
+from companion.errors import Conflict, InvalidInput, NotFound
+from companion.models import Alert, AlertPage, Patient, StaffMember
+
+
+async def _by_code(session: AsyncSession, clinic_id: int, code: str) -> Alert | None:
+    """The clinic's alert with this code: an unresolved one first, else the latest resolved."""
+    rows = await session.execute(
+        select(Alert)
+        .where(Alert.clinic_id == clinic_id, Alert.ack_code == code)
+        .order_by((Alert.status == "resolved").asc(), Alert.id.desc())  # type: ignore[union-attr]
+        .limit(1)
+        .with_for_update()
+    )
+    return rows.scalar_one_or_none()
+
+
+async def _newest_paged(session: AsyncSession, staff_id: int) -> Alert | None:
+    rows = await session.execute(
+        select(Alert)
+        .join(AlertPage, AlertPage.alert_id == Alert.id)
+        .where(AlertPage.staff_id == staff_id, Alert.status == "open")
+        .order_by(AlertPage.paged_at.desc(), Alert.id.desc())  # type: ignore[attr-defined]
+        .limit(1)
+        .with_for_update(of=Alert)
+    )
+    return rows.scalar_one_or_none()
+
+
+async def _reference(session: AsyncSession, alert: Alert) -> str:
+    patient = await session.get(Patient, alert.patient_id)
+    return patient.reference if patient else "the patient"
+
+
+async def _name(session: AsyncSession, staff_id: int | None) -> str:
+    member = await session.get(StaffMember, staff_id) if staff_id else None
+    return member.name if member else "a colleague"
+
+
+def _acknowledge(alert: Alert, staff_id: int, clock: Clock) -> None:
+    alert.status = "acknowledged"
+    alert.acknowledged_at = clock.now()
+    alert.acknowledged_by = staff_id
+    alert.next_step_at = None
+    alert.escalation_ended_at = alert.escalation_ended_at or clock.now()
+    alert.escalation_end_reason = alert.escalation_end_reason or "acknowledged"
+
+
+def _resolve(alert: Alert, staff_id: int, note: str, clock: Clock) -> None:
+    if alert.status == "open":
+        _acknowledge(alert, staff_id, clock)
+    alert.status = "resolved"
+    alert.resolved_at = clock.now()
+    alert.resolved_by = staff_id
+    alert.resolution_note = note
 
 
 async def acknowledge_by_sms(session: AsyncSession, clock: Clock, staff: StaffMember, code: str | None) -> str:
-    audit.record(session, clock, actor=f"staff:{staff.id}", action="alert.ack_attempt", subject="alert:none",
-                 clinic_id=staff.clinic_id, detail={"code": code, "channel": "sms"})
-    if code is None:
-        return "You have no open alert to acknowledge."
-    return f"No open alert matches {code}. Check the code in the page or open the dashboard."
+    assert staff.id is not None
+    alert = await (_by_code(session, staff.clinic_id, code) if code else _newest_paged(session, staff.id))
+    if alert is None:
+        audit.record(session, clock, actor=f"staff:{staff.id}", action="alert.ack_unmatched", subject="alert:none",
+                     clinic_id=staff.clinic_id, detail={"code": code, "channel": "sms"})
+        if code is None:
+            return "You have no open alert to acknowledge."
+        return f"No alert matches {code}. Check the code in the page or open the dashboard."
+    reference = await _reference(session, alert)
+    if alert.status == "resolved":
+        return (f"Thank you. Alert {alert.ack_code} for {reference} was already resolved by "
+                f"{await _name(session, alert.resolved_by)}; nothing more is needed.")
+    if alert.status == "acknowledged":
+        return (f"Thank you. Alert {alert.ack_code} for {reference} was already acknowledged by "
+                f"{await _name(session, alert.acknowledged_by)}.")
+    _acknowledge(alert, staff.id, clock)
+    audit.record(session, clock, actor=f"staff:{staff.id}", action="alert.ack", subject=f"alert:{alert.id}",
+                 clinic_id=alert.clinic_id, detail={"channel": "sms"})
+    return (f"Acknowledged alert {alert.ack_code} for {reference}. Details are in the dashboard. "
+            f"Reply RESOLVE {alert.ack_code} <note> when done.")
 
 
-async def resolve_by_sms(
-    session: AsyncSession, clock: Clock, staff: StaffMember, code: str, note: str
-) -> str:
-    audit.record(session, clock, actor=f"staff:{staff.id}", action="alert.resolve_attempt", subject="alert:none",
-                 clinic_id=staff.clinic_id, detail={"code": code, "channel": "sms"})
-    return f"No open alert matches {code}. Check the code in the page or open the dashboard."
+async def resolve_by_sms(session: AsyncSession, clock: Clock, staff: StaffMember, code: str, note: str) -> str:
+    assert staff.id is not None
+    alert = await _by_code(session, staff.clinic_id, code)
+    if alert is None:
+        return f"No alert matches {code}. Check the code in the page or open the dashboard."
+    reference = await _reference(session, alert)
+    if alert.status == "resolved":
+        return f"Alert {alert.ack_code} for {reference} was already resolved; nothing more is needed."
+    _resolve(alert, staff.id, note.strip(), clock)
+    audit.record(session, clock, actor=f"staff:{staff.id}", action="alert.resolve", subject=f"alert:{alert.id}",
+                 clinic_id=alert.clinic_id, detail={"channel": "sms"})
+    return f"Resolved alert {alert.ack_code} for {reference}. Thank you."
+
+
+async def _locked(session: AsyncSession, clinic_id: int, alert_id: int) -> Alert:
+    alert = await session.get(Alert, alert_id, with_for_update=True)
+    if alert is None or alert.clinic_id != clinic_id:
+        raise NotFound("alert not found")
+    return alert
+
+
+async def acknowledge(session: AsyncSession, clock: Clock, clinic_id: int, staff_id: int, alert_id: int) -> Alert:
+    alert = await _locked(session, clinic_id, alert_id)
+    if alert.status == "resolved":
+        raise Conflict("this alert is already resolved", field="status")
+    if alert.status == "acknowledged":
+        return alert
+    _acknowledge(alert, staff_id, clock)
+    audit.record(session, clock, actor=f"staff:{staff_id}", action="alert.ack", subject=f"alert:{alert.id}",
+                 clinic_id=clinic_id, detail={"channel": "dashboard"})
+    return alert
+
+
+async def resolve(
+    session: AsyncSession, clock: Clock, clinic_id: int, staff_id: int, alert_id: int, note: str
+) -> Alert:
+    if not note.strip():
+        raise InvalidInput("resolving an alert needs a note", field="note")
+    alert = await _locked(session, clinic_id, alert_id)
+    if alert.status == "resolved":
+        raise Conflict("this alert is already resolved", field="status")
+    _resolve(alert, staff_id, note.strip(), clock)
+    audit.record(session, clock, actor=f"staff:{staff_id}", action="alert.resolve", subject=f"alert:{alert.id}",
+                 clinic_id=clinic_id, detail={"channel": "dashboard"})
+    return alert

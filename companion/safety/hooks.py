@@ -2,21 +2,51 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from companion.audit import services as audit
 from companion.clock import Clock
-from companion.models import Patient
+from companion.messaging import outbox
+from companion.messaging.policy import Purpose
+from companion.models import AlertPage, Patient, StaffMember
 
 
 async def patient_opted_out(session: AsyncSession, clock: Clock, patient: Patient) -> None:
-    """A patient opted out of SMS. With an open high or urgent alert the care team must be told;
-    alerts are raised by the safety rules, and until a patient has one there is nobody to tell."""
-    return None
+    """A patient with an open high or urgent alert opted out of SMS: everyone already paged for
+    that alert is told, since texts to the patient will no longer arrive."""
+    from companion.safety.alerts import open_alerts_of
+
+    assert patient.id is not None
+    serious = [a for a in await open_alerts_of(session, patient.id) if a.severity in {"urgent", "high"}]
+    for alert in serious:
+        staff_ids = set(
+            (await session.execute(select(AlertPage.staff_id).where(AlertPage.alert_id == alert.id))).scalars()
+        )
+        members = list(
+            (await session.execute(select(StaffMember).where(StaffMember.id.in_(staff_ids)))).scalars()  # type: ignore[union-attr]
+        ) if staff_ids else []
+        for member in members:
+            if not member.phone or not member.active:
+                continue
+            await outbox.enqueue(
+                session, clock, to_phone=member.phone, purpose=Purpose.STAFF_PAGE,
+                body=(f"Patient {patient.reference} (alert {alert.ack_code}) opted out of SMS: texts to them "
+                      "will not arrive. Please call instead."),
+                clinic_id=patient.clinic_id, staff_id=member.id, dedupe_key=f"optout:{alert.id}:{member.id}:"
+                f"{int(clock.now().timestamp())}",
+            )
+        audit.record(session, clock, actor="system:safety", action="alert.patient_opted_out",
+                     subject=f"alert:{alert.id}", clinic_id=alert.clinic_id, detail={"told": len(members)})
 
 
 async def missed_checkins(session: AsyncSession, clock: Clock, patient_id: int, in_a_row: int) -> None:
     """A patient missed ``in_a_row`` check-ins in a row: a finding for the safety rules."""
-    from companion.audit import services as audit
+    from companion.safety.judge import judge_missed
 
+    patient = await session.get(Patient, patient_id)
+    if patient is None or patient.status != "active":
+        return
     audit.record(session, clock, actor="system:scheduler", action="checkins.missed", subject=f"patient:{patient_id}",
-                 clinic_id=None, detail={"in_a_row": in_a_row})
+                 clinic_id=patient.clinic_id, detail={"in_a_row": in_a_row})
+    await judge_missed(session, clock, patient, in_a_row)

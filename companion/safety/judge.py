@@ -1,34 +1,111 @@
 """The one judging hook every answer and every patient message passes through as it arrives.
 
-The safety rules decide what an answer means; this module is where the check-in and messaging
-paths hand over to them, and where what the safety path wants said to the patient comes back.
-"""
+The rules engine (pure) turns the event and the patient's history into findings; findings open
+or join alerts, which tell the patient where to get help and page the care team. What the
+conversation should do next comes back as a Judgement (start the C-SSRS screener at once on the
+same channel after PHQ-9 item 9, say)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.clock import Clock
-from companion.models import CheckIn, Patient
+from companion.models import CheckIn, Patient, TreatmentSession
+from companion.safety import rules
+from companion.safety.alerts import Raised, open_alerts_of, raise_findings
+from companion.safety.config import current_protocol
 
 
 @dataclass
 class Judgement:
-    """What the safety path asks of the caller: messages for the patient now, and an instrument
-    to start at once on the same channel (the C-SSRS screener after PHQ-9 item 9, say)."""
+    """What the safety path asks of the caller: messages for the patient now, an instrument to
+    start at once on the same channel, and the alerts raised."""
 
     replies: list[str] = field(default_factory=list)
     start_instrument: str | None = None
+    raised: list[Raised] = field(default_factory=list)
+
+
+async def _history(session: AsyncSession, patient: Patient, checkin: CheckIn | None) -> rules.History:
+    moods = (
+        await session.execute(
+            select(CheckIn.total)
+            .where(CheckIn.patient_id == patient.id, CheckIn.instrument == "mood", CheckIn.status == "complete",
+                   CheckIn.total.is_not(None), CheckIn.id != (checkin.id if checkin else None))  # type: ignore[union-attr]
+            .order_by(CheckIn.completed_at.desc(), CheckIn.id.desc())  # type: ignore[union-attr]
+            .limit(7)
+        )
+    ).scalars().all()
+    first_session = (
+        await session.execute(select(func.min(TreatmentSession.started_at)).where(
+            TreatmentSession.patient_id == patient.id, TreatmentSession.cancelled_at.is_(None)))  # type: ignore[union-attr]
+    ).scalar_one_or_none()
+    baseline_query = (
+        select(CheckIn.total)
+        .where(CheckIn.patient_id == patient.id, CheckIn.instrument == "phq9", CheckIn.status == "complete",
+               CheckIn.id != (checkin.id if checkin else None))
+        .order_by(CheckIn.completed_at.desc())  # type: ignore[union-attr]
+        .limit(1)
+    )
+    if first_session is not None:
+        baseline_query = baseline_query.where(CheckIn.completed_at < first_session)  # type: ignore[operator]
+    baseline = (await session.execute(baseline_query)).scalar_one_or_none()
+    return rules.History(previous_moods=[int(m) for m in reversed(moods)], phq9_baseline_total=baseline)
+
+
+async def _raise(
+    session: AsyncSession, clock: Clock, patient: Patient, findings: list[rules.Finding], source: str
+) -> Judgement:
+    judgement = Judgement()
+    judgement.raised = await raise_findings(session, clock, patient, findings, source=source)
+    return judgement
 
 
 async def judge_answer(
     session: AsyncSession, clock: Clock, patient: Patient, checkin: CheckIn, question_key: str, value: object,
-    channel: str,
+    channel: str, answers_so_far: dict[str, object] | None = None,
 ) -> Judgement:
-    return Judgement()
+    protocol = current_protocol()
+    answers = dict(answers_so_far or {})
+    answers[question_key] = value
+    event = rules.AnswerEvent(instrument=checkin.instrument, question_key=question_key, value=value,
+                              answers_so_far=answers)
+    history = await _history(session, patient, checkin) if checkin.instrument in {"mood", "phq9"} else rules.History(
+        previous_moods=[], phq9_baseline_total=None)
+    findings = rules.evaluate(protocol.rules, event, history)
+    if isinstance(value, str) and value.strip():
+        findings += rules.evaluate(protocol.rules, rules.MessageEvent(text=value), history)
+    judgement = await _raise(session, clock, patient, findings, f"{channel}:checkin:{checkin.id}")
+    if rules.needs_cssrs(event) and checkin.instrument != "cssrs":
+        judgement.start_instrument = "cssrs"
+    return judgement
 
 
 async def judge_message(session: AsyncSession, clock: Clock, patient: Patient, text: str, channel: str) -> Judgement:
-    return Judgement()
+    """Free text from the patient, scanned for risk whatever question is open."""
+    protocol = current_protocol()
+    event = rules.MessageEvent(text=text)
+    findings = rules.evaluate(protocol.rules, event, rules.History(previous_moods=[], phq9_baseline_total=None))
+    judgement = await _raise(session, clock, patient, findings, f"{channel}:message")
+    return judgement
+
+
+async def judge_missed(session: AsyncSession, clock: Clock, patient: Patient, in_a_row: int) -> Judgement:
+    protocol = current_protocol()
+    findings = rules.evaluate(protocol.rules, rules.MissedEvent(in_a_row=in_a_row),
+                              rules.History(previous_moods=[], phq9_baseline_total=None))
+    return await _raise(session, clock, patient, findings, "scheduler:missed")
+
+
+async def judge_undelivered(session: AsyncSession, clock: Clock, patient: Patient) -> Judgement:
+    """A prompt could not be delivered: concerning only while the patient has an open high or
+    urgent alert."""
+    assert patient.id is not None
+    serious = any(a.severity in {"urgent", "high"} for a in await open_alerts_of(session, patient.id))
+    protocol = current_protocol()
+    findings = rules.evaluate(protocol.rules, rules.UndeliveredEvent(has_open_alert_high_or_urgent=serious),
+                              rules.History(previous_moods=[], phq9_baseline_total=None))
+    return await _raise(session, clock, patient, findings, "provider:undelivered")

@@ -9,12 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.clock import Clock
 from companion.messaging.policy import URGENT
-from companion.models import OutboundMessage, Prompt
+from companion.models import Alert, OutboundMessage, Prompt
 from companion.scheduling.heartbeat import scheduler_health
 
 URGENT_LATE = timedelta(minutes=2)
 ROUTINE_LATE = timedelta(minutes=30)
 PROMPT_LATE = timedelta(minutes=15)
+ESCALATION_LATE = timedelta(minutes=2)
 
 
 async def inspect(session: AsyncSession, clock: Clock) -> list[str]:
@@ -63,6 +64,25 @@ async def inspect(session: AsyncSession, clock: Clock) -> list[str]:
     ).scalar_one()
     if attention:
         problems.append(f"{attention} message(s) failed in the last hour and need a person to look")
+    stalled = (
+        await session.execute(
+            select(func.count()).select_from(Alert).where(
+                Alert.status == "open", Alert.next_step_at < now - ESCALATION_LATE  # type: ignore[operator]
+            )
+        )
+    ).scalar_one()
+    if stalled:
+        problems.append(f"{stalled} alert escalation(s) stalled: a step is more than {ESCALATION_LATE} overdue")
+    unanswered = (
+        await session.execute(
+            select(func.count()).select_from(Alert).where(
+                Alert.status == "open", Alert.escalation_end_reason == "exhausted",
+                Alert.severity.in_(("urgent", "high")),  # type: ignore[attr-defined]
+            )
+        )
+    ).scalar_one()
+    if unanswered:
+        problems.append(f"{unanswered} alert(s) climbed their whole chain and nobody acknowledged")
     health = await scheduler_health(session, clock)
     if health.stalled:
         problems.append(f"scheduled jobs have stopped ticking: {', '.join(health.stalled)}")

@@ -39,7 +39,9 @@ async def test_pending_submit_and_history(
     body = response.json()
     assert (body["status"], body["total"], body["band"], body["source"]) == ("complete", 9, "mild", "app")
     assert "phq9_item9" in body["flags"]
-    assert (await client.get("/api/v1/me/checkins/pending", headers=headers)).json() == []
+    # Item 9 answered 1: the C-SSRS screener is asked at once, in the app.
+    pending = (await client.get("/api/v1/me/checkins/pending", headers=headers)).json()
+    assert [p["instrument"] for p in pending] == ["cssrs"]
 
     history = (await client.get("/api/v1/me/history", headers=headers)).json()
     assert [(c["instrument"], c["total"]) for c in history["checkins"]] == [("phq9", 9)]

@@ -151,7 +151,7 @@ async def test_staff_ack_reaches_the_staff_command_entry_point(
     stored = (await _inbound(session))[0]
     assert stored.sender_kind == "staff" and stored.staff_id == member.id
     events = list((await session.execute(select(AuditEvent))).scalars())
-    assert [(e.action, e.detail.get("code")) for e in events] == [("alert.ack_attempt", "4821")]
+    assert [(e.action, e.detail.get("code")) for e in events] == [("alert.ack_unmatched", "4821")]
 
 
 async def test_unknown_number_gets_a_generic_reply_and_is_kept_for_review(

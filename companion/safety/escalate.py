@@ -1,0 +1,137 @@
+"""Walking alerts up their chains: one step at a time, as due rows.
+
+Each executed step pages the step's people (once each: a unique row per alert, step and person),
+records the position on the alert and when the next step is due, and writes an audit event. A
+failed send does not stop the chain: the outbox records it and the next step comes anyway. The
+step function is pure (escalation.next_action); this module does the I/O around it.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from companion.audit import services as audit
+from companion.clock import Clock
+from companion.messaging import outbox
+from companion.messaging.policy import Purpose
+from companion.models import Alert, AlertPage, Clinic, Patient
+from companion.safety import escalation
+from companion.safety.pages import fallback_recipients, page_text, resolve_targets
+
+log = logging.getLogger("companion.safety")
+
+
+def state_of(alert: Alert) -> escalation.EscalationState:
+    position = None
+    if alert.pass_no is not None and alert.step_index is not None:
+        position = escalation.Position(alert.pass_no, alert.step_index)
+    return escalation.EscalationState(
+        position=position,
+        next_due_at=alert.next_step_at,
+        acknowledged=alert.status == "acknowledged",
+        resolved=alert.status == "resolved",
+    )
+
+
+def _after_hours(clinic: Clinic, at: datetime) -> bool:
+    from companion.safety.config import current_protocol
+
+    return not current_protocol().is_business_hours(at, clinic.timezone)
+
+
+async def advance(session: AsyncSession, clock: Clock, alert: Alert) -> escalation.Action:
+    """Do what is due for ``alert`` now (the caller holds the row lock)."""
+    now = clock.now()
+    clinic = await session.get(Clinic, alert.clinic_id)
+    assert clinic is not None and alert.id is not None
+    chain = escalation.Chain.from_dict(alert.chain)
+    action = escalation.next_action(chain, state_of(alert), now, after_hours=_after_hours(clinic, now))
+    if isinstance(action, escalation.Stop):
+        if alert.escalation_ended_at is None:
+            alert.escalation_ended_at, alert.escalation_end_reason = now, action.reason
+            alert.next_step_at = None
+            audit.record(session, clock, actor="system:escalation", action="alert.escalation_end",
+                         subject=f"alert:{alert.id}", clinic_id=alert.clinic_id, detail={"reason": action.reason})
+        return action
+    if isinstance(action, escalation.Wait):
+        return action
+    patient = await session.get(Patient, alert.patient_id)
+    assert patient is not None
+    recipients, unreached = await resolve_targets(session, clinic, action.targets, now)
+    fallback = False
+    if not recipients:
+        recipients, fallback = await fallback_recipients(session, alert.clinic_id), True
+    paged = await _page(session, clock, alert, patient, action.position, recipients, action.targets)
+    alert.pass_no, alert.step_index = action.position.pass_no, action.position.step_index
+    alert.next_step_at = action.next_due_at
+    if action.next_due_at is None:
+        alert.escalation_ended_at, alert.escalation_end_reason = now, "exhausted"
+    audit.record(
+        session, clock, actor="system:escalation", action="alert.step", subject=f"alert:{alert.id}",
+        clinic_id=alert.clinic_id,
+        detail={
+            "pass": action.position.pass_no, "step": action.position.step_index,
+            "targets": [str(t) for t in action.targets], "paged_staff": paged, "unreached": unreached,
+            "fallback": fallback,
+        },
+    )
+    if not paged:
+        log.error("alert %s step %s/%s paged nobody", alert.id, action.position.pass_no, action.position.step_index)
+    return action
+
+
+async def _page(
+    session: AsyncSession, clock: Clock, alert: Alert, patient: Patient, position: escalation.Position,
+    recipients: list, targets: tuple[escalation.Target, ...],  # type: ignore[type-arg]
+) -> list[int]:
+    """Page each recipient once for this step; returns the staff ids paged now."""
+    now = clock.now()
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    label = ",".join(str(t) for t in targets)[:64]
+    paged: list[int] = []
+    for member in recipients:
+        claimed = (
+            await session.execute(
+                insert(AlertPage)
+                .values(alert_id=alert.id, staff_id=member.id, pass_no=position.pass_no,
+                        step_index=position.step_index, target=label, paged_at=now)
+                .on_conflict_do_nothing(index_elements=["alert_id", "pass_no", "step_index", "staff_id"])
+                .returning(AlertPage.id)
+            )
+        ).scalar_one_or_none()
+        if claimed is None:
+            continue  # this person was paged for this step already
+        message = await outbox.enqueue(
+            session, clock, to_phone=member.phone, purpose=Purpose.STAFF_PAGE, body=page_text(alert, patient),
+            clinic_id=alert.clinic_id, staff_id=member.id,
+            dedupe_key=f"page:{alert.id}:{position.pass_no}:{position.step_index}:{member.id}",
+        )
+        page = await session.get(AlertPage, claimed)
+        if page is not None:
+            page.message_id = message.id
+        paged.append(member.id)
+    return paged
+
+
+async def advance_due(session: AsyncSession, clock: Clock, limit: int = 200) -> int:
+    """Advance every alert whose next step is due (claimed with SKIP LOCKED)."""
+    alerts = list(
+        (
+            await session.execute(
+                select(Alert)
+                .where(Alert.status == "open", Alert.next_step_at <= clock.now())  # type: ignore[operator]
+                .order_by(Alert.next_step_at, Alert.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        ).scalars()
+    )
+    for alert in alerts:
+        await advance(session, clock, alert)
+    return len(alerts)

@@ -1,0 +1,71 @@
+"""Who a chain step reaches, and the page each of them gets. No diagnosis, score or name in a
+page: the severity, the patient's reference and the ack code; the detail is behind sign-in."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from companion.models import Alert, Clinic, Patient, StaffMember
+from companion.safety.escalation import Target
+
+log = logging.getLogger("companion.safety")
+
+SEVERITY_WORD = {"urgent": "Urgent", "high": "Same-day", "routine": "Routine"}
+
+
+def page_text(alert: Alert, patient: Patient) -> str:
+    severity = SEVERITY_WORD.get(alert.severity, "Urgent")
+    return f"{severity} alert for patient {patient.reference}. Reply ACK {alert.ack_code}"
+
+
+async def _active_with_phone(session: AsyncSession, clinic_id: int) -> list[StaffMember]:
+    rows = await session.execute(
+        select(StaffMember).where(
+            StaffMember.clinic_id == clinic_id,
+            StaffMember.active.is_(True),  # type: ignore[attr-defined]
+            StaffMember.phone.is_not(None),  # type: ignore[union-attr]
+        ).order_by(StaffMember.id)
+    )
+    return list(rows.scalars())
+
+
+async def resolve_targets(
+    session: AsyncSession, clinic: Clinic, targets: tuple[Target, ...], at: datetime
+) -> tuple[list[StaffMember], list[str]]:
+    """The staff members a step reaches, and the targets that reached nobody."""
+    from companion.safety.config import current_protocol
+
+    protocol = current_protocol()
+    staff = await _active_with_phone(session, clinic.id or 0)
+    by_email = {m.email.lower(): m for m in staff}
+    by_id = {str(m.id): m for m in staff}
+    reached: dict[int, StaffMember] = {}
+    unreached: list[str] = []
+    for target in targets:
+        found: list[StaffMember] = []
+        if target.kind == "oncall":
+            email = protocol.on_duty(target.value, at, clinic.timezone)
+            if email and email.lower() in by_email:
+                found = [by_email[email.lower()]]
+        elif target.kind == "role":
+            found = [m for m in staff if m.role == target.value]
+        elif target.kind == "staff":
+            member = by_email.get(target.value.lower()) or by_id.get(target.value)
+            found = [member] if member else []
+        elif target.kind == "care_team":
+            found = [m for m in staff if m.role == "clinician"]
+        if not found:
+            unreached.append(str(target))
+        for member in found:
+            reached.setdefault(member.id or 0, member)
+    return list(reached.values()), unreached
+
+
+async def fallback_recipients(session: AsyncSession, clinic_id: int) -> list[StaffMember]:
+    """When a step reaches nobody, every active clinician and admin with a phone is paged: an
+    alert that pages no one is worse than one that pages too many."""
+    return [m for m in await _active_with_phone(session, clinic_id) if m.role in {"clinician", "admin"}]

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from companion.schemas import RequestModel
+
+
+class AlertResolve(RequestModel):
+    note: str = Field(min_length=3, max_length=4000)
+
+
+class AlertRead(BaseModel):
+    id: int
+    patient_id: int
+    patient_reference: str
+    kind: str
+    severity: str
+    status: str
+    ack_code: str
+    protocol_version: str
+    opened_at: datetime
+    age_minutes: int
+    step: str | None
+    next_step_at: datetime | None
+    escalation_end_reason: str | None
+    findings: list[dict[str, Any]]
+    acknowledged_at: datetime | None
+    acknowledged_by: int | None
+    resolved_at: datetime | None
+    resolved_by: int | None
+    resolution_note: str | None

@@ -1,0 +1,62 @@
+"""Alerts for the dashboard: listed by severity and age, always scoped to the caller's clinic."""
+
+from __future__ import annotations
+
+from sqlalchemy import case, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from companion.audit import services as audit
+from companion.auth.principals import StaffPrincipal
+from companion.clock import Clock
+from companion.errors import NotFound
+from companion.models import Alert, Patient
+from companion.safety.schemas import AlertRead
+
+
+def alert_read(alert: Alert, reference: str, clock: Clock) -> AlertRead:
+    assert alert.id is not None
+    step = None
+    if alert.pass_no is not None and alert.step_index is not None:
+        step = f"pass {alert.pass_no}, step {alert.step_index + 1}"
+    return AlertRead(
+        id=alert.id, patient_id=alert.patient_id, patient_reference=reference, kind=alert.kind,
+        severity=alert.severity, status=alert.status, ack_code=alert.ack_code, protocol_version=alert.protocol_version,
+        opened_at=alert.opened_at, age_minutes=int((clock.now() - alert.opened_at).total_seconds() // 60), step=step,
+        next_step_at=alert.next_step_at, escalation_end_reason=alert.escalation_end_reason, findings=alert.findings,
+        acknowledged_at=alert.acknowledged_at, acknowledged_by=alert.acknowledged_by, resolved_at=alert.resolved_at,
+        resolved_by=alert.resolved_by, resolution_note=alert.resolution_note,
+    )
+
+
+SEVERITY_ORDER = case({"urgent": 0, "high": 1, "routine": 2}, value=Alert.severity, else_=3)
+
+
+async def list_alerts(
+    session: AsyncSession, clock: Clock, staff: StaffPrincipal, status: str | None, patient_id: int | None
+) -> list[AlertRead]:
+    query = (
+        select(Alert, Patient.reference)
+        .join(Patient, Patient.id == Alert.patient_id)
+        .where(Alert.clinic_id == staff.clinic_id)
+        .order_by(SEVERITY_ORDER, Alert.opened_at, Alert.id)
+    )
+    if status == "active":
+        query = query.where(Alert.status != "resolved")
+    elif status:
+        query = query.where(Alert.status == status)
+    if patient_id is not None:
+        query = query.where(Alert.patient_id == patient_id)
+    rows = (await session.execute(query.limit(500))).all()
+    audit.record(session, clock, actor=staff.actor, action="alert.list", subject="alerts", clinic_id=staff.clinic_id,
+                 detail={"count": len(rows)})
+    return [alert_read(alert, reference, clock) for alert, reference in rows]
+
+
+async def get_alert(session: AsyncSession, clock: Clock, staff: StaffPrincipal, alert_id: int) -> AlertRead:
+    alert = await session.get(Alert, alert_id)
+    if alert is None or alert.clinic_id != staff.clinic_id:
+        raise NotFound("alert not found")
+    patient = await session.get(Patient, alert.patient_id)
+    audit.record(session, clock, actor=staff.actor, action="alert.read", subject=f"alert:{alert_id}",
+                 clinic_id=staff.clinic_id)
+    return alert_read(alert, patient.reference if patient else "?", clock)
