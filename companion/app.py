@@ -32,6 +32,7 @@ from companion.safety.controllers import AlertController
 from companion.settings import Settings, get_settings
 from companion.staff.controllers import StaffController
 from companion.treatments.controllers import TreatmentSessionController
+from companion.web.routes import web_routers
 
 log = logging.getLogger("companion")
 
@@ -122,6 +123,7 @@ def create_app(
             StaffController,
             PatientController,
             TreatmentSessionController,
+            *web_routers(),
         ],
         dependencies={
             "db_session": Provide(provide_db_session),
