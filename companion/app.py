@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -26,6 +27,7 @@ from companion.errors import DomainError
 from companion.health import HealthController
 from companion.messaging.controllers import TwilioWebhookController
 from companion.messaging.gateways import SmsGateway, create_gateway
+from companion.messaging.inbound_worker import InboundProcessor, run_inbound
 from companion.messaging.wakeup import Waker
 from companion.patients.controllers import PatientController
 from companion.safety.controllers import AlertController
@@ -77,21 +79,33 @@ def create_app(
     engine = engine or create_engine(settings)
     gateway = gateway or create_gateway(settings)
     waker = Waker()
+    inbound_waker = Waker()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         workers = None
+        stop = asyncio.Event()
+        inbound_task = None
+        if settings.handle_inbound_in_api and not run_workers:
+            # Each API process handles the messages it stored, right after commit; the scheduler
+            # process handles anything left (a replica that died, say).
+            processor = InboundProcessor(state.sessionmaker, clock, settings, waker)
+            inbound_task = asyncio.create_task(run_inbound(processor, inbound_waker.wait, stop))
         if run_workers:
             from jobs.context import JobContext
             from jobs.scheduler import Workers
 
             context = JobContext(settings=settings, engine=engine, sessionmaker=state.sessionmaker, clock=clock,
-                                 gateway=gateway, waker=waker)
+                                 gateway=gateway, waker=waker, inbound_waker=inbound_waker)
             workers = Workers.create(context)
             await workers.start()
         try:
             yield
         finally:
+            stop.set()
+            inbound_waker.wake()
+            if inbound_task is not None:
+                await inbound_task
             if workers is not None:
                 await workers.shutdown()
             await gateway.close()
@@ -106,6 +120,7 @@ def create_app(
             "sessionmaker": create_sessionmaker(engine),
             "gateway": gateway,
             "waker": waker,
+            "inbound_waker": inbound_waker,
         }
     )
     return Litestar(

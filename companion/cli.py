@@ -128,7 +128,9 @@ def cmd_sms_simulate(settings: Settings, args: argparse.Namespace) -> int:
     if result.status_code != 200:
         print(f"the companion answered HTTP {result.status_code}", file=sys.stderr)
         return 1
-    if not result.replies:
+    if not result.handled:
+        print("stored; not handled yet (is the companion's inbound worker running?)")
+    elif not result.replies:
         print("(no reply)")
     for reply in result.replies:
         print(f"reply: {reply}")

@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     patient_code_limit_per_phone: int = Field(default=5, ge=1)
     patient_code_limit_per_address: int = Field(default=20, ge=1)
 
+    # The API handles the inbound messages it stores, right after answering Twilio; the scheduler
+    # process handles whatever is left either way.
+    handle_inbound_in_api: bool = True
+
     db_echo: bool = False
     db_pool_size: int = 10
 

@@ -15,6 +15,7 @@ from companion.clock import Clock
 from companion.db import session_scope
 from companion.messaging.dispatcher import Dispatcher
 from companion.messaging.gateways import SmsGateway
+from companion.messaging.inbound_worker import InboundProcessor
 from companion.messaging.wakeup import WAKER_KEY, Waker
 from companion.scheduling import heartbeat
 from companion.settings import Settings
@@ -30,7 +31,9 @@ class JobContext:
     clock: Clock
     gateway: SmsGateway
     waker: Waker = field(default_factory=Waker)
+    inbound_waker: Waker = field(default_factory=Waker)
     dispatcher: Dispatcher | None = None
+    inbound: InboundProcessor | None = None
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
@@ -38,6 +41,11 @@ class JobContext:
         async with session_scope(self.sessionmaker) as session:
             session.info[WAKER_KEY] = self.waker
             yield session
+
+    def get_inbound(self) -> InboundProcessor:
+        if self.inbound is None:
+            self.inbound = InboundProcessor(self.sessionmaker, self.clock, self.settings, self.waker)
+        return self.inbound
 
     def get_dispatcher(self) -> Dispatcher:
         if self.dispatcher is None:

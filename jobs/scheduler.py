@@ -18,6 +18,7 @@ from companion.clock import Clock
 from companion.db import create_engine, create_sessionmaker
 from companion.messaging.dispatcher import run_dispatcher
 from companion.messaging.gateways import SmsGateway, create_gateway
+from companion.messaging.inbound_worker import run_inbound
 from companion.messaging.listener import OutboxListener
 from companion.settings import Settings
 from jobs import (
@@ -25,6 +26,7 @@ from jobs import (
     escalate_alerts,
     expire_prompts,
     extend_plans,
+    handle_inbound,
     release_prompts,
     send_reminders,
     watchdog,
@@ -33,7 +35,7 @@ from jobs.context import JobContext
 
 log = logging.getLogger("companion.jobs")
 
-TICKS = (escalate_alerts, release_prompts, send_reminders, expire_prompts, dispatch_outbox)
+TICKS = (handle_inbound, escalate_alerts, release_prompts, send_reminders, expire_prompts, dispatch_outbox)
 
 
 def build_scheduler(ctx: JobContext) -> AsyncIOScheduler:
@@ -61,15 +63,20 @@ class Workers:
     listener: OutboxListener
     stop: asyncio.Event
     loop_task: asyncio.Task[None] | None = None
+    inbound_task: asyncio.Task[None] | None = None
 
     @classmethod
     def create(cls, ctx: JobContext) -> Workers:
-        return cls(ctx, build_scheduler(ctx), OutboxListener(ctx.engine, ctx.waker), asyncio.Event())
+        listener = OutboxListener(ctx.engine, ctx.waker, ctx.inbound_waker)
+        return cls(ctx, build_scheduler(ctx), listener, asyncio.Event())
 
     async def start(self, *, plan_now: bool = True) -> None:
         await self.listener.start()
         self.loop_task = asyncio.create_task(
             run_dispatcher(self.ctx.get_dispatcher(), self.ctx.waker.wait, self.stop)
+        )
+        self.inbound_task = asyncio.create_task(
+            run_inbound(self.ctx.get_inbound(), self.ctx.inbound_waker.wait, self.stop)
         )
         self.scheduler.start()
         if plan_now:
@@ -82,8 +89,10 @@ class Workers:
         self.scheduler.shutdown(wait=False)
         self.stop.set()
         self.ctx.waker.wake()
-        if self.loop_task is not None:
-            await self.loop_task
+        self.ctx.inbound_waker.wake()
+        for task in (self.loop_task, self.inbound_task):
+            if task is not None:
+                await task
         await self.listener.stop()
 
 

@@ -41,14 +41,18 @@ class TwilioWebhookController(Controller):
     include_in_schema = True
 
     @post(INBOUND_PATH, status_code=200)
-    async def inbound_sms(self, request: Request, state: State, db_session: AsyncSession) -> Response[str]:
+    async def inbound_sms(self, request: Request, state: State) -> Response[str]:
+        """Store and answer at once; a worker handles the message and sends the replies."""
         params = await _verified_form(request, state)
         if params is None:
             return _refused()
         if not params.get("MessageSid") or not params.get("From"):
             return Response("MessageSid and From are required", status_code=400, media_type="text/plain")
-        result = await inbound.receive(db_session, state.clock, state.settings, params)
-        return twiml(result.replies)
+        async with state.engine.begin() as conn:
+            new = await inbound.store(conn, state.clock, params)
+        if new:
+            state.inbound_waker.wake()
+        return twiml([])
 
     @post(STATUS_CALLBACK_PATH, status_code=200)
     async def status_callback(self, request: Request, state: State, db_session: AsyncSession) -> Response[str]:

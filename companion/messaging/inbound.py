@@ -1,5 +1,14 @@
-"""Inbound SMS: store once per MessageSid, then route to the staff-command entry point, the
-consent keywords, the patient-message entry point, or a generic reply for unknown numbers."""
+"""Inbound SMS, in two halves.
+
+Receiving (the webhook): store the message once per MessageSid and answer Twilio at once. The
+text is scanned for risk language on the way in, so a message that reads as risk is handled
+before anything else waiting.
+
+Handling (a worker, woken after commit): route the stored message to the staff-command entry
+point, the consent keywords, the patient-message entry point, or a generic reply for unknown
+numbers; queue the replies in the outbox. Messages from one number are handled one at a time and
+in order, whichever worker takes them.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +16,19 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from companion.checkins.conversation import handle_patient_message
 from companion.clock import Clock
-from companion.messaging import consent, texts
-from companion.messaging.outbox import record_twiml_reply
+from companion.messaging import consent, outbox, texts
 from companion.messaging.policy import Purpose
 from companion.messaging.replies import Keyword, classify_keyword, is_conditional_opt_in
+from companion.messaging.wakeup import INBOUND_CHANNEL
 from companion.models import Clinic, InboundMessage, Patient, StaffMember
+from companion.safety.language import assess
 from companion.settings import Settings
 from companion.staff.commands import handle_staff_command, is_staff_command
 from companion.validation import normalise_phone
@@ -26,12 +36,10 @@ from companion.validation import normalise_phone
 log = logging.getLogger("companion.sms.inbound")
 
 MAX_BODY = 1600
+URGENT_PRIORITY = 0
+NORMAL_PRIORITY = 5
 
-
-@dataclass(frozen=True)
-class InboundResult:
-    duplicate: bool
-    replies: list[str]
+T = InboundMessage.__table__  # type: ignore[attr-defined]
 
 
 def _phone(value: str) -> str:
@@ -41,55 +49,59 @@ def _phone(value: str) -> str:
         return value.strip()[:32]
 
 
-async def _store_once(session: AsyncSession, clock: Clock, params: Mapping[str, str]) -> InboundMessage | None:
-    """Insert the message unless its MessageSid is stored already (the same message delivered twice,
-    even at once, is stored once)."""
+async def store(conn: AsyncConnection, clock: Clock, params: Mapping[str, str]) -> bool:
+    """Store the message unless its MessageSid is stored already (the same message delivered twice,
+    even at once, is stored once). Returns True when it is new."""
+    body = params.get("Body", "")[:MAX_BODY]
+    risky = assess(body).severity is not None
     values = {
         "message_sid": params["MessageSid"][:64],
         "from_phone": _phone(params.get("From", "")),
         "to_phone": _phone(params.get("To", "")),
-        "body": params.get("Body", "")[:MAX_BODY],
+        "body": body,
         "received_at": clock.now(),
         "sender_kind": "unknown",
         "needs_review": False,
+        "status": "received",
+        "priority": URGENT_PRIORITY if risky else NORMAL_PRIORITY,
+        "attempts": 0,
     }
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = (
-        insert(InboundMessage)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["message_sid"])
-        .returning(InboundMessage.id)
-    )
-    inserted = (await session.execute(statement)).scalar_one_or_none()
-    if inserted is None:
-        return None
-    return await session.get(InboundMessage, inserted)
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    statement = insert(T).values(**values).on_conflict_do_nothing(index_elements=["message_sid"]).returning(T.c.id)
+    inserted = (await conn.execute(statement)).scalar_one_or_none()
+    if inserted is not None and conn.dialect.name == "postgresql":
+        await conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": INBOUND_CHANNEL})
+    return inserted is not None
 
 
-async def _find_staff(session: AsyncSession, phone: str) -> StaffMember | None:
-    rows = await session.execute(
-        select(StaffMember).where(StaffMember.phone == phone, StaffMember.active.is_(True)).limit(1)  # type: ignore[attr-defined]
-    )
-    return rows.scalar_one_or_none()
+@dataclass(frozen=True)
+class Sender:
+    staff: StaffMember | None
+    patient: Patient | None
 
 
-async def _find_patient(session: AsyncSession, phone: str, to_phone: str) -> Patient | None:
+async def _find_sender(session: AsyncSession, phone: str, to_phone: str) -> Sender:
     """A number may be enrolled at more than one clinic: prefer the clinic whose number was texted."""
-    rows = await session.execute(
-        select(Patient, Clinic.sms_sender)
-        .join(Clinic, Clinic.id == Patient.clinic_id)
-        .where(Patient.phone == phone)
-        .order_by(Patient.created_at.desc())  # type: ignore[attr-defined]
-    )
-    candidates = rows.all()
-    if not candidates:
-        return None
-    for patient, sender in candidates:
-        if sender and sender == to_phone:
-            return patient
-    active = [p for p, _ in candidates if p.status != "discharged"]
-    return (active or [candidates[0][0]])[0]
+    staff = (
+        await session.execute(
+            select(StaffMember).where(StaffMember.phone == phone, StaffMember.active.is_(True)).limit(1)  # type: ignore[attr-defined]
+        )
+    ).scalar_one_or_none()
+    rows = (
+        await session.execute(
+            select(Patient, Clinic.sms_sender)
+            .join(Clinic, Clinic.id == Patient.clinic_id)
+            .where(Patient.phone == phone)
+            .order_by(Patient.created_at.desc())  # type: ignore[attr-defined]
+        )
+    ).all()
+    patient = None
+    if rows:
+        patient = next((p for p, sender in rows if sender and sender == to_phone), None)
+        if patient is None:
+            active = [p for p, _ in rows if p.status != "discharged"]
+            patient = (active or [rows[0][0]])[0]
+    return Sender(staff, patient)
 
 
 async def _clinic_name(session: AsyncSession, clinic_id: int) -> str:
@@ -113,23 +125,16 @@ async def _patient_keyword(
     return texts.help_reply(await _clinic_name(session, patient.clinic_id))
 
 
-async def receive(
-    session: AsyncSession, clock: Clock, settings: Settings, params: Mapping[str, str]
-) -> InboundResult:
-    inbound = await _store_once(session, clock, params)
-    if inbound is None:
-        log.info("duplicate inbound message ignored")
-        return InboundResult(duplicate=True, replies=[])
+async def route(session: AsyncSession, clock: Clock, settings: Settings, inbound: InboundMessage) -> list[str]:
+    """Handle one stored message; returns the replies (already queued in the outbox)."""
     body = inbound.body
+    sender = await _find_sender(session, inbound.from_phone, inbound.to_phone)
+    staff, patient = sender.staff, sender.patient
     replies: list[str]
-    purpose = Purpose.NOTICE
-    staff = await _find_staff(session, inbound.from_phone)
-    patient = None
-    if staff is not None and (is_staff_command(body) or await _find_patient(session, inbound.from_phone,
-                                                                          inbound.to_phone) is None):
+    if staff is not None and (patient is None or is_staff_command(body)):
         inbound.sender_kind, inbound.staff_id, inbound.clinic_id = "staff", staff.id, staff.clinic_id
         replies = [await handle_staff_command(session, clock, staff, body)]
-    elif (patient := await _find_patient(session, inbound.from_phone, inbound.to_phone)) is not None:
+    elif patient is not None:
         inbound.sender_kind, inbound.patient_id, inbound.clinic_id = "patient", patient.id, patient.clinic_id
         keyword = classify_keyword(body)
         if keyword is Keyword.OPT_IN and is_conditional_opt_in(body) and patient.sms_consent != "opted_out":
@@ -141,15 +146,73 @@ async def receive(
         else:
             replies = await handle_patient_message(session, clock, settings, patient, inbound)
             if patient.sms_consent == "opted_out":
-                replies = []  # stored for the care team, but no message goes to an opted-out patient
+                replies = []  # kept for the care team, but nothing goes to an opted-out patient
     else:
         inbound.sender_kind, inbound.needs_review = "unknown", True
         replies = [texts.UNKNOWN_SENDER]
     inbound.reply_body = "\n".join(replies) or None
-    for reply in replies:
-        record_twiml_reply(
-            session, clock, to_phone=inbound.from_phone, body=reply, purpose=purpose, clinic_id=inbound.clinic_id,
-            patient_id=inbound.patient_id, staff_id=inbound.staff_id,
+    for index, reply in enumerate(replies):
+        await outbox.enqueue(
+            session, clock, to_phone=inbound.from_phone, purpose=Purpose.REPLY, body=reply,
+            clinic_id=inbound.clinic_id, patient=patient if inbound.sender_kind == "patient" else None,
+            staff_id=inbound.staff_id, dedupe_key=f"reply:{inbound.id}:{index}",
         )
+    return replies
+
+
+async def _lock_number(session: AsyncSession, phone: str) -> None:
+    """One number's messages are handled one at a time across workers (PostgreSQL)."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:phone))"), {"phone": phone})
+
+
+async def handle_next(
+    session: AsyncSession, clock: Clock, settings: Settings, claimed: list[int] | None = None
+) -> InboundMessage | None:
+    """Handle the next stored message (risk first, then oldest first), in the caller's transaction.
+
+    Returns the message handled, or None when nothing waits; ``claimed`` receives its id before
+    handling starts, so a caller can set aside a message whose handling keeps failing."""
+    candidate = (
+        await session.execute(
+            select(InboundMessage.id, InboundMessage.from_phone)
+            .where(InboundMessage.status == "received")
+            .order_by(InboundMessage.priority, InboundMessage.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+    ).first()
+    if candidate is None:
+        return None
+    await _lock_number(session, candidate.from_phone)
+    # The earliest waiting message of that number goes first, so its replies stay in order.
+    inbound = (
+        await session.execute(
+            select(InboundMessage)
+            .where(InboundMessage.from_phone == candidate.from_phone, InboundMessage.status == "received")
+            .order_by(InboundMessage.id)
+            .limit(1)
+            .with_for_update()
+        )
+    ).scalar_one_or_none()
+    if inbound is None:
+        return None
+    if claimed is not None:
+        claimed.append(inbound.id or 0)
+    inbound.attempts += 1
+    await route(session, clock, settings, inbound)
+    inbound.status = "handled"
+    inbound.processed_at = clock.now()
     log.info("inbound message %s from a %s handled", inbound.id, inbound.sender_kind)
-    return InboundResult(duplicate=False, replies=replies)
+    return inbound
+
+
+async def give_up_or_retry(session: AsyncSession, clock: Clock, message_id: int, max_attempts: int = 3) -> None:
+    """A message whose handling failed is tried again, and after ``max_attempts`` set aside for a
+    person to read (never dropped)."""
+    inbound = await session.get(InboundMessage, message_id, with_for_update=True)
+    if inbound is None or inbound.status != "received":
+        return
+    inbound.attempts += 1
+    if inbound.attempts >= max_attempts:
+        inbound.status, inbound.needs_review, inbound.processed_at = "failed", True, clock.now()

@@ -22,6 +22,7 @@ class Purpose(StrEnum):
     SAFETY_REPLY = "safety_reply"
     STAFF_PAGE = "staff_page"
     NOTICE = "notice"
+    REPLY = "reply"  # an answer to the patient's or staff member's own message
 
 
 # Lower sends first.
@@ -29,20 +30,21 @@ PRIORITY: dict[Purpose, int] = {
     Purpose.SAFETY_REPLY: 0,
     Purpose.STAFF_PAGE: 0,
     Purpose.OTP: 1,
+    Purpose.REPLY: 2,
     Purpose.NOTICE: 3,
     Purpose.PROMPT: 5,
     Purpose.REMINDER: 6,
 }
 
 # Sent at once after commit, not at the next tick.
-URGENT: frozenset[Purpose] = frozenset({Purpose.SAFETY_REPLY, Purpose.STAFF_PAGE, Purpose.OTP})
+URGENT: frozenset[Purpose] = frozenset({Purpose.SAFETY_REPLY, Purpose.STAFF_PAGE, Purpose.OTP, Purpose.REPLY})
 
 # A send whose outcome is unknown (the process died after calling the provider, or the call
 # timed out) is settled by purpose:
 # - at least once: a staff page, a safety reply and a sign-in code that might not have gone out
 #   are sent again; a duplicate is a nuisance, a missing one can cost a life or lock a patient out;
-# - at most once: a prompt, a reminder and a notice that might already have gone out are not sent
-#   twice; a patient must not get the same question twice.
+# - at most once: a prompt, a reminder, a notice and a reply that might already have gone out are
+#   not sent twice; a patient must not get the same question twice.
 AT_LEAST_ONCE: frozenset[Purpose] = frozenset({Purpose.STAFF_PAGE, Purpose.SAFETY_REPLY, Purpose.OTP})
 
 MAX_ATTEMPTS: dict[Purpose, int] = {
@@ -50,6 +52,7 @@ MAX_ATTEMPTS: dict[Purpose, int] = {
     Purpose.SAFETY_REPLY: 10,
     Purpose.OTP: 4,
     Purpose.NOTICE: 6,
+    Purpose.REPLY: 4,
     Purpose.PROMPT: 6,
     Purpose.REMINDER: 4,
 }

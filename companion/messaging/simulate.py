@@ -1,15 +1,20 @@
-"""Post a correctly signed inbound SMS to a running companion, as Twilio would."""
+"""Post a correctly signed inbound SMS to a running companion, as Twilio would, and show the
+replies it sends back (read from the outbox of the same database)."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+import time
 from dataclasses import dataclass
-from xml.etree import ElementTree
 
 import httpx
+from sqlalchemy import func, select
 
+from companion.db import create_engine, create_sessionmaker
 from companion.messaging.gateways import INBOUND_PATH
 from companion.messaging.signatures import sign
+from companion.models import InboundMessage, OutboundMessage
 from companion.settings import Settings
 
 
@@ -17,6 +22,7 @@ from companion.settings import Settings
 class SimulatedReply:
     status_code: int
     replies: list[str]
+    handled: bool
 
 
 def build_params(settings: Settings, from_phone: str, to_phone: str, body: str) -> dict[str, str]:
@@ -35,16 +41,49 @@ def build_params(settings: Settings, from_phone: str, to_phone: str, body: str) 
     }
 
 
-def simulate(settings: Settings, from_phone: str, body: str, *, to_phone: str | None = None,
-             target: str | None = None, timeout: float = 10.0) -> SimulatedReply:
-    """Sign over the public URL (what Twilio would call) and post to ``target`` (default: that URL)."""
+async def simulate_async(
+    settings: Settings, from_phone: str, body: str, *, to_phone: str | None = None, target: str | None = None,
+    wait_seconds: float = 10.0,
+) -> SimulatedReply:
+    """Sign over the public URL (what Twilio would call), post to ``target`` (default: that URL),
+    then wait until the companion has handled the message and collect the replies it queued."""
     public = settings.public_base_url.rstrip("/") + INBOUND_PATH
     params = build_params(settings, from_phone, to_phone or settings.twilio_from_number or "+15005550006", body)
     url = (target.rstrip("/") + INBOUND_PATH) if target else public
-    response = httpx.post(url, data=params, headers={"X-Twilio-Signature": sign(settings, public, params)},
-                          timeout=timeout)
-    replies: list[str] = []
-    if response.status_code == 200 and response.text.strip():
-        root = ElementTree.fromstring(response.text)
-        replies = [element.text or "" for element in root.iter("Message")]
-    return SimulatedReply(response.status_code, replies)
+    engine = create_engine(settings)
+    maker = create_sessionmaker(engine)
+    try:
+        async with maker() as session:
+            before = int((await session.execute(select(func.max(OutboundMessage.id)))).scalar_one() or 0)
+        headers = {"X-Twilio-Signature": sign(settings, public, params)}
+        async with httpx.AsyncClient(timeout=wait_seconds) as client:
+            response = await client.post(url, data=params, headers=headers)
+        if response.status_code != 200:
+            return SimulatedReply(response.status_code, [], False)
+        deadline = time.monotonic() + wait_seconds
+        while time.monotonic() < deadline:
+            async with maker() as session:
+                status = (
+                    await session.execute(
+                        select(InboundMessage.status).where(InboundMessage.message_sid == params["MessageSid"])
+                    )
+                ).scalar_one_or_none()
+                if status not in (None, "received"):
+                    rows = await session.execute(
+                        select(OutboundMessage.body)
+                        .where(OutboundMessage.id > before, OutboundMessage.to_phone == from_phone,
+                               OutboundMessage.purpose == "reply")
+                        .order_by(OutboundMessage.id)
+                    )
+                    return SimulatedReply(200, list(rows.scalars()), True)
+            await asyncio.sleep(0.1)
+        return SimulatedReply(200, [], False)
+    finally:
+        await engine.dispose()
+
+
+def simulate(settings: Settings, from_phone: str, body: str, *, to_phone: str | None = None,
+             target: str | None = None, timeout: float = 10.0) -> SimulatedReply:
+    return asyncio.run(
+        simulate_async(settings, from_phone, body, to_phone=to_phone, target=target, wait_seconds=timeout)
+    )

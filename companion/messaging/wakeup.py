@@ -9,6 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 CHANNEL = "companion_outbox"
+INBOUND_CHANNEL = "companion_inbound"
 WAKER_KEY = "waker"
 
 

@@ -62,7 +62,11 @@ class InboundMessage(SQLModel, table=True):
     """Every inbound SMS, stored once per MessageSid."""
 
     __tablename__ = "inbound_message"
-    __table_args__ = (UniqueConstraint("message_sid", name="uq_inbound_message_sid"),)
+    __table_args__ = (
+        UniqueConstraint("message_sid", name="uq_inbound_message_sid"),
+        Index("ix_inbound_message_pending", "status", "priority", "id"),
+        Index("ix_inbound_message_from_status", "from_phone", "status"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     message_sid: str = Field(max_length=64)
@@ -77,3 +81,8 @@ class InboundMessage(SQLModel, table=True):
     reply_body: str | None = Field(default=None, sa_column=Column(Text(), nullable=True))
     received_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
     needs_review: bool = Field(default=False)
+    # Stored first, handled after: "received" until a worker has routed it and queued the replies.
+    status: str = Field(default="received", max_length=16)
+    priority: int = Field(default=5)  # 0 when the text reads as risk: handled before anything else
+    attempts: int = Field(default=0)
+    processed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))

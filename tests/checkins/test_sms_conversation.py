@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,22 +16,23 @@ from companion.models import Answer, CheckIn, InboundMessage, Prompt
 from tests.checkins.helpers import make_prompt
 from tests.conftest import World
 from tests.fakes.fake_twilio import FakeTwilio
-from tests.messaging.conftest import CLINIC_NUMBER, INBOUND_URL
+from tests.messaging.conftest import Sms
 
 PHONE = "+12025550142"
 
 
-def _replies(response: httpx.Response) -> list[str]:
-    import re
-    from html import unescape
+_sms: Sms | None = None
 
-    return [unescape(m) for m in re.findall(r"<Message>(.*?)</Message>", response.text, re.S)]
+
+@pytest.fixture(autouse=True)
+def _bind_sms(sms: Sms) -> None:
+    global _sms
+    _sms = sms
 
 
 async def _say(fake: FakeTwilio, client: httpx.AsyncClient, body: str) -> list[str]:
-    response = await fake.asend_inbound(INBOUND_URL, PHONE, CLINIC_NUMBER, body, client=client)
-    assert response.status_code == 200
-    return _replies(response)
+    assert _sms is not None
+    return await _sms.say(PHONE, body)
 
 
 async def _checkin(session: AsyncSession, prompt_id: int | None) -> CheckIn:

@@ -10,9 +10,9 @@ from companion.db import create_sessionmaker
 from companion.messaging.gateways import TwilioGateway
 from companion.settings import Settings
 from jobs.context import JobContext
-from tests.messaging.conftest import app, client, dispatcher, gateway, settings
+from tests.messaging.conftest import app, client, dispatcher, gateway, settings, sms
 
-__all__ = ["app", "client", "dispatcher", "gateway", "settings"]
+__all__ = ["app", "client", "dispatcher", "gateway", "settings", "sms"]
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from jobs.context import JobContext
 from jobs.scheduler import build_scheduler
 from tests.conftest import World
 from tests.fakes.fake_twilio import FakeTwilio
+from tests.messaging.conftest import Sms
 
 PHONE = "+12025550142"
 START = datetime(2026, 11, 27, 13, 0, tzinfo=UTC)  # 08:00 in New York
@@ -89,13 +90,10 @@ async def test_three_missed_in_a_row_is_a_finding(
 
 
 async def test_reminders_and_prompts_respect_opt_out(
-    ctx: JobContext, world: World, session: AsyncSession, clock: FrozenClock, fake: FakeTwilio,
-    client: httpx.AsyncClient,
+    ctx: JobContext, world: World, session: AsyncSession, clock: FrozenClock, fake: FakeTwilio, sms: Sms,
 ) -> None:
-    from tests.messaging.conftest import CLINIC_NUMBER, INBOUND_URL
-
     await _patient(world, session, clock)
-    await fake.asend_inbound(INBOUND_URL, PHONE, CLINIC_NUMBER, "STOP", client=client)
+    await sms.say(PHONE, "STOP")
     assert await release_prompts.run(ctx) == 0  # SMS-only and opted out: nothing is planned
     clock.advance(hours=3)
     await send_reminders.run(ctx)
@@ -179,7 +177,7 @@ async def test_the_scheduler_has_stable_ids_one_instance_and_coalescing(ctx: Job
     jobs = {job.id: job for job in scheduler.get_jobs()}
     scheduler.shutdown(wait=False)
     assert set(jobs) == {"release-prompts", "send-reminders", "expire-prompts", "dispatch-outbox", "extend-plans",
-                         "watchdog", "escalate-alerts"}
+                         "watchdog", "escalate-alerts", "handle-inbound"}
     for job in jobs.values():
         assert job.coalesce is True and job.max_instances == 1
     again = build_scheduler(ctx)

@@ -7,12 +7,15 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from litestar import Litestar
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from companion.app import create_app
 from companion.clock import FrozenClock
 from companion.messaging.dispatcher import Dispatcher
 from companion.messaging.gateways import TwilioGateway
+from companion.messaging.inbound_worker import InboundProcessor
+from companion.models import OutboundMessage
 from companion.settings import Settings
 from tests.fakes.fake_twilio import FakeTwilio
 
@@ -56,3 +59,42 @@ async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url=PUBLIC) as client:
         yield client
+
+
+class Sms:
+    """Texts the companion as Twilio would, lets the inbound worker handle what was stored, and
+    returns the replies it queued for that number."""
+
+    def __init__(self, fake: FakeTwilio, client: httpx.AsyncClient, app: Litestar) -> None:
+        self.fake, self.client, self.app = fake, client, app
+
+    async def handle(self) -> int:
+        state = self.app.state
+        return await InboundProcessor(state.sessionmaker, state.clock, state.settings).drain()
+
+    async def _last_id(self) -> int:
+        async with self.app.state.sessionmaker() as session:
+            return int((await session.execute(select(func.max(OutboundMessage.id)))).scalar_one() or 0)
+
+    async def replies_since(self, after: int, phone: str) -> list[str]:
+        async with self.app.state.sessionmaker() as session:
+            rows = await session.execute(
+                select(OutboundMessage.body)
+                .where(OutboundMessage.id > after, OutboundMessage.to_phone == phone,
+                       OutboundMessage.purpose == "reply")
+                .order_by(OutboundMessage.id)
+            )
+            return list(rows.scalars())
+
+    async def say(self, phone: str, body: str, *, to: str = CLINIC_NUMBER, message_sid: str | None = None) -> list[str]:
+        before = await self._last_id()
+        response = await self.fake.asend_inbound(INBOUND_URL, phone, to, body, message_sid, client=self.client)
+        assert response.status_code == 200, response.text
+        assert "<Message>" not in response.text  # replies go through the outbox
+        await self.handle()
+        return await self.replies_since(before, phone)
+
+
+@pytest.fixture
+def sms(fake: FakeTwilio, client: httpx.AsyncClient, app: Litestar) -> Sms:
+    return Sms(fake, client, app)

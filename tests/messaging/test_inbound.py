@@ -12,51 +12,81 @@ from companion.messaging import texts
 from companion.models import AuditEvent, Clinic, InboundMessage, OutboundMessage, Patient
 from tests.conftest import World
 from tests.fakes.fake_twilio import FakeTwilio
-from tests.messaging.conftest import CLINIC_NUMBER, INBOUND_URL
+from tests.messaging.conftest import CLINIC_NUMBER, INBOUND_URL, Sms
 
 PATIENT_PHONE = "+12025550142"
 STAFF_PHONE = "+12025550188"
 
 
 async def _inbound(session: AsyncSession) -> list[InboundMessage]:
-    session.expire_all()
-    return list((await session.execute(select(InboundMessage).order_by(InboundMessage.id))).scalars())
+    query = select(InboundMessage).order_by(InboundMessage.id).execution_options(populate_existing=True)
+    return list((await session.execute(query)).scalars())
 
 
 async def _outbound(session: AsyncSession) -> list[OutboundMessage]:
-    session.expire_all()
-    return list((await session.execute(select(OutboundMessage).order_by(OutboundMessage.id))).scalars())
+    query = select(OutboundMessage).order_by(OutboundMessage.id).execution_options(populate_existing=True)
+    return list((await session.execute(query)).scalars())
 
 
 async def _patient(session: AsyncSession, patient_id: int | None) -> Patient:
-    session.expire_all()
-    patient = await session.get(Patient, patient_id)
+    patient = await session.get(Patient, patient_id, populate_existing=True)
     assert patient is not None
     return patient
 
 
-def _reply(response: httpx.Response) -> str:
-    text = response.text
-    start, end = text.find("<Message>"), text.find("</Message>")
-    return "" if start < 0 else text[start + 9 : end]
+async def test_the_webhook_stores_and_answers_at_once(
+    client: httpx.AsyncClient, fake: FakeTwilio, world: World, session: AsyncSession, sms: Sms
+) -> None:
+    clinic = await world.clinic()
+    await world.patient(clinic, phone=PATIENT_PHONE)
+    response = await fake.asend_inbound(INBOUND_URL, PATIENT_PHONE, CLINIC_NUMBER, "feeling ok", client=client)
+    assert response.status_code == 200
+    assert response.text == '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+    [stored] = await _inbound(session)
+    assert (stored.status, stored.priority, stored.sender_kind) == ("received", 5, "unknown")
+    assert await sms.handle() == 1
+    [stored] = await _inbound(session)
+    assert (stored.status, stored.sender_kind, stored.attempts) == ("handled", "patient", 1)
+
+
+async def test_risk_language_is_handled_before_anything_waiting(
+    client: httpx.AsyncClient, fake: FakeTwilio, world: World, session: AsyncSession, sms: Sms
+) -> None:
+    clinic = await world.clinic()
+    await world.patient(clinic, phone=PATIENT_PHONE)
+    for body in ("note one", "note two", "i want to kill myself"):
+        await fake.asend_inbound(INBOUND_URL, "+12025550777", CLINIC_NUMBER, body, client=client)
+    await fake.asend_inbound(INBOUND_URL, PATIENT_PHONE, CLINIC_NUMBER, "i dont want to be alive", client=client)
+    assert [m.priority for m in await _inbound(session)] == [5, 5, 0, 0]
+    from companion.messaging import inbound
+
+    async with sms.app.state.sessionmaker() as work:
+        first = await inbound.handle_next(work, sms.app.state.clock, sms.app.state.settings)
+        assert first is not None and first.body == "note one"  # the same number's earlier message first
+        await work.commit()
+        second = await inbound.handle_next(work, sms.app.state.clock, sms.app.state.settings)
+        assert second is not None and second.body == "note two"
+        await work.commit()
+        third = await inbound.handle_next(work, sms.app.state.clock, sms.app.state.settings)
+        assert third is not None and third.body == "i want to kill myself"
+        await work.commit()
 
 
 async def test_same_message_twice_is_stored_and_answered_once(
-    client: httpx.AsyncClient, fake: FakeTwilio, world: World, session: AsyncSession
+    client: httpx.AsyncClient, fake: FakeTwilio, world: World, session: AsyncSession, sms: Sms
 ) -> None:
     clinic = await world.clinic()
     await world.patient(clinic, phone=PATIENT_PHONE)
     sid = "SM" + "1" * 32
-    first = await fake.asend_inbound(INBOUND_URL, PATIENT_PHONE, CLINIC_NUMBER, "feeling ok", sid, client=client)
-    second = await fake.asend_inbound(INBOUND_URL, PATIENT_PHONE, CLINIC_NUMBER, "feeling ok", sid, client=client)
-    assert first.status_code == second.status_code == 200
-    assert _reply(first) and not _reply(second)
+    first = await sms.say(PATIENT_PHONE, "feeling ok", message_sid=sid)
+    second = await sms.say(PATIENT_PHONE, "feeling ok", message_sid=sid)
+    assert first == [texts.PATIENT_MESSAGE_SAVED] and second == []
     assert len(await _inbound(session)) == 1
     assert len(await _outbound(session)) == 1
 
 
 async def test_same_message_twice_at_once_is_stored_and_answered_once(
-    client: httpx.AsyncClient, fake: FakeTwilio, world: World, session: AsyncSession
+    client: httpx.AsyncClient, fake: FakeTwilio, world: World, session: AsyncSession, sms: Sms
 ) -> None:
     clinic = await world.clinic()
     await world.patient(clinic, phone=PATIENT_PHONE)
@@ -64,7 +94,7 @@ async def test_same_message_twice_at_once_is_stored_and_answered_once(
         INBOUND_URL, PATIENT_PHONE, CLINIC_NUMBER, "at once", copies=3, client=client
     )
     assert all(r.status_code == 200 for r in responses)
-    assert sum(1 for r in responses if _reply(r)) == 1
+    await asyncio.gather(sms.handle(), sms.handle())
     assert len(await _inbound(session)) == 1
     assert len(await _outbound(session)) == 1
 
@@ -72,8 +102,7 @@ async def test_same_message_twice_at_once_is_stored_and_answered_once(
 @pytest.mark.parametrize("word", ["STOP", "stop", " Stop. ", "STOPALL", "unsubscribe", "Cancel", "END", "quit",
                                   "REVOKE", "optout"])
 async def test_opt_out_keywords_record_consent_and_cancel_routine_messages(
-    client: httpx.AsyncClient, fake: FakeTwilio, world: World, session: AsyncSession, clock: FrozenClock,
-    word: str,
+    world: World, session: AsyncSession, clock: FrozenClock, sms: Sms, word: str,
 ) -> None:
     clinic = await world.clinic()
     patient = await world.patient(clinic, phone=PATIENT_PHONE)
@@ -81,73 +110,62 @@ async def test_opt_out_keywords_record_consent_and_cancel_routine_messages(
         session.add(OutboundMessage(clinic_id=clinic.id, patient_id=patient.id, to_phone=PATIENT_PHONE,
                                     purpose=purpose, body="x", due_at=clock.now()))
     await session.commit()
-    response = await fake.asend_inbound(INBOUND_URL, PATIENT_PHONE, CLINIC_NUMBER, word, client=client)
-    assert response.status_code == 200 and _reply(response) == ""
+    assert await sms.say(PATIENT_PHONE, word) == []  # the provider confirms an opt-out itself
     patient = await _patient(session, patient.id)
     assert patient.sms_consent == "opted_out"
     assert patient.sms_consent_changed_at == clock.now()
     assert patient.sms_consent_source == f"sms:{word.strip().upper()}"
     statuses = {m.purpose: m.status for m in await _outbound(session)}
     assert statuses == {"prompt": "cancelled", "reminder": "cancelled", "safety_reply": "pending"}
-    stored = (await _inbound(session))[0]
-    assert stored.keyword == "opt_out"
+    assert (await _inbound(session))[0].keyword == "opt_out"
     actions = [e.action for e in (await session.execute(select(AuditEvent))).scalars()]
     assert "consent.opt_out" in actions
 
 
 @pytest.mark.parametrize("word", ["START", "unstop", "YES"])
-async def test_opt_in_keywords(
-    client: httpx.AsyncClient, fake: FakeTwilio, world: World, session: AsyncSession, word: str
-) -> None:
+async def test_opt_in_keywords(world: World, session: AsyncSession, sms: Sms, word: str) -> None:
     clinic = await world.clinic()
     patient = await world.patient(clinic, phone=PATIENT_PHONE)
-    await fake.asend_inbound(INBOUND_URL, PATIENT_PHONE, CLINIC_NUMBER, "STOP", client=client)
-    response = await fake.asend_inbound(INBOUND_URL, PATIENT_PHONE, CLINIC_NUMBER, word, client=client)
-    assert "check-in messages again" in _reply(response)
-    patient = await _patient(session, patient.id)
-    assert patient.sms_consent == "opted_in"
+    await sms.say(PATIENT_PHONE, "STOP")
+    replies = await sms.say(PATIENT_PHONE, word)
+    assert len(replies) == 1 and "check-in messages again" in replies[0]
+    assert (await _patient(session, patient.id)).sms_consent == "opted_in"
 
 
-async def test_yes_from_an_opted_in_patient_is_not_a_keyword(
-    client: httpx.AsyncClient, fake: FakeTwilio, world: World, session: AsyncSession
-) -> None:
+async def test_yes_from_an_opted_in_patient_is_not_a_keyword(world: World, session: AsyncSession, sms: Sms) -> None:
     clinic = await world.clinic()
     await world.patient(clinic, phone=PATIENT_PHONE)
-    await fake.asend_inbound(INBOUND_URL, PATIENT_PHONE, CLINIC_NUMBER, "yes", client=client)
+    await sms.say(PATIENT_PHONE, "yes")
     stored = (await _inbound(session))[0]
     assert stored.keyword is None and stored.sender_kind == "patient"
 
 
 @pytest.mark.parametrize("word", ["HELP", "info", "Help!"])
-async def test_help_says_honestly_when_messages_are_read(
-    client: httpx.AsyncClient, fake: FakeTwilio, world: World, word: str
-) -> None:
+async def test_help_says_honestly_when_messages_are_read(world: World, sms: Sms, word: str) -> None:
     clinic = await world.clinic()
     await world.patient(clinic, phone=PATIENT_PHONE)
-    response = await fake.asend_inbound(INBOUND_URL, PATIENT_PHONE, CLINIC_NUMBER, word, client=client)
-    reply = _reply(response)
+    [reply] = await sms.say(PATIENT_PHONE, word)
     assert texts.NOT_EMERGENCY in reply and "988" in reply
 
 
 async def test_an_opted_out_patient_gets_no_reply_but_the_message_is_kept(
-    client: httpx.AsyncClient, fake: FakeTwilio, world: World, session: AsyncSession
+    world: World, session: AsyncSession, sms: Sms
 ) -> None:
     clinic = await world.clinic()
     await world.patient(clinic, phone=PATIENT_PHONE)
-    await fake.asend_inbound(INBOUND_URL, PATIENT_PHONE, CLINIC_NUMBER, "STOP", client=client)
-    response = await fake.asend_inbound(INBOUND_URL, PATIENT_PHONE, CLINIC_NUMBER, "rough week", client=client)
-    assert _reply(response) == ""
+    await sms.say(PATIENT_PHONE, "STOP")
+    assert await sms.say(PATIENT_PHONE, "rough week") == []
     assert [m.body for m in await _inbound(session)] == ["STOP", "rough week"]
     assert await _outbound(session) == []
 
 
 async def test_staff_ack_reaches_the_staff_command_entry_point(
-    client: httpx.AsyncClient, fake: FakeTwilio, world: World, session: AsyncSession
+    world: World, session: AsyncSession, sms: Sms
 ) -> None:
     clinic = await world.clinic()
     member = await world.staff(clinic, phone=STAFF_PHONE)
-    response = await fake.asend_inbound(INBOUND_URL, STAFF_PHONE, CLINIC_NUMBER, "ack 4821", client=client)
-    assert "4821" in _reply(response)
+    [reply] = await sms.say(STAFF_PHONE, "ack 4821")
+    assert "4821" in reply
     stored = (await _inbound(session))[0]
     assert stored.sender_kind == "staff" and stored.staff_id == member.id
     events = list((await session.execute(select(AuditEvent))).scalars())
@@ -155,32 +173,29 @@ async def test_staff_ack_reaches_the_staff_command_entry_point(
 
 
 async def test_unknown_number_gets_a_generic_reply_and_is_kept_for_review(
-    client: httpx.AsyncClient, fake: FakeTwilio, world: World, session: AsyncSession
+    world: World, session: AsyncSession, sms: Sms
 ) -> None:
     clinic = await world.clinic()
     await world.patient(clinic, phone=PATIENT_PHONE)
-    unknown = await fake.asend_inbound(INBOUND_URL, "+12025550777", CLINIC_NUMBER, "who is this", client=client)
-    unknown_help = await fake.asend_inbound(INBOUND_URL, "+12025550778", CLINIC_NUMBER, "HELP", client=client)
-    assert _reply(unknown) == _reply(unknown_help) == texts.UNKNOWN_SENDER
+    unknown = await sms.say("+12025550777", "who is this")
+    unknown_help = await sms.say("+12025550778", "HELP")
+    assert unknown == unknown_help == [texts.UNKNOWN_SENDER]
     stored = await _inbound(session)
     assert [(m.sender_kind, m.needs_review, m.patient_id) for m in stored] == [("unknown", True, None)] * 2
 
 
-async def test_patient_messages_are_kept_for_the_care_team(
-    client: httpx.AsyncClient, fake: FakeTwilio, world: World, session: AsyncSession
-) -> None:
+async def test_patient_messages_are_kept_for_the_care_team(world: World, session: AsyncSession, sms: Sms) -> None:
     clinic = await world.clinic()
     patient = await world.patient(clinic, phone=PATIENT_PHONE)
-    response = await fake.asend_inbound(INBOUND_URL, PATIENT_PHONE, CLINIC_NUMBER, "slept badly", client=client)
-    assert _reply(response) == texts.PATIENT_MESSAGE_SAVED
+    assert await sms.say(PATIENT_PHONE, "slept badly") == [texts.PATIENT_MESSAGE_SAVED]
     stored = (await _inbound(session))[0]
     assert (stored.patient_id, stored.clinic_id, stored.needs_review) == (patient.id, clinic.id, True)
     reply = (await _outbound(session))[0]
-    assert (reply.status, reply.via, reply.patient_id) == ("sent", "twiml", patient.id)
+    assert (reply.status, reply.purpose, reply.patient_id) == ("pending", "reply", patient.id)
 
 
 async def test_a_number_enrolled_at_two_clinics_goes_to_the_clinic_that_was_texted(
-    client: httpx.AsyncClient, fake: FakeTwilio, world: World, session: AsyncSession
+    world: World, session: AsyncSession, sms: Sms
 ) -> None:
     first, second = await world.clinic("First"), await world.clinic("Second")
     stored_second = await session.get(Clinic, second.id)
@@ -189,7 +204,7 @@ async def test_a_number_enrolled_at_two_clinics_goes_to_the_clinic_that_was_text
     await session.commit()
     await world.patient(first, phone=PATIENT_PHONE)
     theirs = await world.patient(second, phone=PATIENT_PHONE, reference="P-2")
-    await fake.asend_inbound(INBOUND_URL, PATIENT_PHONE, "+15005550009", "hi", client=client)
+    await sms.say(PATIENT_PHONE, "hi", to="+15005550009")
     assert (await _inbound(session))[0].patient_id == theirs.id
 
 
@@ -200,8 +215,24 @@ async def test_missing_fields_are_a_400(client: httpx.AsyncClient, fake: FakeTwi
     assert response.status_code == 400
 
 
-async def test_inbound_answers_quickly_even_in_bulk(
-    client: httpx.AsyncClient, fake: FakeTwilio, world: World, session: AsyncSession
+async def test_a_message_whose_handling_keeps_failing_is_set_aside_not_lost(
+    world: World, session: AsyncSession, sms: Sms, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clinic = await world.clinic()
+    await world.patient(clinic, phone=PATIENT_PHONE)
+    from companion.messaging import inbound
+
+    async def broken(*_args: object, **_kwargs: object) -> list[str]:
+        raise RuntimeError("something went wrong")
+
+    monkeypatch.setattr(inbound, "route", broken)
+    await sms.say(PATIENT_PHONE, "hello")
+    [stored] = await _inbound(session)
+    assert (stored.status, stored.attempts, stored.needs_review) == ("failed", 3, True)
+
+
+async def test_inbound_in_bulk(
+    client: httpx.AsyncClient, fake: FakeTwilio, world: World, session: AsyncSession, sms: Sms
 ) -> None:
     clinic = await world.clinic()
     await world.patient(clinic, phone=PATIENT_PHONE)
@@ -209,4 +240,6 @@ async def test_inbound_answers_quickly_even_in_bulk(
         fake.asend_inbound(INBOUND_URL, PATIENT_PHONE, CLINIC_NUMBER, f"note {i}", client=client) for i in range(20)
     ))
     assert all(r.status_code == 200 for r in responses)
+    assert await sms.handle() == 20
     assert len(await _inbound(session)) == 20
+    assert len(await _outbound(session)) == 20

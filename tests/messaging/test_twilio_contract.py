@@ -258,6 +258,7 @@ CASES: list[Case] = [
         "Reply ACK K7Q2 to take it, or RESOLVE K7Q2 <note>.",
     ),
     Case("notice-1600", Purpose.NOTICE, LONG_NOTICE),
+    Case("reply", Purpose.REPLY, "Thanks, mood 7 saved for today."),
     Case(
         "reminder-messaging-service",
         Purpose.REMINDER,

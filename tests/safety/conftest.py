@@ -15,9 +15,9 @@ from companion.models import Clinic, Patient, StaffMember
 from companion.settings import Settings
 from jobs.context import JobContext
 from tests.conftest import World
-from tests.messaging.conftest import app, client, dispatcher, gateway, settings
+from tests.messaging.conftest import app, client, dispatcher, gateway, settings, sms
 
-__all__ = ["app", "client", "dispatcher", "gateway", "settings"]
+__all__ = ["app", "client", "dispatcher", "gateway", "settings", "sms"]
 
 ON_CALL_PHONE = "+12025550181"
 BACKUP_PHONE = "+12025550182"

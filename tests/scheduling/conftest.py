@@ -1,5 +1,5 @@
 """Scheduling tests run the SMS path end to end, as the messaging tests do."""
 
-from tests.messaging.conftest import app, client, dispatcher, gateway, settings
+from tests.messaging.conftest import app, client, dispatcher, gateway, settings, sms
 
-__all__ = ["app", "client", "dispatcher", "gateway", "settings"]
+__all__ = ["app", "client", "dispatcher", "gateway", "settings", "sms"]

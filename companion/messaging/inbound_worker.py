@@ -1,0 +1,66 @@
+"""The worker that handles stored inbound messages, woken after each webhook commits."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from companion.clock import Clock
+from companion.db import session_scope
+from companion.messaging import inbound
+from companion.messaging.wakeup import WAKER_KEY, Waker
+from companion.settings import Settings
+
+log = logging.getLogger("companion.sms.inbound")
+
+
+class InboundProcessor:
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, settings: Settings,
+        outbox_waker: Waker | None = None,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.clock = clock
+        self.settings = settings
+        self.outbox_waker = outbox_waker
+
+    async def handle_one(self) -> bool:
+        """Handle the next waiting message in its own transaction; False when none waits."""
+        claimed: list[int] = []
+        try:
+            async with session_scope(self.sessionmaker) as session:
+                if self.outbox_waker is not None:
+                    session.info[WAKER_KEY] = self.outbox_waker
+                message = await inbound.handle_next(session, self.clock, self.settings, claimed)
+                return message is not None
+        except Exception:
+            log.exception("handling inbound message %s failed; it will be tried again", claimed or "?")
+            if not claimed:
+                raise
+            async with session_scope(self.sessionmaker) as session:
+                await inbound.give_up_or_retry(session, self.clock, claimed[0])
+            return True
+
+    async def drain(self, limit: int = 10_000) -> int:
+        handled = 0
+        while handled < limit and await self.handle_one():
+            handled += 1
+        return handled
+
+
+async def run_inbound(
+    processor: InboundProcessor, wait_for_work: Callable[[float], Awaitable[bool]], stop: asyncio.Event,
+    *, tick: float = 2.0,
+) -> None:
+    """Handle messages until ``stop`` is set, sleeping until woken or the next tick."""
+    while not stop.is_set():
+        try:
+            handled = await processor.drain(limit=200)
+        except Exception:
+            log.exception("inbound round failed; retrying at the next tick")
+            handled = 0
+        if handled == 0:
+            await wait_for_work(tick)
