@@ -1,0 +1,54 @@
+"""The `companion` command on a fresh SQLite file: demo data, the first admin, migrations."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from companion.cli import main
+from companion.settings import Settings
+
+
+@pytest.fixture
+def fresh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "fresh.db"
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{path}", secret_key="cli-test-secret-key-0123")
+    monkeypatch.setattr("companion.cli.get_settings", lambda: settings)
+    return path
+
+
+def _count(path: Path, table: str) -> int:
+    with sqlite3.connect(path) as conn:
+        return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+
+def test_demo_fills_an_empty_database_once(fresh: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    assert "admin@demo.clinic" in out and "clinician@demo.clinic" in out
+    assert (_count(fresh, "clinic"), _count(fresh, "staff_member"), _count(fresh, "patient")) == (1, 2, 3)
+    assert _count(fresh, "treatment_session") == 6
+    assert _count(fresh, "prompt") > 0  # the patients' aftercare is planned at once
+    assert main(["demo"]) == 0
+    assert "already has data" in capsys.readouterr().out
+    assert _count(fresh, "patient") == 3
+
+
+def test_staff_create_makes_the_first_admin(fresh: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["migrate"]) == 0
+    code = main(["staff", "create", "--clinic", "Riverside", "--timezone", "America/Chicago", "--email",
+                 "Head@Riverside.org", "--name", "Head Admin", "--password", "a long enough password"])
+    assert code == 0
+    with sqlite3.connect(fresh) as conn:
+        assert conn.execute("SELECT email, role FROM staff_member").fetchall() == [("head@riverside.org", "admin")]
+        assert conn.execute("SELECT name, timezone FROM clinic").fetchall() == [("Riverside", "America/Chicago")]
+
+
+def test_staff_create_refuses_a_short_password(fresh: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["migrate"])
+    code = main(["staff", "create", "--clinic", "X", "--email", "a@b.org", "--name", "A", "--password", "short"])
+    assert code == 2
+    assert "password" in capsys.readouterr().err
+    assert _count(fresh, "staff_member") == 0
