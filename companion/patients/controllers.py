@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.auth.dependencies import CLINICAL, provide_staff
 from companion.auth.principals import StaffPrincipal
-from companion.patients import services
-from companion.patients.schemas import PatientCreate, PatientRead, PatientUpdate
+from companion.patients import overview, services
+from companion.patients.schemas import PatientCreate, PatientOverviewPage, PatientRead, PatientUpdate
 from companion.schemas import Page
 
 
@@ -35,6 +35,22 @@ class PatientController(Controller):
             db_session, state.clock, staff, search=search, status=status, limit=limit, offset=offset
         )
         return Page(items=[PatientRead.model_validate(p) for p in rows], total=total, limit=limit, offset=offset)
+
+    @get("/overview")
+    async def patients_overview(
+        self,
+        db_session: AsyncSession,
+        state: State,
+        staff: StaffPrincipal,
+        search: Annotated[str | None, Parameter(max_length=32)] = None,
+        status: Literal["active", "paused", "discharged"] | None = None,
+        limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
+        offset: Annotated[int, Parameter(ge=0)] = 0,
+    ) -> PatientOverviewPage:
+        """The dashboard's patient list: latest scores, mood trend, missed check-ins and open alerts."""
+        return await overview.patients_overview(
+            db_session, state.clock, staff, search=search, status=status, limit=limit, offset=offset
+        )
 
     @post("/", opt=CLINICAL)
     async def create_patient(

@@ -44,3 +44,40 @@ class PatientRead(ReadModel):
     sms_consent_source: str | None
     status: str
     created_at: datetime
+
+
+class MoodPoint(ReadModel):
+    at: datetime
+    value: int
+
+
+class LatestScore(ReadModel):
+    total: int
+    band: str | None
+    at: datetime
+
+
+class PatientOverview(ReadModel):
+    """One row of the dashboard's patient list: the latest scores, the mood trend and what needs attention."""
+
+    id: int
+    reference: str
+    display_name: str
+    status: str
+    latest_mood: MoodPoint | None
+    mood_trend: list[MoodPoint]
+    mood_baseline: float | None
+    phq9: LatestScore | None
+    gad7: LatestScore | None
+    missed_checkins: int
+    missed_in_a_row: int
+    open_alerts: int
+    highest_open_severity: str | None
+
+
+class PatientOverviewPage(ReadModel):
+    items: list[PatientOverview]
+    total: int
+    limit: int
+    offset: int
+    clinic_timezone: str

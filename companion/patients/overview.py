@@ -1,0 +1,200 @@
+"""The dashboard's patient list: per patient the latest scores, the mood trend, missed check-ins and
+open alerts, for one page of the caller's clinic.
+
+A page costs a fixed handful of queries whatever its size (patients, check-ins, missed prompts,
+missed streaks, open alerts), never one per patient: window functions pick each patient's most recent
+rows in the database on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from companion.audit import services as audit
+from companion.auth.principals import StaffPrincipal
+from companion.checkins import scoring
+from companion.clock import Clock
+from companion.errors import NotFound
+from companion.models import Alert, CheckIn, Clinic, Patient, Prompt
+from companion.patients.schemas import LatestScore, MoodPoint, PatientOverview, PatientOverviewPage
+from companion.safety.services import SEVERITY_ORDER
+
+#: The trend shows this many of the most recent moods (the same window as the baseline).
+TREND_POINTS = scoring.BASELINE_WINDOW
+#: Missed check-ins are counted over this many days back.
+MISSED_WINDOW = timedelta(days=14)
+#: A missed streak is counted over at most this many of the latest closed prompts.
+STREAK_LOOK_BACK = 20
+#: Severities in the order of SEVERITY_ORDER's ranks.
+SEVERITIES = ("urgent", "high", "routine")
+QUESTIONNAIRES = ("phq9", "gad7")
+
+
+@dataclass
+class _Scores:
+    moods: list[MoodPoint] = field(default_factory=list)  # most recent first
+    latest: dict[str, LatestScore] = field(default_factory=dict)
+
+
+def missed_streak(statuses_latest_first: Iterable[str]) -> int:
+    """Closed prompts' statuses, most recent first -> how many were missed before the last answered one."""
+    count = 0
+    for status in statuses_latest_first:
+        if status != "expired":
+            break
+        count += 1
+    return count
+
+
+def mood_summary(moods_latest_first: Sequence[MoodPoint]) -> tuple[list[MoodPoint], float | None]:
+    """The trend (oldest first) and the baseline the latest mood is judged against: the median of
+    the moods before it (as the timeline and the mood-drop rule count it)."""
+    trend = list(reversed(moods_latest_first[:TREND_POINTS]))
+    previous = [p.value for p in reversed(moods_latest_first[1:])]
+    return trend, scoring.mood_baseline(previous)
+
+
+async def _scores(session: AsyncSession, clinic_id: int, ids: list[int]) -> dict[int, _Scores]:
+    """Each patient's latest moods (enough for the trend and the baseline) and latest PHQ-9 and GAD-7."""
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=(CheckIn.patient_id, CheckIn.instrument),
+            order_by=(CheckIn.started_at.desc(), CheckIn.id.desc()),  # type: ignore[attr-defined,union-attr]
+        )
+        .label("rank")
+    )
+    ranked = (
+        select(
+            CheckIn.patient_id, CheckIn.instrument, CheckIn.total, CheckIn.band,
+            func.coalesce(CheckIn.completed_at, CheckIn.started_at).label("at"), rank,
+        )
+        .where(
+            CheckIn.clinic_id == clinic_id,
+            CheckIn.patient_id.in_(ids),  # type: ignore[attr-defined]
+            CheckIn.instrument.in_(("mood", *QUESTIONNAIRES)),  # type: ignore[attr-defined]
+            CheckIn.status == "complete",
+            CheckIn.total.is_not(None),  # type: ignore[union-attr]
+        )
+        .subquery()
+    )
+    rows = await session.execute(
+        select(ranked.c.patient_id, ranked.c.instrument, ranked.c.total, ranked.c.band, ranked.c.at)
+        .where(
+            or_(
+                ranked.c.rank == 1,
+                and_(ranked.c.instrument == "mood", ranked.c.rank <= scoring.BASELINE_WINDOW + 1),
+            )
+        )
+        .order_by(ranked.c.patient_id, ranked.c.instrument, ranked.c.rank)
+    )
+    scores: dict[int, _Scores] = defaultdict(_Scores)
+    for patient_id, instrument, total, band, at in rows.all():
+        if instrument == "mood":
+            scores[patient_id].moods.append(MoodPoint(at=at, value=int(total)))
+        else:
+            scores[patient_id].latest[instrument] = LatestScore(total=int(total), band=band, at=at)
+    return scores
+
+
+async def _missed(session: AsyncSession, ids: list[int], since: datetime) -> dict[int, int]:
+    rows = await session.execute(
+        select(Prompt.patient_id, func.count())
+        .where(
+            Prompt.patient_id.in_(ids),  # type: ignore[attr-defined]
+            Prompt.status == "expired",
+            Prompt.expires_at > since,
+        )
+        .group_by(Prompt.patient_id)
+    )
+    return {patient_id: int(count) for patient_id, count in rows.all()}
+
+
+async def _streaks(session: AsyncSession, ids: list[int]) -> dict[int, int]:
+    """Missed in a row per patient, counted as companion.scheduling.due.missed_in_a_row does."""
+    rank = (
+        func.row_number()
+        .over(partition_by=Prompt.patient_id, order_by=(Prompt.due_at.desc(), Prompt.id.desc()))  # type: ignore[attr-defined,union-attr]
+        .label("rank")
+    )
+    ranked = (
+        select(Prompt.patient_id, Prompt.status, rank)
+        .where(
+            Prompt.patient_id.in_(ids),  # type: ignore[attr-defined]
+            Prompt.status.in_(("answered", "expired")),  # type: ignore[attr-defined]
+        )
+        .subquery()
+    )
+    rows = await session.execute(
+        select(ranked.c.patient_id, ranked.c.status)
+        .where(ranked.c.rank <= STREAK_LOOK_BACK)
+        .order_by(ranked.c.patient_id, ranked.c.rank)
+    )
+    statuses: dict[int, list[str]] = defaultdict(list)
+    for patient_id, status in rows.all():
+        statuses[patient_id].append(status)
+    return {patient_id: missed_streak(values) for patient_id, values in statuses.items()}
+
+
+async def _open_alerts(session: AsyncSession, clinic_id: int, ids: list[int]) -> dict[int, tuple[int, str | None]]:
+    rows = await session.execute(
+        select(Alert.patient_id, func.count(), func.min(SEVERITY_ORDER))
+        .where(
+            Alert.clinic_id == clinic_id,
+            Alert.patient_id.in_(ids),  # type: ignore[attr-defined]
+            Alert.status != "resolved",
+        )
+        .group_by(Alert.patient_id)
+    )
+    return {
+        patient_id: (int(count), SEVERITIES[rank] if rank is not None and rank < len(SEVERITIES) else None)
+        for patient_id, count, rank in rows.all()
+    }
+
+
+async def patients_overview(
+    session: AsyncSession, clock: Clock, staff: StaffPrincipal, *, search: str | None, status: str | None,
+    limit: int, offset: int,
+) -> PatientOverviewPage:
+    clinic = await session.get(Clinic, staff.clinic_id)
+    if clinic is None:
+        raise NotFound("clinic not found")
+    query = select(Patient).where(Patient.clinic_id == staff.clinic_id)
+    if search:
+        query = query.where(func.upper(Patient.reference).startswith(search.strip().upper(), autoescape=True))
+    if status:
+        query = query.where(Patient.status == status)
+    total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+    patients = list(
+        (await session.execute(query.order_by(Patient.reference, Patient.id).limit(limit).offset(offset))).scalars()
+    )
+    ids = [p.id for p in patients if p.id is not None]
+    items: list[PatientOverview] = []
+    if ids:
+        scores = await _scores(session, staff.clinic_id, ids)
+        missed = await _missed(session, ids, clock.now() - MISSED_WINDOW)
+        streaks = await _streaks(session, ids)
+        alerts = await _open_alerts(session, staff.clinic_id, ids)
+        for patient in patients:
+            assert patient.id is not None
+            score = scores.get(patient.id, _Scores())
+            trend, baseline = mood_summary(score.moods)
+            open_count, highest = alerts.get(patient.id, (0, None))
+            items.append(
+                PatientOverview(
+                    id=patient.id, reference=patient.reference, display_name=patient.display_name,
+                    status=patient.status, latest_mood=score.moods[0] if score.moods else None, mood_trend=trend,
+                    mood_baseline=baseline, phq9=score.latest.get("phq9"), gad7=score.latest.get("gad7"),
+                    missed_checkins=missed.get(patient.id, 0), missed_in_a_row=streaks.get(patient.id, 0),
+                    open_alerts=open_count, highest_open_severity=highest,
+                )
+            )
+    audit.record(session, clock, actor=staff.actor, action="patient.overview", subject="patients",
+                 clinic_id=staff.clinic_id, detail={"count": len(items)})
+    return PatientOverviewPage(items=items, total=total, limit=limit, offset=offset, clinic_timezone=clinic.timezone)
