@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, get, patch, post
 from litestar.datastructures import State
 from litestar.di import Provide
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +17,8 @@ from companion.auth.patient_schemas import (
     PatientTokenRead,
 )
 from companion.auth.principals import PatientPrincipal
+from companion.patients.self_schemas import PatientSettingsUpdate
+from companion.patients.self_service import update_own_settings
 
 
 class PatientAuthController(Controller):
@@ -44,3 +46,11 @@ class PatientSelfController(Controller):
     @get("/")
     async def read_me(self, db_session: AsyncSession, patient: PatientPrincipal) -> PatientProfileRead:
         return PatientProfileRead.model_validate(await patient_services.read_own_profile(db_session, patient))
+
+    @patch("/settings")
+    async def update_settings(
+        self, data: PatientSettingsUpdate, db_session: AsyncSession, state: State, patient: PatientPrincipal
+    ) -> PatientProfileRead:
+        """The patient's preferred check-in time, channel and quiet hours; planned prompts follow."""
+        updated = await update_own_settings(db_session, state.clock, patient, data)
+        return PatientProfileRead.model_validate(updated)

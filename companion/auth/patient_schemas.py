@@ -50,5 +50,7 @@ class PatientProfileRead(ReadModel):
     display_name: str
     timezone: str
     preferred_checkin_time: time
+    quiet_start: time
+    quiet_end: time
     channel: str
     sms_consent: str

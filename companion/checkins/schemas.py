@@ -13,6 +13,13 @@ class ChoiceRead(BaseModel):
     label: str
 
 
+class AskIfRead(BaseModel):
+    """Ask the question only when the earlier question ``key`` was answered ``equals``."""
+
+    key: str
+    equals: int | bool
+
+
 class QuestionRead(BaseModel):
     key: str
     text: str
@@ -21,6 +28,7 @@ class QuestionRead(BaseModel):
     max: float | None
     choices: list[ChoiceRead]
     optional: bool
+    ask_if: AskIfRead | None = None
 
 
 class PromptRead(BaseModel):

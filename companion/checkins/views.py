@@ -14,6 +14,7 @@ from companion.auth.principals import StaffPrincipal
 from companion.checkins import scoring
 from companion.checkins.instruments import Instrument, Question, get_instrument
 from companion.checkins.schemas import (
+    AskIfRead,
     CheckInRead,
     ChoiceRead,
     MoodTrend,
@@ -36,6 +37,7 @@ def question_read(question: Question) -> QuestionRead:
         key=question.key, text=question.app_text, answer_type=question.answer_type.value, min=question.min,
         max=question.max, choices=[ChoiceRead(value=c.value, label=c.label) for c in question.choices],
         optional=question.optional,
+        ask_if=AskIfRead(key=question.ask_if.key, equals=question.ask_if.equals) if question.ask_if else None,
     )
 
 

@@ -49,7 +49,7 @@ class TwilioWebhookController(Controller):
         if not params.get("MessageSid") or not params.get("From"):
             return Response("MessageSid and From are required", status_code=400, media_type="text/plain")
         async with state.engine.begin() as conn:
-            new = await inbound.store(conn, state.clock, params)
+            new = await inbound.store(conn, state.clock, params, notify=not state.settings.handle_inbound_in_api)
         if new:
             state.inbound_waker.wake()
         return twiml([])

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from companion.checkins.conversation import handle_patient_message
 from companion.clock import Clock
 from companion.messaging import consent, outbox, texts
-from companion.messaging.policy import Purpose
+from companion.messaging.policy import INBOUND_NORMAL, INBOUND_URGENT, Purpose
 from companion.messaging.replies import Keyword, classify_keyword, is_conditional_opt_in
 from companion.messaging.wakeup import INBOUND_CHANNEL
 from companion.models import Clinic, InboundMessage, Patient, StaffMember
@@ -36,8 +36,6 @@ from companion.validation import normalise_phone
 log = logging.getLogger("companion.sms.inbound")
 
 MAX_BODY = 1600
-URGENT_PRIORITY = 0
-NORMAL_PRIORITY = 5
 
 T = InboundMessage.__table__  # type: ignore[attr-defined]
 
@@ -49,9 +47,12 @@ def _phone(value: str) -> str:
         return value.strip()[:32]
 
 
-async def store(conn: AsyncConnection, clock: Clock, params: Mapping[str, str]) -> bool:
+async def store(conn: AsyncConnection, clock: Clock, params: Mapping[str, str], *, notify: bool = True) -> bool:
     """Store the message unless its MessageSid is stored already (the same message delivered twice,
-    even at once, is stored once). Returns True when it is new."""
+    even at once, is stored once). Returns True when it is new.
+
+    ``notify`` wakes the other processes' inbound workers (PostgreSQL NOTIFY, on commit); an API
+    process that handles what it stores itself leaves them to their tick."""
     body = params.get("Body", "")[:MAX_BODY]
     risky = assess(body).severity is not None
     values = {
@@ -63,13 +64,13 @@ async def store(conn: AsyncConnection, clock: Clock, params: Mapping[str, str]) 
         "sender_kind": "unknown",
         "needs_review": False,
         "status": "received",
-        "priority": URGENT_PRIORITY if risky else NORMAL_PRIORITY,
+        "priority": INBOUND_URGENT if risky else INBOUND_NORMAL,
         "attempts": 0,
     }
     insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
     statement = insert(T).values(**values).on_conflict_do_nothing(index_elements=["message_sid"]).returning(T.c.id)
     inserted = (await conn.execute(statement)).scalar_one_or_none()
-    if inserted is not None and conn.dialect.name == "postgresql":
+    if inserted is not None and notify and conn.dialect.name == "postgresql":
         await conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": INBOUND_CHANNEL})
     return inserted is not None
 

@@ -64,6 +64,10 @@ SURFACE_CODES = frozenset({30005, 30007, 21211, 21614, 30006})
 
 MAX_BODY = 1600
 
+# Inbound messages: a text that reads as risk when it arrives is handled before anything waiting.
+INBOUND_URGENT = 0
+INBOUND_NORMAL = 5
+
 
 @dataclass(frozen=True)
 class SendError:

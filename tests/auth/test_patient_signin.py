@@ -124,6 +124,8 @@ async def test_code_arrives_by_sms_and_signs_the_patient_in(
         "preferred_checkin_time": "10:00:00",
         "channel": "sms",
         "sms_consent": "opted_in",
+        "quiet_start": "21:00:00",
+        "quiet_end": "08:00:00",
     }
     [row] = await _login_rows(world)
     assert row.used_at == clock.now()

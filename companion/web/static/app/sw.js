@@ -1,0 +1,115 @@
+/*
+ * The companion's service worker, at the root so it controls the whole app.
+ *
+ * - The app shell is precached and served cache-first, so the app opens without a network.
+ * - The patient's own reads (profile, today's check-ins, history, crisis resources) go to the
+ *   network first and fall back to the last copy, so they still show offline.
+ * - Check-ins wait in the outbox (outbox.js) until the companion has them; a Background Sync
+ *   event sends them when the network is back, as the page itself does.
+ */
+/* global CompanionOutbox */
+importScripts("/outbox.js");
+
+// Change VERSION with any change to a file in SHELL: the new worker precaches the new shell and
+// drops the old one when it takes over.
+const VERSION = "2026-11-27.1";
+const SHELL_CACHE = `companion-shell-${VERSION}`;
+const API_CACHE = "companion-api";
+const SHELL = [
+  "/",
+  "/index.html",
+  "/app.js",
+  "/charts.js",
+  "/outbox.js",
+  "/styles.css",
+  "/manifest.webmanifest",
+  "/icons/icon-192.png",
+  "/icons/icon-512.png",
+  "/icons/icon-maskable-512.png",
+  "/icons/apple-touch-icon.png",
+];
+const CACHED_READS = new Set(["/api/v1/me", "/api/v1/me/checkins/pending", "/api/v1/me/history", "/api/v1/crisis"]);
+const NOT_OURS = ["/staff", "/schema", "/webhooks", "/health", "/ready"];
+const SYNC_TAG = "send-checkins";
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(
+    caches
+      .open(SHELL_CACHE)
+      .then((cache) => cache.addAll(SHELL.map((url) => new Request(url, { cache: "reload" }))))
+      .then(() => self.skipWaiting()),
+  );
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    caches
+      .keys()
+      .then((names) =>
+        Promise.all(
+          names
+            .filter((name) => name.startsWith("companion-shell-") && name !== SHELL_CACHE)
+            .map((name) => caches.delete(name)),
+        ),
+      )
+      .then(() => self.clients.claim()),
+  );
+});
+
+async function shellFirst(request) {
+  const cached = await caches.match(request, { ignoreSearch: true, cacheName: SHELL_CACHE });
+  if (cached) return cached;
+  return fetch(request);
+}
+
+async function appPage(request) {
+  const cached = await caches.match("/index.html", { cacheName: SHELL_CACHE });
+  if (cached) return cached;
+  return fetch(request);
+}
+
+async function networkFirst(request) {
+  const cache = await caches.open(API_CACHE);
+  try {
+    const response = await fetch(request);
+    if (response.ok) await cache.put(request, response.clone());
+    else if (response.status === 401) await cache.delete(request);
+    return response;
+  } catch (error) {
+    const cached = await cache.match(request);
+    if (cached) return cached;
+    throw error;
+  }
+}
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  const url = new URL(request.url);
+  if (request.method !== "GET" || url.origin !== self.location.origin) return;
+  if (NOT_OURS.some((prefix) => url.pathname === prefix || url.pathname.startsWith(`${prefix}/`))) return;
+  if (url.pathname.startsWith("/api/")) {
+    if (CACHED_READS.has(url.pathname)) event.respondWith(networkFirst(request));
+    return;
+  }
+  if (request.mode === "navigate") {
+    event.respondWith(appPage(request));
+    return;
+  }
+  event.respondWith(shellFirst(request));
+});
+
+async function tellPages(message) {
+  const pages = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+  for (const page of pages) page.postMessage(message);
+}
+
+self.addEventListener("sync", (event) => {
+  if (event.tag !== SYNC_TAG) return;
+  event.waitUntil(
+    CompanionOutbox.flush().then(async (result) => {
+      if (result.sent.length) await tellPages({ type: "checkins-sent", count: result.sent.length });
+      // Still waiting for the network: failing the event asks the browser to try again later.
+      if (result.offline) throw new Error("check-ins are still waiting for the network");
+    }),
+  );
+});
