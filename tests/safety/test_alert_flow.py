@@ -20,7 +20,7 @@ from jobs import dispatch_outbox, escalate_alerts
 from jobs.context import JobContext
 from tests.checkins.helpers import make_prompt
 from tests.fakes.fake_twilio import FakeTwilio
-from tests.messaging.conftest import Sms
+from tests.messaging.conftest import CLINIC_NUMBER, INBOUND_URL, Sms
 from tests.safety.conftest import BACKUP_PHONE, ON_CALL_PHONE, PATIENT_PHONE, Team
 
 NIGHT = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)  # 03:00 in New York
@@ -140,10 +140,14 @@ async def test_two_staff_acknowledging_at_once(
 ) -> None:
     await _say(fake, client, "im going to kill myself")
     [alert] = await _alerts(session)
-    replies = await asyncio.gather(
-        _say(fake, client, f"ACK {alert.ack_code}", phone=ON_CALL_PHONE),
-        _say(fake, client, f"ACK {alert.ack_code}", phone=BACKUP_PHONE),
-    )
+    assert _sms is not None
+    before = await _sms._last_id()
+    for phone in (ON_CALL_PHONE, BACKUP_PHONE):
+        response = await fake.asend_inbound(INBOUND_URL, phone, CLINIC_NUMBER, f"ACK {alert.ack_code}", client=client)
+        assert response.status_code == 200
+    # Two workers take the two messages at once (on PostgreSQL they really run side by side).
+    await asyncio.gather(_sms.handle(), _sms.handle())
+    replies = [await _sms.replies_since(before, phone) for phone in (ON_CALL_PHONE, BACKUP_PHONE)]
     firsts = sorted(r[0].split(" ")[0] for r in replies)
     assert firsts == ["Acknowledged", "Thank you."] or firsts == ["Acknowledged", "Thank"]
     acks = list((await session.execute(select(AuditEvent).where(AuditEvent.action == "alert.ack"))).scalars())
