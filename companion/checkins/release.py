@@ -2,26 +2,36 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.checkins.instruments import get_instrument, next_question, sms_messages
 from companion.clock import Clock
-from companion.messaging import outbox
-from companion.messaging.policy import Purpose
-from companion.models import Patient, Prompt
+from companion.messaging.policy import PRIORITY, Purpose, clip_body
+from companion.models import OutboundMessage, Patient, Prompt
 
 SPACING_SECONDS = 3
+
+OUTBOX = OutboundMessage.__table__  # type: ignore[attr-defined]
 
 
 def reaches_by_sms(patient: Patient) -> bool:
     return patient.channel in {"sms", "both"} and patient.sms_consent == "opted_in" and patient.status == "active"
 
 
-async def release_prompt(session: AsyncSession, clock: Clock, patient: Patient, prompt: Prompt) -> None:
+async def release_prompt(
+    session: AsyncSession, clock: Clock, patient: Patient, prompt: Prompt, *,
+    messages: list[dict[str, Any]] | None = None,
+) -> None:
     """Open the prompt. By SMS the first question goes out (with the instrument's intro); in the
-    app it shows among today's check-ins. Writing the messages is idempotent per prompt and question."""
+    app it shows among today's check-ins. Writing the messages is idempotent per prompt and question.
+
+    The messages are written to the outbox at once or, given ``messages``, added to that list for
+    the caller to write with :func:`write_messages` in the same transaction (one statement for a
+    whole batch of prompts)."""
     if prompt.status != "planned":
         return
     now = clock.now()
@@ -37,11 +47,38 @@ async def release_prompt(session: AsyncSession, clock: Clock, patient: Patient, 
         return
     prompt.channel = "sms"
     prompt.current_question = first.key
+    rows = [] if messages is None else messages
     # An intro and its first question are two messages; the question is held back a few seconds so
     # they arrive in order (one dispatch batch sends in parallel).
     for index, body in enumerate(sms_messages(instrument, first)):
-        await outbox.enqueue(
-            session, clock, to_phone=patient.phone, purpose=Purpose.PROMPT, body=body, clinic_id=patient.clinic_id,
-            patient=patient, dedupe_key=f"prompt:{prompt.id}:{first.key}:{index}",
+        rows.append(_prompt_message(
+            patient, body, dedupe_key=f"prompt:{prompt.id}:{first.key}:{index}", now=now,
             due_at=now + timedelta(seconds=SPACING_SECONDS * index),
-        )
+        ))
+    if messages is None:
+        await write_messages(session, rows)
+
+
+def _prompt_message(patient: Patient, body: str, *, dedupe_key: str, now: datetime, due_at: datetime) -> dict[str, Any]:
+    """The outbox row for one of a prompt's messages, as ``outbox.enqueue`` writes it. A prompt is
+    not urgent, so no wake-up is rung: the release job rings the dispatcher after its run."""
+    return {
+        "clinic_id": patient.clinic_id,
+        "patient_id": patient.id,
+        "staff_id": None,
+        "to_phone": patient.phone,
+        "purpose": Purpose.PROMPT.value,
+        "body": clip_body(body),
+        "priority": PRIORITY[Purpose.PROMPT],
+        "status": "suppressed" if patient.sms_consent == "opted_out" else "pending",
+        "due_at": due_at,
+        "dedupe_key": dedupe_key,
+        "created_at": now,
+    }
+
+
+async def write_messages(session: AsyncSession, messages: list[dict[str, Any]]) -> None:
+    """Write the outbox rows collected by :func:`release_prompt` (a unique dedupe key fails the
+    transaction, as a second write of the same message always has)."""
+    if messages:
+        await session.execute(insert(OUTBOX), messages)

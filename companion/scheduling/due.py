@@ -8,13 +8,14 @@ the outbox's unique dedupe keys make sure no message is written twice.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.checkins import links
 from companion.checkins.instruments import get_instrument
-from companion.checkins.release import reaches_by_sms, release_prompt
+from companion.checkins.release import reaches_by_sms, release_prompt, write_messages
 from companion.clock import Clock
 from companion.messaging import outbox
 from companion.messaging.policy import Purpose
@@ -32,7 +33,9 @@ async def _patients(session: AsyncSession, ids: set[int]) -> dict[int, Patient]:
 
 
 async def release_due(session: AsyncSession, clock: Clock, limit: int = 500) -> int:
-    """Release up to ``limit`` due prompts; returns how many were released."""
+    """Release up to ``limit`` due prompts; returns how many were released.
+
+    The prompts' messages are written together after the batch, in one statement."""
     now = clock.now()
     prompts = list(
         (
@@ -46,8 +49,10 @@ async def release_due(session: AsyncSession, clock: Clock, limit: int = 500) -> 
         ).scalars()
     )
     patients = await _patients(session, {p.patient_id for p in prompts})
+    messages: list[dict[str, Any]] = []
     for prompt in prompts:
-        await release_prompt(session, clock, patients[prompt.patient_id], prompt)
+        await release_prompt(session, clock, patients[prompt.patient_id], prompt, messages=messages)
+    await write_messages(session, messages)
     return len(prompts)
 
 

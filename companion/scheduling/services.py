@@ -59,17 +59,18 @@ def timing_of(patient: Patient) -> PatientTiming:
 
 def _plan_for(
     patient: Patient, sessions: Sequence[TreatmentSession], has_baseline: bool, plan: AftercarePlan,
-    start: datetime, end: datetime,
+    start: datetime, end: datetime, timing: PatientTiming | None = None,
 ) -> list[PlannedPrompt]:
     infos = [SessionInfo(s.id or 0, s.started_at, s.ended_at, s.modality) for s in sessions]
     recorded = [s for s in infos if s.started_at <= start]
     upcoming = [s for s in infos if s.started_at > start]
-    return plan_prompts(recorded, upcoming, plan, timing_of(patient), start, end, has_baseline)
+    return plan_prompts(recorded, upcoming, plan, timing or timing_of(patient), start, end, has_baseline)
 
 
 def _row(patient: Patient, planned: PlannedPrompt, plan: AftercarePlan, modality: str | None,
-         now: datetime) -> dict[str, object]:
+         now: datetime, timing: PatientTiming | None = None) -> dict[str, object]:
     modality_plan = plan.for_modality(modality) if modality else plan.default
+    timing = timing or timing_of(patient)
     return {
         "clinic_id": patient.clinic_id,
         "patient_id": patient.id,
@@ -80,26 +81,28 @@ def _row(patient: Patient, planned: PlannedPrompt, plan: AftercarePlan, modality
         "status": "planned",
         "due_at": planned.due_at,
         "expires_at": planned.expires_at,
-        "reminder_due_at": reminder_due(planned.due_at, modality_plan, timing_of(patient), planned.expires_at),
+        "reminder_due_at": reminder_due(planned.due_at, modality_plan, timing, planned.expires_at),
         "invalid_replies": 0,
         "created_at": now,
     }
 
 
 async def _insert_missing(session: AsyncSession, rows: list[dict[str, object]]) -> int:
+    """Insert the rows whose (patient, instrument, slot) is not stored yet; returns how many were new.
+
+    One statement executed with every row as a parameter set (SQLAlchemy sends them as multi-row
+    INSERTs), far cheaper than building a VALUES list through the ORM.
+    """
     if not rows:
         return 0
+    table = Prompt.__table__  # type: ignore[attr-defined]
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    created = 0
-    for start in range(0, len(rows), 1000):
-        statement = (
-            insert(Prompt)
-            .values(rows[start : start + 1000])
-            .on_conflict_do_nothing(index_elements=["patient_id", "instrument", "slot"])
-            .returning(Prompt.id)
-        )
-        created += len((await session.execute(statement)).all())
-    return created
+    statement = (
+        insert(table)
+        .on_conflict_do_nothing(index_elements=["patient_id", "instrument", "slot"])
+        .returning(table.c.id)
+    )
+    return len((await session.execute(statement, rows)).all())
 
 
 async def _sessions_by_patient(session: AsyncSession, patient_ids: list[int]) -> dict[int, list[TreatmentSession]]:
@@ -223,19 +226,19 @@ async def extend_plans(
         if not patients:
             return created
         last_id = patients[-1].id or last_id
-        ids = [p.id for p in patients if p.id is not None and is_plannable(p)]
+        plannable = [p for p in patients if p.id is not None and is_plannable(p)]
+        ids = [p.id for p in plannable if p.id is not None]
         sessions = await _sessions_by_patient(session, ids)
         firsts = {pid: rows[0].started_at for pid, rows in sessions.items() if rows}
         baselines = await _baselines(session, ids, firsts)
         rows: list[dict[str, object]] = []
-        for patient in patients:
-            if patient.id not in ids:
-                continue
+        for patient in plannable:
             own = sessions.get(patient.id or 0, [])
             modality = {s.id: s.modality for s in own}
             latest = own[-1].modality if own else None
-            for planned in _plan_for(patient, own, patient.id in baselines, plan, now, now + horizon):
-                rows.append(_row(patient, planned, plan, modality.get(planned.session_id, latest), now))
+            timing = timing_of(patient)
+            for planned in _plan_for(patient, own, patient.id in baselines, plan, now, now + horizon, timing):
+                rows.append(_row(patient, planned, plan, modality.get(planned.session_id, latest), now, timing))
         created += await _insert_missing(session, rows)
         session.expunge_all()
 
