@@ -39,7 +39,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -59,6 +59,7 @@ from sqlalchemy.pool import NullPool  # noqa: E402
 from companion.checkins.instruments import get_instrument, next_question, sms_messages  # noqa: E402
 from companion.clock import FrozenClock  # noqa: E402
 from companion.scheduling.plan import MODALITIES  # noqa: E402
+from jobs.context import JobContext  # noqa: E402
 from tests.fakes.fake_twilio import DEFAULT_SERVICE_NUMBER, FakeTwilio, new_sid  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/companion_daily"
@@ -141,12 +142,15 @@ class CpuSnapshot:
         return CpuSnapshot(delta(self.ours, before.ours), delta(self.fake, before.fake),
                            delta(self.postgres, before.postgres))
 
-    def line(self, wall: float) -> str:
+    def line(self, wall: float, *, fake: bool = True) -> str:
         def show(value: float | None, what: str) -> str:
             return f"{what} n/a" if value is None else f"{what} {value:.1f} s ({value / wall:.0%} of a core)"
 
-        return ", ".join((show(self.ours, "this process"), show(self.fake, "fake Twilio"),
-                          show(self.postgres, "PostgreSQL backends")))
+        parts = [show(self.ours, "this process")]
+        if fake:
+            parts.append(show(self.fake, "fake Twilio"))
+        parts.append(show(self.postgres, "PostgreSQL backends"))
+        return ", ".join(parts)
 
 
 def mark(ok: bool) -> str:
@@ -372,6 +376,8 @@ class DayResult:
     dispatched: int = 0
     release_seconds: float = 0.0
     dispatch_seconds: float = 0.0
+    upkeep_seconds: float = 0.0
+    upkeep_runs: int = 0
     elapsed: float = 0.0
     busiest_step: int = 0
     rss_mb: float = 0.0
@@ -381,20 +387,45 @@ class DayResult:
         return self.dispatched / self.elapsed if self.elapsed > 0 else 0.0
 
 
-@contextlib.asynccontextmanager
-async def timed(into: list[float]) -> AsyncIterator[None]:
+UPKEEP_TABLES = ("prompt", "outbound_message", "message_attempt")
+
+
+async def autovacuum_on(engine: AsyncEngine) -> bool:
+    async with engine.connect() as conn:
+        return str(await conn.scalar(text("SHOW autovacuum"))) == "on"
+
+
+async def upkeep(engine: AsyncEngine) -> float:
+    """What autovacuum does for the busy tables: vacuum them and refresh the planner's statistics."""
     started = time.perf_counter()
-    try:
-        yield
-    finally:
-        into.append(time.perf_counter() - started)
+    async with engine.connect() as conn:
+        autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await autocommit.execute(text(f"VACUUM (ANALYZE) {', '.join(UPKEEP_TABLES)}"))
+    return time.perf_counter() - started
 
 
-async def run_day(ctx: Any, clock: FrozenClock, start: datetime, step: timedelta, progress: timedelta) -> DayResult:
-    """Move the clock through [start, start + 1 day): release what is due, then send it, at each step."""
+async def release_all_due(ctx: JobContext) -> int:
+    """What the release job does at each tick: release due prompts in batches, a unit of work each."""
     from companion.scheduling.due import release_due
     from jobs.release_prompts import BATCH
 
+    total = 0
+    while True:
+        async with ctx.unit_of_work() as session:
+            released = await release_due(session, ctx.clock, BATCH)
+        total += released
+        if released < BATCH:
+            return total
+
+
+async def run_day(
+    ctx: JobContext, clock: FrozenClock, start: datetime, step: timedelta, progress: timedelta,
+    upkeep_every: timedelta | None,
+) -> DayResult:
+    """Move the clock through [start, start + 1 day): release what is due, then send it, at each step.
+
+    With ``upkeep_every``, the busy tables are vacuumed and analysed at the start and then at that
+    interval of the day's clock (for a server whose autovacuum is off); that time is counted too."""
     end = start + timedelta(days=1)
     dispatcher = ctx.get_dispatcher()
     result = DayResult()
@@ -407,37 +438,34 @@ async def run_day(ctx: Any, clock: FrozenClock, start: datetime, step: timedelta
     # questions held back a few seconds behind their intros.
     moments.append(end - timedelta(microseconds=1))
     next_report = start + progress
+    next_upkeep = start
     began = time.perf_counter()
     for moment in moments:
+        if upkeep_every is not None and moment > next_upkeep:
+            next_upkeep += upkeep_every
+            result.upkeep_seconds += await upkeep(ctx.engine)
+            result.upkeep_runs += 1
         clock.set(moment)
-        released = 0
-        release_time: list[float] = []
-        async with timed(release_time):
-            while True:
-                async with ctx.unit_of_work() as session:
-                    batch = await release_due(session, clock, BATCH)
-                released += batch
-                if batch < BATCH:
-                    break
-        dispatch_time: list[float] = []
-        async with timed(dispatch_time):
-            sent = await dispatcher.drain()
+        started = time.perf_counter()
+        released = await release_all_due(ctx)
+        released_at = time.perf_counter()
+        sent = await dispatcher.drain()
+        result.release_seconds += released_at - started
+        result.dispatch_seconds += time.perf_counter() - released_at
         result.steps += 1
         result.released += released
         result.dispatched += sent
-        result.release_seconds += release_time[0]
-        result.dispatch_seconds += dispatch_time[0]
         result.busiest_step = max(result.busiest_step, released)
         if moment >= next_report:
             next_report += progress
             print(f"  {moment:%H:%M} UTC  released {result.released:7d}  sent {result.dispatched:7d}  "
                   f"elapsed {time.perf_counter() - began:6.1f} s  (release {result.release_seconds:6.1f} s, "
-                  f"dispatch {result.dispatch_seconds:6.1f} s)  peak rss {rss_mb():5.0f} MB", flush=True)
+                  f"dispatch {result.dispatch_seconds:6.1f} s, upkeep {result.upkeep_seconds:5.1f} s)  "
+                  f"peak rss {rss_mb():5.0f} MB", flush=True)
     clock.set(end + timedelta(minutes=1))
-    dispatch_time = []
-    async with timed(dispatch_time):
-        result.dispatched += await dispatcher.drain()
-    result.dispatch_seconds += dispatch_time[0]
+    started = time.perf_counter()
+    result.dispatched += await dispatcher.drain()
+    result.dispatch_seconds += time.perf_counter() - started
     result.elapsed = time.perf_counter() - began
     result.rss_mb = rss_mb()
     return result
@@ -542,7 +570,7 @@ async def check_day(engine: AsyncEngine, report: FakeReport, start: datetime) ->
 # ---------------------------------------------------------------------------------------- the run
 
 
-async def plan(ctx: Any, clock: FrozenClock) -> tuple[int, float]:
+async def plan(ctx: JobContext, clock: FrozenClock) -> tuple[int, float]:
     from companion.scheduling.services import extend_plans
 
     started = time.perf_counter()
@@ -562,7 +590,6 @@ async def benchmark(args: argparse.Namespace) -> int:
     from companion.db import create_engine, create_sessionmaker
     from companion.messaging.gateways import TwilioGateway
     from companion.settings import Settings
-    from jobs.context import JobContext
 
     start = datetime.combine(args.day, datetime.min.time(), tzinfo=UTC)
     end = start + timedelta(days=1)
@@ -596,26 +623,35 @@ async def benchmark(args: argparse.Namespace) -> int:
         ctx = JobContext(settings=settings, engine=engine, sessionmaker=create_sessionmaker(engine), clock=clock,
                          gateway=gateway)
 
-        created, plan_seconds = await plan(ctx, clock)
-        due_today = await count_due(engine, start, end)
-        print(f"plan at {start:%Y-%m-%d %H:%M} UTC: {created} prompts created in {plan_seconds:.1f} s "
-              f"({due_today} due during the day); peak rss {rss_mb():.0f} MB", flush=True)
-
-        print("the day:", flush=True)
         database = make_url(args.database_url).database or ""
 
         def cpu_now() -> CpuSnapshot:
             return CpuSnapshot(cpu_seconds(), fake.cpu_seconds(), postgres_cpu_seconds(database))
 
         before = cpu_now()
+        created, plan_seconds = await plan(ctx, clock)
+        plan_cpu = cpu_now().since(before)
+        due_today = await count_due(engine, start, end)
+        print(f"plan at {start:%Y-%m-%d %H:%M} UTC: {created} prompts created in {plan_seconds:.1f} s "
+              f"({due_today} due during the day); peak rss {rss_mb():.0f} MB", flush=True)
+
+        autovacuum = await autovacuum_on(engine)
+        upkeep_on = args.upkeep == "on" or (args.upkeep == "auto" and not autovacuum)
+        upkeep_every = timedelta(hours=1) if upkeep_on else None
+        print(f"the day (autovacuum {'on' if autovacuum else 'off'} on this server; "
+              + ("the busy tables are vacuumed and analysed every hour of the day, time counted)"
+                 if upkeep_on else "no upkeep by the benchmark)"), flush=True)
+        before = cpu_now()
         day = await run_day(ctx, clock, start, timedelta(minutes=args.step_minutes),
-                            timedelta(hours=args.progress_hours))
+                            timedelta(hours=args.progress_hours), upkeep_every)
         day_cpu = cpu_now().since(before)
         report = await fake.report()
         check = await check_day(engine, report, start)
 
         clock.set(end)
+        before = cpu_now()
         next_created, next_seconds = await plan(ctx, clock)
+        next_cpu = cpu_now().since(before)
         due_next = await count_due(engine, end, end + timedelta(days=1))
         print(f"next day planned at {end:%Y-%m-%d %H:%M} UTC: {next_created} prompts created in "
               f"{next_seconds:.1f} s ({due_next} due during the next day)", flush=True)
@@ -635,8 +671,10 @@ async def benchmark(args: argparse.Namespace) -> int:
     print("=" * 100)
     print(f"setup (not a target)   {setup_seconds:7.1f} s   {seeded.patients} patients, {seeded.sessions} sessions")
     print(f"plan the day           {plan_seconds:7.1f} s   {created} prompts created, {due_today} due that day")
+    print(f"                       cpu: {plan_cpu.line(plan_seconds, fake=False)}")
     print(f"the day's batch        {day.elapsed:7.1f} s {mark(day_ok)} (target < {TARGET_DAY_SECONDS:.0f} s)   "
-          f"release {day.release_seconds:.1f} s, dispatch {day.dispatch_seconds:.1f} s, {day.steps} steps")
+          f"release {day.release_seconds:.1f} s, dispatch {day.dispatch_seconds:.1f} s, "
+          f"upkeep {day.upkeep_seconds:.1f} s ({day.upkeep_runs} runs), {day.steps} steps")
     print(f"                       {day.released} prompts released ({instruments}), busiest step {day.busiest_step}")
     print(f"                       {day.dispatched} messages sent, {day.rate:.0f} msg/s")
     print(f"                       cpu: {day_cpu.line(day.elapsed)}")
@@ -644,6 +682,7 @@ async def benchmark(args: argparse.Namespace) -> int:
           f"this process since its start); fake Twilio {fake_rss}")
     print(f"plan the next day      {next_seconds:7.1f} s {mark(next_ok)} (target < {TARGET_NEXT_DAY_SECONDS:.0f} s)   "
           f"{next_created} prompts created, {due_next} due the next day")
+    print(f"                       cpu: {next_cpu.line(next_seconds, fake=False)}")
     print(f"checks                 due {check.due_in_day}, released {check.released_in_day}, outbox rows "
           f"{check.messages}, fake got {len(report.sent)}: " + ("all ok" if not check.problems else "FAILED"))
     for problem in check.problems:
@@ -665,6 +704,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--progress-hours", type=int, default=3, help="a progress line every this many hours")
     parser.add_argument("--fake", choices=("process", "thread"), default="process",
                         help="where the fake Twilio runs")
+    parser.add_argument("--upkeep", choices=("auto", "on", "off"), default="auto",
+                        help="vacuum and analyse the busy tables every hour of the day, as autovacuum would "
+                             "(auto: only when the server's autovacuum is off)")
     parser.add_argument("--role", choices=("fake",), help=argparse.SUPPRESS)
     parser.add_argument("--account-sid", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

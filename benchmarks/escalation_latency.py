@@ -47,6 +47,7 @@ import math
 import os
 import random
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -869,8 +870,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def run_role(args: argparse.Namespace) -> int:
-    import signal
-
     signal.signal(signal.SIGINT, signal.default_int_handler)
     if args.role == "fake":
         serve_clocked_fake(args.account_sid)
@@ -882,12 +881,12 @@ def run_role(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    import signal
-
     args = parse_args(argv)
     if args.role is not None:
         return run_role(args)
     check_bench_database(args.database_url)
+    # Ctrl-C and SIGTERM both stop the run and every process it started (even if SIGINT came in ignored).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     with tempfile.TemporaryDirectory(prefix="escalation-bench-") as temporary:
         log_dir = args.log_dir or Path(temporary)
@@ -899,6 +898,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if code == 2:
                     print_log_tails(log_dir)
                 return code
+        except RuntimeError as exc:  # a server that did not start, a fake whose clock cannot be compared
+            print(f"CHECK FAILED: {exc}")
+            print_log_tails(log_dir)
+            return 2
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)
             return 130

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, case, insert, or_, select, update
@@ -23,6 +23,8 @@ from companion.messaging.policy import Purpose, SendError, decide, settle_stale_
 from companion.models import Clinic, MessageAttempt, OutboundMessage, Patient
 
 log = logging.getLogger("companion.dispatch")
+
+RECOVERY_EVERY = timedelta(seconds=30)
 
 T = OutboundMessage.__table__  # type: ignore[attr-defined]
 A = MessageAttempt.__table__  # type: ignore[attr-defined]
@@ -59,7 +61,7 @@ class Dispatcher:
         self.batch_size = batch_size
         self.lease = lease
         self._semaphore = asyncio.Semaphore(concurrency)
-        self._backoff_until: float = 0.0
+        self._last_recovery: datetime | None = None
 
     async def claim(self, limit: int) -> list[Claimed]:
         now = self.clock.now()
@@ -89,7 +91,8 @@ class Dispatcher:
                 update(T)
                 .where(T.c.id.in_(ids), T.c.status == "pending")
                 .values(status="sending", claimed_at=now, attempts=T.c.attempts + 1)
-                .returning(T.c.id, T.c.to_phone, T.c.body, T.c.purpose, T.c.attempts, T.c.patient_id, T.c.clinic_id)
+                .returning(T.c.id, T.c.to_phone, T.c.body, T.c.purpose, T.c.attempts, T.c.patient_id, T.c.clinic_id,
+                           T.c.priority)
             )
             claimed = rows.all()
             clinic_ids = {r.clinic_id for r in claimed if r.clinic_id is not None}
@@ -101,7 +104,8 @@ class Dispatcher:
         return [
             Claimed(r.id, r.to_phone, r.body, Purpose(r.purpose), r.attempts, r.patient_id,
                     senders.get(r.clinic_id) if r.clinic_id is not None else None)
-            for r in sorted(claimed, key=lambda r: r.id)
+            # Safety replies and pages first: they take the send slots before routine messages.
+            for r in sorted(claimed, key=lambda r: (r.priority, r.id))
         ]
 
     async def _send(self, message: Claimed) -> SendOutcome:
@@ -112,7 +116,11 @@ class Dispatcher:
 
     async def run_once(self) -> int:
         """Claim one batch, send it and record the results. Returns how many rows were handled."""
-        await self.recover_stale()
+        now = self.clock.now()
+        if self._last_recovery is None or now - self._last_recovery >= RECOVERY_EVERY:
+            # Interrupted sends are looked for now and then, not before every batch.
+            self._last_recovery = now
+            await self.recover_stale()
         batch = await self.claim(self.batch_size)
         if not batch:
             return 0

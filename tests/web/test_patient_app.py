@@ -39,7 +39,7 @@ DASH = "\N{EN DASH}"
 PHQ9_BAND_LABELS = [f"Minimal 0{DASH}4", f"Mild 5{DASH}9", f"Moderate 10{DASH}14", f"Moderately severe 15{DASH}19",
                     f"Severe 20{DASH}27"]
 FREQUENCY = ["Not at all", "Several days", "More than half the days", "Nearly every day"]
-TIMEOUT_MS = 8000
+TIMEOUT_MS = 20000  # generous: a loaded CI machine is slow to paint
 
 
 def real_now_clock() -> FrozenClock:
