@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.checkins.instruments import get_instrument, next_question, sms_messages
 from companion.clock import Clock
-from companion.messaging.policy import PRIORITY, Purpose, clip_body
-from companion.models import OutboundMessage, Patient, Prompt
+from companion.messaging import outbox
+from companion.messaging.policy import Purpose
+from companion.models import Patient, Prompt
 
 SPACING_SECONDS = 3
-
-OUTBOX = OutboundMessage.__table__  # type: ignore[attr-defined]
 
 
 def reaches_by_sms(patient: Patient) -> bool:
@@ -51,34 +49,16 @@ async def release_prompt(
     # An intro and its first question are two messages; the question is held back a few seconds so
     # they arrive in order (one dispatch batch sends in parallel).
     for index, body in enumerate(sms_messages(instrument, first)):
-        rows.append(_prompt_message(
-            patient, body, dedupe_key=f"prompt:{prompt.id}:{first.key}:{index}", now=now,
+        rows.append(outbox.message_row(
+            now=now, to_phone=patient.phone, purpose=Purpose.PROMPT, body=body, clinic_id=patient.clinic_id,
+            patient=patient, dedupe_key=f"prompt:{prompt.id}:{first.key}:{index}",
             due_at=now + timedelta(seconds=SPACING_SECONDS * index),
         ))
     if messages is None:
         await write_messages(session, rows)
 
 
-def _prompt_message(patient: Patient, body: str, *, dedupe_key: str, now: datetime, due_at: datetime) -> dict[str, Any]:
-    """The outbox row for one of a prompt's messages, as ``outbox.enqueue`` writes it. A prompt is
-    not urgent, so no wake-up is rung: the release job rings the dispatcher after its run."""
-    return {
-        "clinic_id": patient.clinic_id,
-        "patient_id": patient.id,
-        "staff_id": None,
-        "to_phone": patient.phone,
-        "purpose": Purpose.PROMPT.value,
-        "body": clip_body(body),
-        "priority": PRIORITY[Purpose.PROMPT],
-        "status": "suppressed" if patient.sms_consent == "opted_out" else "pending",
-        "due_at": due_at,
-        "dedupe_key": dedupe_key,
-        "created_at": now,
-    }
-
-
 async def write_messages(session: AsyncSession, messages: list[dict[str, Any]]) -> None:
-    """Write the outbox rows collected by :func:`release_prompt` (a unique dedupe key fails the
-    transaction, as a second write of the same message always has)."""
-    if messages:
-        await session.execute(insert(OUTBOX), messages)
+    """Write the outbox rows collected by :func:`release_prompt`. A prompt is not urgent, so no
+    wake-up is rung: the release job rings the dispatcher after its run."""
+    await outbox.enqueue_rows(session, messages)

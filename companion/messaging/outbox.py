@@ -3,13 +3,45 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.clock import Clock
 from companion.messaging.policy import PRIORITY, URGENT, Purpose, clip_body
 from companion.messaging.wakeup import notify_after_commit
 from companion.models import OutboundMessage, Patient
+
+
+def message_row(
+    *,
+    now: datetime,
+    to_phone: str,
+    purpose: Purpose,
+    body: str,
+    clinic_id: int | None,
+    patient: Patient | None = None,
+    staff_id: int | None = None,
+    due_at: datetime | None = None,
+    dedupe_key: str | None = None,
+) -> dict[str, Any]:
+    """The outbox row for one message. A message to a patient who opted out of SMS is stored as
+    ``suppressed`` and never sent."""
+    suppressed = patient is not None and patient.sms_consent == "opted_out"
+    return {
+        "clinic_id": clinic_id,
+        "patient_id": patient.id if patient is not None else None,
+        "staff_id": staff_id,
+        "to_phone": to_phone,
+        "purpose": purpose.value,
+        "body": clip_body(body),
+        "priority": PRIORITY[purpose],
+        "status": "suppressed" if suppressed else "pending",
+        "due_at": due_at or now,
+        "dedupe_key": dedupe_key,
+        "created_at": now,
+    }
 
 
 async def enqueue(
@@ -25,30 +57,24 @@ async def enqueue(
     due_at: datetime | None = None,
     dedupe_key: str | None = None,
 ) -> OutboundMessage:
-    """Add a message to the outbox. Urgent purposes wake the dispatcher after commit.
-
-    A message to a patient who opted out of SMS is stored as ``suppressed`` and never sent.
-    """
+    """Add a message to the outbox. Urgent purposes wake the dispatcher after commit."""
     now = clock.now()
-    suppressed = patient is not None and patient.sms_consent == "opted_out"
-    message = OutboundMessage(
-        clinic_id=clinic_id,
-        patient_id=patient.id if patient is not None else None,
-        staff_id=staff_id,
-        to_phone=to_phone,
-        purpose=purpose.value,
-        body=clip_body(body),
-        priority=PRIORITY[purpose],
-        status="suppressed" if suppressed else "pending",
-        due_at=due_at or now,
-        dedupe_key=dedupe_key,
-        created_at=now,
-    )
+    message = OutboundMessage(**message_row(
+        now=now, to_phone=to_phone, purpose=purpose, body=body, clinic_id=clinic_id, patient=patient,
+        staff_id=staff_id, due_at=due_at, dedupe_key=dedupe_key,
+    ))
     session.add(message)
     await session.flush()
-    if not suppressed and purpose in URGENT and message.due_at <= now:
+    if message.status == "pending" and purpose in URGENT and message.due_at <= now:
         await notify_after_commit(session)
     return message
+
+
+async def enqueue_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Write many rows made by :func:`message_row` in one statement (for routine batches; rings no
+    dispatcher: the caller's job does). A repeated dedupe key fails the transaction, as in enqueue."""
+    if rows:
+        await session.execute(insert(OutboundMessage.__table__), rows)  # type: ignore[attr-defined]
 
 
 def record_twiml_reply(
