@@ -281,9 +281,18 @@ def _governed(
     plan: AftercarePlan,
     timing: PatientTiming,
     phq9_points: Sequence[date],
+    window_start: datetime,
+    window_end: datetime,
 ) -> list[PlannedPrompt]:
-    """Mood, periodic PHQ-9 and GAD-7 prompts on the days each recorded session governs."""
+    """Mood, periodic PHQ-9 and GAD-7 prompts on the days each recorded session governs.
+
+    Only local days that can hold a due time inside the window are visited: a prompt is due on
+    its day or, pushed out of quiet hours, within the next, so two days' margin before the
+    window is enough and nothing after the window's last local day can fall inside it.
+    """
     tz = timing.tz
+    first_day = _local_day(window_start, tz) - timedelta(days=2)
+    last_day = _local_day(window_end, tz)
     prompts: list[PlannedPrompt] = []
     anchor: date | None = None
     previous: tuple[date, ModalityPlan] | None = None
@@ -296,9 +305,9 @@ def _governed(
         previous = (day, mp)
         next_day = _local_day(recorded[index + 1].started_at, tz) if index + 1 < len(recorded) else None
         last_offset = max(mp.daily_mood_days, mp.maintenance_after_days, mp.maintenance_until_days)
-        for offset in range(1, last_offset + 1):
+        for offset in range(max(1, (first_day - day).days), last_offset + 1):
             local = day + timedelta(days=offset)
-            if next_day is not None and local > next_day:
+            if (next_day is not None and local > next_day) or local > last_day:
                 break
             due = _at_preferred(local, timing)
             in_maintenance = offset > mp.maintenance_after_days
@@ -388,7 +397,7 @@ def plan_prompts(
     phq9_points, kept = _phq9_points(everything, plan, timing.tz)
 
     candidates: list[PlannedPrompt] = [_post_session(session, plan, timing) for session in recorded]
-    candidates.extend(_governed(recorded, plan, timing, phq9_points))
+    candidates.extend(_governed(recorded, plan, timing, phq9_points, window_start, window_end))
     candidates.extend(_pre_session(scheduled, kept, plan, timing))
     if not recorded and not has_baseline_phq9:
         baseline = _baseline(everything[0] if everything else None, plan, timing, window_start)

@@ -510,3 +510,40 @@ def test_invalid_inputs_are_refused() -> None:
         plan_prompts(
             [], [], DEFAULT_PLAN, PatientTiming(NEW_YORK), datetime(2026, 4, 1), at(NEW_YORK, "2026-04-02"), True
         )
+
+
+# --- windows -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("tz", "preferred", "quiet"),
+    [
+        (NEW_YORK, time(10, 0), QuietHours()),
+        (NEW_YORK, time(23, 30), QuietHours()),  # pushed out of quiet hours into the next day
+        (NEW_YORK, time(2, 30), NO_QUIET),  # 02:30 falls in the March gap
+        (LONDON, time(1, 30), QuietHours(time(1, 0), time(9, 0))),
+        (KOLKATA, time(7, 0), QuietHours(time(22, 0), time(7, 30))),
+    ],
+)
+@pytest.mark.parametrize("window_hours", [1, 7, 24, 25, 72])
+def test_planning_a_horizon_window_by_window_gives_the_same_prompts_as_planning_it_whole(
+    tz: ZoneInfo, preferred: time, quiet: QuietHours, window_hours: int
+) -> None:
+    sessions = [
+        session(1, tz, "2026-02-20 09:00"),
+        session(2, tz, "2026-02-23 22:00", modality="intranasal"),
+        session(3, tz, "2026-03-06 09:00"),
+        session(4, tz, "2026-03-27 16:00", modality="oral"),
+    ]
+    upcoming = [session(5, tz, "2026-05-02 09:00")]
+    timing = PatientTiming(tz, preferred, quiet)
+    start, end = at(tz, "2026-02-01 00:00"), at(tz, "2026-06-01 00:00")
+    whole = plan_prompts(sessions, upcoming, DEFAULT_PLAN, timing, start, end, True)
+    assert len(whole) > 40
+    pieces: list[PlannedPrompt] = []
+    cursor = start
+    while cursor < end:
+        step_end = min(cursor + timedelta(hours=window_hours), end)
+        pieces.extend(plan_prompts(sessions, upcoming, DEFAULT_PLAN, timing, cursor, step_end, True))
+        cursor = step_end
+    assert pieces == whole
