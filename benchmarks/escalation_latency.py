@@ -8,10 +8,10 @@ Usage:
 
 Deployed as in production, each in its own process: the API under uvicorn (settings from COMPANION_*
 variables; the public base URL is the address called, so every webhook signature is checked; the API
-stores each inbound webhook and, by default, handles it right after commit), the scheduler process through
-the entry point of ``companion jobs`` (the dispatcher woken by LISTEN/NOTIFY, the inbound worker, the ticks),
-and the fake Twilio. ``--set NAME=VALUE`` passes COMPANION_NAME to both servers (say
-``--set HANDLE_INBOUND_IN_API=false``).
+stores each inbound webhook and, by default, handles one that reads as risk right after commit), the
+scheduler process through the entry point of ``companion jobs`` (the dispatcher woken by LISTEN/NOTIFY, the
+inbound worker, the ticks), and the fake Twilio. ``--set NAME=VALUE`` passes COMPANION_NAME to both servers (say
+``--set HANDLE_URGENT_INBOUND_IN_API=false``).
 
 1. Background: an open-loop generator posts pre-signed inbound webhooks at ``--rate`` per second (ordinary
    messages from enrolled patients, ``--unknown-share`` from unknown numbers), from the start of the warm-up
@@ -851,7 +851,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--unknown-share", type=float, default=0.10, help="share of background from unknown numbers")
     parser.add_argument("--seed", type=int, default=1, help="seed for the message mix")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                        help="a COMPANION_NAME setting for both servers, e.g. --set HANDLE_INBOUND_IN_API=false")
+                        help="a COMPANION_NAME setting for both servers, e.g. --set HANDLE_URGENT_INBOUND_IN_API=false")
     parser.add_argument("--log-dir", type=Path, help="keep the servers' logs there (default: a temporary folder)")
     parser.add_argument("--role", choices=("companion", "scheduler", "fake"), help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)

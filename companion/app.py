@@ -28,6 +28,7 @@ from companion.health import HealthController
 from companion.messaging.controllers import TwilioWebhookController
 from companion.messaging.gateways import SmsGateway, create_gateway
 from companion.messaging.inbound_worker import InboundProcessor, run_inbound
+from companion.messaging.intake import InboundIntake
 from companion.messaging.wakeup import Waker
 from companion.patients.controllers import PatientController
 from companion.safety.controllers import AlertController
@@ -80,16 +81,19 @@ def create_app(
     gateway = gateway or create_gateway(settings)
     waker = Waker()
     inbound_waker = Waker()
+    urgent_in_api = settings.handle_urgent_inbound_in_api and not run_workers
+    intake = InboundIntake(engine, clock, notify=not settings.is_sqlite, waker=inbound_waker,
+                           wake_for_urgent_only=not run_workers)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         workers = None
         stop = asyncio.Event()
         inbound_task = None
-        if settings.handle_inbound_in_api and not run_workers:
-            # Each API process handles the messages it stored, right after commit; the scheduler
-            # process handles anything left (a replica that died, say).
-            processor = InboundProcessor(state.sessionmaker, clock, settings, waker)
+        if urgent_in_api:
+            # Each API process handles the urgent messages it stored, right after commit; the
+            # scheduler process handles the rest (and anything a replica that died left).
+            processor = InboundProcessor(state.sessionmaker, clock, settings, waker, urgent_only=True)
             inbound_task = asyncio.create_task(run_inbound(processor, inbound_waker.wait, stop))
         if run_workers:
             from jobs.context import JobContext
@@ -121,6 +125,7 @@ def create_app(
             "gateway": gateway,
             "waker": waker,
             "inbound_waker": inbound_waker,
+            "intake": intake,
         }
     )
     return Litestar(

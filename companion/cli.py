@@ -69,7 +69,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
     if settings.is_sqlite or args.migrate:
         upgrade(settings.database_url)
-    uvicorn.run(create_app(settings, run_workers=True), host=args.host, port=args.port, log_level="info")
+    app = create_app(settings, run_workers=not args.no_jobs)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0
 
 
@@ -160,6 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--migrate", action="store_true", help="upgrade the database before serving")
+    serve.add_argument("--no-jobs", action="store_true",
+                       help="serve the API alone (it still handles the urgent messages it stores); "
+                            "`companion jobs` runs the jobs, the dispatcher and the inbound worker")
     serve.set_defaults(func=cmd_serve)
 
     jobs = sub.add_parser("jobs", help="run the scheduler process (prompts, reminders, dispatch, watchdog)")

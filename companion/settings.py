@@ -40,9 +40,9 @@ class Settings(BaseSettings):
     patient_code_limit_per_phone: int = Field(default=5, ge=1)
     patient_code_limit_per_address: int = Field(default=20, ge=1)
 
-    # The API handles the inbound messages it stores, right after answering Twilio; the scheduler
-    # process handles whatever is left either way.
-    handle_inbound_in_api: bool = True
+    # An API process handles the messages it stores that read as risk itself, right after commit,
+    # so a crisis never waits behind ordinary messages; the scheduler process handles the rest.
+    handle_urgent_inbound_in_api: bool = True
 
     db_echo: bool = False
     db_pool_size: int = 10

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape
 
 from litestar import Controller, Request, Response, post
 from litestar.datastructures import State
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from companion.messaging import inbound, signatures, status
+from companion.messaging import signatures, status
 from companion.messaging.gateways import INBOUND_PATH, STATUS_CALLBACK_PATH
 
 log = logging.getLogger("companion.sms.webhooks")
 
 TWIML = "application/xml"
+URL_ENCODED = "application/x-www-form-urlencoded"
 
 
 def twiml(replies: list[str]) -> Response[str]:
@@ -22,9 +24,16 @@ def twiml(replies: list[str]) -> Response[str]:
     return Response(f'<?xml version="1.0" encoding="UTF-8"?><Response>{body}</Response>', media_type=TWIML)
 
 
-async def _verified_form(request: Request, state: State) -> dict[str, str] | None:
+async def _form(request: Request) -> dict[str, str]:
+    """Twilio posts its parameters url-encoded, one value per name: parsed straight from the body."""
+    if request.headers.get("content-type", "").startswith(URL_ENCODED):
+        return dict(parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True))
     form = await request.form()
-    params = {key: str(value) for key, value in form.items()}
+    return {key: str(value) for key, value in form.items()}
+
+
+async def _verified_form(request: Request, state: State) -> dict[str, str] | None:
+    params = await _form(request)
     url = signatures.public_url(state.settings, request.url.path, request.url.query)
     if not signatures.is_valid(state.settings, url, params, request.headers.get("x-twilio-signature")):
         log.warning("webhook with a missing or invalid signature refused (%s)", request.url.path)
@@ -48,10 +57,7 @@ class TwilioWebhookController(Controller):
             return _refused()
         if not params.get("MessageSid") or not params.get("From"):
             return Response("MessageSid and From are required", status_code=400, media_type="text/plain")
-        async with state.engine.begin() as conn:
-            new = await inbound.store(conn, state.clock, params, notify=not state.settings.handle_inbound_in_api)
-        if new:
-            state.inbound_waker.wake()
+        await state.intake.store(params)
         return twiml([])
 
     @post(STATUS_CALLBACK_PATH, status_code=200)

@@ -13,8 +13,10 @@ in order, whichever worker takes them.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -40,22 +42,22 @@ MAX_BODY = 1600
 T = InboundMessage.__table__  # type: ignore[attr-defined]
 
 
+@lru_cache(maxsize=16_384)
 def _phone(value: str) -> str:
+    """E.164 when the number parses; otherwise the text as sent (kept for a person to read).
+    Cached: the same few numbers text again and again, and parsing is the slow part of storing."""
     try:
         return normalise_phone(value)
     except ValueError:
         return value.strip()[:32]
 
 
-async def store(conn: AsyncConnection, clock: Clock, params: Mapping[str, str], *, notify: bool = True) -> bool:
-    """Store the message unless its MessageSid is stored already (the same message delivered twice,
-    even at once, is stored once). Returns True when it is new.
-
-    ``notify`` wakes the other processes' inbound workers (PostgreSQL NOTIFY, on commit); an API
-    process that handles what it stores itself leaves them to their tick."""
-    body = params.get("Body", "")[:MAX_BODY]
+def row(clock: Clock, params: Mapping[str, str]) -> dict[str, Any]:
+    """The row a webhook stores: its text is scanned for risk language here, so a message that reads
+    as risk is handled before anything else waiting."""
+    body = params.get("Body", "")[:MAX_BODY].replace("\x00", "\ufffd")
     risky = assess(body).severity is not None
-    values = {
+    return {
         "message_sid": params["MessageSid"][:64],
         "from_phone": _phone(params.get("From", "")),
         "to_phone": _phone(params.get("To", "")),
@@ -67,12 +69,21 @@ async def store(conn: AsyncConnection, clock: Clock, params: Mapping[str, str], 
         "priority": INBOUND_URGENT if risky else INBOUND_NORMAL,
         "attempts": 0,
     }
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    statement = insert(T).values(**values).on_conflict_do_nothing(index_elements=["message_sid"]).returning(T.c.id)
-    inserted = (await conn.execute(statement)).scalar_one_or_none()
-    if inserted is not None and notify and conn.dialect.name == "postgresql":
-        await conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": INBOUND_CHANNEL})
-    return inserted is not None
+
+
+async def store_rows(conn: AsyncConnection, rows: Sequence[Mapping[str, Any]], *, notify: bool) -> set[str]:
+    """Store the rows in one transaction, skipping any MessageSid stored already (the same message
+    delivered twice, even at once, is stored once). Returns the MessageSids stored now.
+
+    ``notify`` wakes the inbound workers of every process (PostgreSQL NOTIFY, delivered on commit)."""
+    postgres = conn.dialect.name == "postgresql"
+    insert = pg_insert if postgres else sqlite_insert
+    statement = insert(T).on_conflict_do_nothing(index_elements=["message_sid"]).returning(T.c.message_sid)
+    async with conn.begin():
+        stored = set((await conn.execute(statement, list(rows))).scalars())
+        if stored and notify and postgres:
+            await conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": INBOUND_CHANNEL})
+    return stored
 
 
 @dataclass(frozen=True)
@@ -168,16 +179,22 @@ async def _lock_number(session: AsyncSession, phone: str) -> None:
 
 
 async def handle_next(
-    session: AsyncSession, clock: Clock, settings: Settings, claimed: list[int] | None = None
+    session: AsyncSession, clock: Clock, settings: Settings, claimed: list[int] | None = None,
+    *, urgent_only: bool = False,
 ) -> InboundMessage | None:
     """Handle the next stored message (risk first, then oldest first), in the caller's transaction.
 
     Returns the message handled, or None when nothing waits; ``claimed`` receives its id before
-    handling starts, so a caller can set aside a message whose handling keeps failing."""
+    handling starts, so a caller can set aside a message whose handling keeps failing.
+    ``urgent_only`` looks only at messages that read as risk (handling one may first handle an
+    earlier message from the same number, to keep that number's messages in order)."""
+    waiting = [InboundMessage.status == "received"]
+    if urgent_only:
+        waiting.append(InboundMessage.priority == INBOUND_URGENT)
     candidate = (
         await session.execute(
             select(InboundMessage.id, InboundMessage.from_phone)
-            .where(InboundMessage.status == "received")
+            .where(*waiting)
             .order_by(InboundMessage.priority, InboundMessage.id)
             .limit(1)
             .with_for_update(skip_locked=True)

@@ -20,12 +20,13 @@ log = logging.getLogger("companion.sms.inbound")
 class InboundProcessor:
     def __init__(
         self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, settings: Settings,
-        outbox_waker: Waker | None = None,
+        outbox_waker: Waker | None = None, *, urgent_only: bool = False,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.clock = clock
         self.settings = settings
         self.outbox_waker = outbox_waker
+        self.urgent_only = urgent_only
 
     async def handle_one(self) -> bool:
         """Handle the next waiting message in its own transaction; False when none waits."""
@@ -34,7 +35,9 @@ class InboundProcessor:
             async with session_scope(self.sessionmaker) as session:
                 if self.outbox_waker is not None:
                     session.info[WAKER_KEY] = self.outbox_waker
-                message = await inbound.handle_next(session, self.clock, self.settings, claimed)
+                message = await inbound.handle_next(
+                    session, self.clock, self.settings, claimed, urgent_only=self.urgent_only
+                )
                 return message is not None
         except Exception:
             log.exception("handling inbound message %s failed; it will be tried again", claimed or "?")

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 import uvicorn
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from companion.app import create_app
 from companion.cli import main
@@ -29,11 +29,14 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def running(migrated: str) -> Iterator[Settings]:
+def running(migrated: str, engine: AsyncEngine) -> Iterator[Settings]:
+    """`companion serve` in a thread; the database is cleaned (``engine``) before its jobs start."""
     port = _free_port()
     settings = Settings(database_url=migrated, secret_key="simulate-secret-key-0123",
                         public_base_url=f"http://127.0.0.1:{port}")
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    # As `companion serve` runs it: the API with the workers in process.
+    app = create_app(settings, run_workers=True)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

@@ -1,0 +1,114 @@
+"""Receiving inbound webhooks: each message committed before Twilio is answered, many per commit.
+
+A webhook hands its row to the intake and waits. One writer per process stores every row waiting
+when it is free in a single INSERT and commit, then answers each waiting webhook; under load a
+commit carries dozens of messages, and alone a message waits for one commit as before. A batch that
+fails is stored again row by row, so one bad message never fails the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from companion.clock import Clock
+from companion.messaging import inbound
+from companion.messaging.policy import INBOUND_URGENT
+from companion.messaging.wakeup import Waker
+
+log = logging.getLogger("companion.sms.inbound")
+
+MAX_BATCH = 200
+
+
+@dataclass(frozen=True)
+class Stored:
+    new: bool  # False when this MessageSid was stored already (Twilio delivered it twice)
+    urgent: bool  # the text reads as risk
+
+
+@dataclass
+class _Waiting:
+    row: dict[str, Any]
+    answer: asyncio.Future[bool]
+
+
+class InboundIntake:
+    """Stores webhooks' messages in batches. ``waker`` is rung after a commit that stored a message
+    (only an urgent one when ``wake_for_urgent_only``); ``notify`` wakes other processes' workers."""
+
+    def __init__(
+        self, engine: AsyncEngine, clock: Clock, *, notify: bool, waker: Waker | None = None,
+        wake_for_urgent_only: bool = False,
+    ) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.notify = notify
+        self.waker = waker
+        self.wake_for_urgent_only = wake_for_urgent_only
+        self._waiting: list[_Waiting] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def store(self, params: Mapping[str, str]) -> Stored:
+        """Store one webhook's message; returns once it is committed (or raises if it cannot be)."""
+        row = inbound.row(self.clock, params)
+        waiting = _Waiting(row, asyncio.get_running_loop().create_future())
+        self._waiting.append(waiting)
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write())
+        # A webhook whose caller went away is still stored: the writer owns the row from here on.
+        new = await asyncio.shield(waiting.answer)
+        return Stored(new, row["priority"] == INBOUND_URGENT)
+
+    def _take(self) -> list[_Waiting]:
+        batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
+        return batch
+
+    async def _write(self) -> None:
+        """Store batches until nobody waits, on one connection held meanwhile."""
+        while self._waiting:
+            connected = False
+            try:
+                async with self.engine.connect() as conn:
+                    connected = True
+                    while self._waiting:
+                        batch = self._take()
+                        try:
+                            await self._store(conn, batch)
+                        except Exception:
+                            log.warning("storing %d inbound messages together failed; storing them one by one",
+                                        len(batch))
+                            await self._one_by_one(batch)
+                            break  # the connection may be broken: take a fresh one for what follows
+            except Exception as exc:
+                if connected:
+                    continue
+                log.error("cannot reach the database to store %d inbound messages", len(self._waiting))
+                for waiting in self._take():  # their webhooks fail, and Twilio tries them again
+                    waiting.answer.set_exception(exc)
+
+    async def _one_by_one(self, batch: list[_Waiting]) -> None:
+        for waiting in batch:
+            try:
+                async with self.engine.connect() as conn:
+                    await self._store(conn, [waiting])
+            except Exception as exc:  # this message alone: its webhook fails and Twilio retries
+                waiting.answer.set_exception(exc)
+
+    async def _store(self, conn: AsyncConnection, batch: list[_Waiting]) -> None:
+        first: dict[str, _Waiting] = {}
+        for waiting in batch:
+            first.setdefault(waiting.row["message_sid"], waiting)
+        stored = await inbound.store_rows(conn, [w.row for w in first.values()], notify=self.notify)
+        for waiting in batch:
+            sid = waiting.row["message_sid"]
+            waiting.answer.set_result(sid in stored and first[sid] is waiting)
+        if self.waker is not None and any(
+            not self.wake_for_urgent_only or first[sid].row["priority"] == INBOUND_URGENT for sid in stored
+        ):
+            self.waker.wake()
