@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     # An API process handles the messages it stores that read as risk itself, right after commit,
     # so a crisis never waits behind ordinary messages; the scheduler process handles the rest.
     handle_urgent_inbound_in_api: bool = True
+    # Inbound messages the scheduler process handles at once (PostgreSQL; SQLite handles one at a time).
+    inbound_concurrency: int = Field(default=4, ge=1, le=32)
 
     db_echo: bool = False
     db_pool_size: int = 10

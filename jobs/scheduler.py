@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -63,7 +63,7 @@ class Workers:
     listener: OutboxListener
     stop: asyncio.Event
     loop_task: asyncio.Task[None] | None = None
-    inbound_task: asyncio.Task[None] | None = None
+    inbound_tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
     def create(cls, ctx: JobContext) -> Workers:
@@ -75,9 +75,13 @@ class Workers:
         self.loop_task = asyncio.create_task(
             run_dispatcher(self.ctx.get_dispatcher(), self.ctx.waker.wait, self.stop)
         )
-        self.inbound_task = asyncio.create_task(
-            run_inbound(self.ctx.get_inbound(), self.ctx.inbound_waker.wait, self.stop)
-        )
+        # Several messages are handled at once (each waits on the database most of the time); one
+        # number's messages still go one at a time, in order. SQLite has one writer: one loop.
+        loops = 1 if self.ctx.settings.is_sqlite else self.ctx.settings.inbound_concurrency
+        self.inbound_tasks = [
+            asyncio.create_task(run_inbound(self.ctx.get_inbound(), self.ctx.inbound_waker.wait, self.stop))
+            for _ in range(loops)
+        ]
         self.scheduler.start()
         if plan_now:
             # Plan at start too, so a fresh deployment does not wait for the night.
@@ -90,7 +94,7 @@ class Workers:
         self.stop.set()
         self.ctx.waker.wake()
         self.ctx.inbound_waker.wake()
-        for task in (self.loop_task, self.inbound_task):
+        for task in (self.loop_task, *self.inbound_tasks):
             if task is not None:
                 await task
         await self.listener.stop()

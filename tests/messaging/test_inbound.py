@@ -243,3 +243,28 @@ async def test_inbound_in_bulk(
     assert await sms.handle() == 20
     assert len(await _inbound(session)) == 20
     assert len(await _outbound(session)) == 20
+
+
+async def test_workers_handling_at_once_keep_each_numbers_messages_in_order(
+    client: httpx.AsyncClient, fake: FakeTwilio, world: World, session: AsyncSession, sms: Sms, is_postgres: bool
+) -> None:
+    if not is_postgres:
+        pytest.skip("SQLite has one writer: one inbound loop handles messages there")
+    clinic = await world.clinic()
+    phones = [f"+1202555015{i}" for i in range(4)]
+    for index, phone in enumerate(phones):
+        await world.patient(clinic, reference=f"P-20{index}", phone=phone)
+    for n in range(8):
+        for phone in phones:
+            response = await fake.asend_inbound(INBOUND_URL, phone, CLINIC_NUMBER, f"note {n}", client=client)
+            assert response.status_code == 200
+    handled = await asyncio.gather(*(sms.handle() for _ in range(4)))
+    assert sum(handled) == 32
+    stored = await _inbound(session)
+    replies = {m.dedupe_key: m.id for m in await _outbound(session)}
+    for phone in phones:
+        mine = [m for m in stored if m.from_phone == phone]
+        assert [m.status for m in mine] == ["handled"] * 8
+        # Each reply was queued in the order its message arrived.
+        reply_ids = [replies[f"reply:{m.id}:0"] for m in mine]
+        assert reply_ids == sorted(reply_ids)
