@@ -9,6 +9,7 @@ fails is stored again row by row, so one bad message never fails the others.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -44,14 +45,16 @@ class InboundIntake:
 
     def __init__(
         self, engine: AsyncEngine, clock: Clock, *, notify: bool, waker: Waker | None = None,
-        wake_for_urgent_only: bool = False,
+        wake_for_urgent_only: bool = False, linger: float = 0.0,
     ) -> None:
         self.engine = engine
         self.clock = clock
         self.notify = notify
         self.waker = waker
         self.wake_for_urgent_only = wake_for_urgent_only
+        self.linger = linger  # seconds the writer keeps its connection for the next webhook
         self._waiting: list[_Waiting] = []
+        self._arrived = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
 
     async def store(self, params: Mapping[str, str]) -> Stored:
@@ -59,25 +62,40 @@ class InboundIntake:
         row = inbound.row(self.clock, params)
         waiting = _Waiting(row, asyncio.get_running_loop().create_future())
         self._waiting.append(waiting)
+        self._arrived.set()
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write())
         # A webhook whose caller went away is still stored: the writer owns the row from here on.
         new = await asyncio.shield(waiting.answer)
         return Stored(new, row["priority"] == INBOUND_URGENT)
 
+    async def close(self) -> None:
+        """Let the writer store what waits and give its connection back."""
+        self.linger = 0.0
+        self._arrived.set()
+        if self._writer is not None:
+            await self._writer
+
     def _take(self) -> list[_Waiting]:
         batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
         return batch
 
+    async def _next_batch(self) -> list[_Waiting]:
+        """What waits now or, when nothing does, what comes within ``linger`` seconds (may be nothing)."""
+        if not self._waiting and self.linger > 0:
+            self._arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._arrived.wait(), self.linger)
+        return self._take()
+
     async def _write(self) -> None:
-        """Store batches until nobody waits, on one connection held meanwhile."""
+        """Store batches until nobody waits, on one connection held meanwhile (and ``linger`` after)."""
         while self._waiting:
             connected = False
             try:
                 async with self.engine.connect() as conn:
                     connected = True
-                    while self._waiting:
-                        batch = self._take()
+                    while batch := await self._next_batch():
                         try:
                             await self._store(conn, batch)
                         except Exception:

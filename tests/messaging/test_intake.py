@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 
 from companion.clock import FrozenClock
@@ -151,3 +151,19 @@ async def test_without_a_database_every_waiting_webhook_fails_rather_than_hangs(
         assert all(isinstance(r, OSError) for r in results)
     finally:
         await unreachable.dispose()
+
+
+async def test_the_writer_keeps_its_connection_for_the_next_webhook_until_closed(
+    engine: AsyncEngine, clock: FrozenClock, session: AsyncSession
+) -> None:
+    checkouts: list[object] = []
+    listener = lambda *_: checkouts.append(1)  # noqa: E731
+    event.listen(engine.sync_engine, "checkout", listener)
+    intake = InboundIntake(engine, clock, notify=False, linger=60)
+    for i in range(3):
+        assert (await intake.store(webhook(i))).new
+        await asyncio.sleep(0.01)  # each webhook alone, after the previous one was answered
+    assert len(checkouts) == 1
+    await asyncio.wait_for(intake.close(), timeout=10)  # the lingering writer stops at once
+    event.remove(engine.sync_engine, "checkout", listener)
+    assert len(await _stored(session)) == 3
