@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,7 +93,7 @@ class InboundIntake:
         while self._waiting:
             connected = False
             try:
-                async with self.engine.connect() as conn:
+                async with self._connection() as conn:
                     connected = True
                     while batch := await self._next_batch():
                         try:
@@ -110,10 +110,18 @@ class InboundIntake:
                 for waiting in self._take():  # their webhooks fail, and Twilio tries them again
                     waiting.answer.set_exception(exc)
 
+    @contextlib.asynccontextmanager
+    async def _connection(self) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                # A batch is one statement there: autocommit makes it one round trip.
+                await conn.execution_options(isolation_level="AUTOCOMMIT")
+            yield conn
+
     async def _one_by_one(self, batch: list[_Waiting]) -> None:
         for waiting in batch:
             try:
-                async with self.engine.connect() as conn:
+                async with self._connection() as conn:
                     await self._store(conn, [waiting])
             except Exception as exc:  # this message alone: its webhook fails and Twilio retries
                 waiting.answer.set_exception(exc)
