@@ -26,9 +26,11 @@ from companion.deps import provide_clock, provide_db_session, provide_settings
 from companion.errors import DomainError
 from companion.health import HealthController
 from companion.messaging.controllers import TwilioWebhookController
+from companion.messaging.dispatcher import Dispatcher, run_dispatcher
 from companion.messaging.gateways import SmsGateway, create_gateway
 from companion.messaging.inbound_worker import InboundProcessor, run_inbound
 from companion.messaging.intake import InboundIntake
+from companion.messaging.policy import PRIORITY, Purpose
 from companion.messaging.wakeup import Waker
 from companion.patients.controllers import PatientController
 from companion.safety.controllers import AlertController
@@ -93,12 +95,17 @@ def create_app(
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         workers = None
         stop = asyncio.Event()
-        inbound_task = None
+        inbound_task = dispatch_task = None
         if urgent_in_api:
             # Each API process handles the urgent messages it stored, right after commit; the
             # scheduler process handles the rest (and anything a replica that died left).
             processor = InboundProcessor(state.sessionmaker, clock, settings, waker, urgent_only=True)
             inbound_task = asyncio.create_task(run_inbound(processor, inbound_waker.wait, stop))
+            if not settings.is_sqlite:
+                # ... and sends the safety replies and pages that handling queued, as the scheduler's
+                # dispatcher would (whichever claims a row first sends it).
+                urgent = Dispatcher(engine, gateway, clock, max_priority=PRIORITY[Purpose.SAFETY_REPLY])
+                dispatch_task = asyncio.create_task(run_dispatcher(urgent, waker.wait, stop, tick=5.0))
         if run_workers:
             from jobs.context import JobContext
             from jobs.scheduler import Workers
@@ -113,8 +120,10 @@ def create_app(
             stop.set()
             await intake.close()
             inbound_waker.wake()
-            if inbound_task is not None:
-                await inbound_task
+            waker.wake()
+            for task in (inbound_task, dispatch_task):
+                if task is not None:
+                    await task
             if workers is not None:
                 await workers.shutdown()
             await gateway.close()

@@ -53,8 +53,11 @@ class Dispatcher:
         concurrency: int = 32,
         batch_size: int = 200,
         lease: timedelta = timedelta(minutes=2),
+        max_priority: int | None = None,
     ) -> None:
+        """``max_priority`` limits this dispatcher to rows of that priority or more urgent."""
         self.engine = engine
+        self.max_priority = max_priority
         self.gateway = gateway
         self.clock = clock
         self.concurrency = concurrency
@@ -65,13 +68,16 @@ class Dispatcher:
 
     async def claim(self, limit: int) -> list[Claimed]:
         now = self.clock.now()
+        conditions = [
+            T.c.status == "pending",
+            T.c.due_at <= now,
+            or_(T.c.next_attempt_at.is_(None), T.c.next_attempt_at <= now),
+        ]
+        if self.max_priority is not None:
+            conditions.append(T.c.priority <= self.max_priority)
         due = (
             select(T.c.id)
-            .where(
-                T.c.status == "pending",
-                T.c.due_at <= now,
-                or_(T.c.next_attempt_at.is_(None), T.c.next_attempt_at <= now),
-            )
+            .where(*conditions)
             .order_by(T.c.priority, T.c.due_at, T.c.id)
             .limit(limit)
             .with_for_update(skip_locked=True)

@@ -369,3 +369,16 @@ async def test_no_phone_number_or_body_in_logs_at_info(
     assert caplog.records, "expected some log lines"
     for secret in ("2025550142", "2025550999", "Private words", "secret diary", "stranger text"):
         assert secret not in text
+
+
+async def test_a_dispatcher_limited_to_urgent_rows_sends_only_safety_replies_and_pages(
+    engine: AsyncEngine, gateway: TwilioGateway, fake: FakeTwilio, world: World, session: AsyncSession,
+    clock: FrozenClock,
+) -> None:
+    patient = await _setup(world, session)
+    prompt = await _enqueue(session, clock, patient)
+    safety = await _enqueue(session, clock, patient, Purpose.SAFETY_REPLY, body="If you are in danger, call 911.")
+    page = await _enqueue(session, clock, None, Purpose.STAFF_PAGE, body="Urgent alert", to="+12025550181")
+    urgent = Dispatcher(engine, gateway, clock, max_priority=0)
+    assert await urgent.drain() == 2
+    assert [(await _row(session, mid)).status for mid in (prompt, safety, page)] == ["pending", "queued", "queued"]

@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -20,31 +16,18 @@ from companion.messaging.simulate import simulate
 from companion.models import InboundMessage
 from companion.settings import Settings
 from tests.conftest import World
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.live import free_port, serving
 
 
 @pytest.fixture
 def running(migrated: str, engine: AsyncEngine) -> Iterator[Settings]:
     """`companion serve` in a thread; the database is cleaned (``engine``) before its jobs start."""
-    port = _free_port()
+    port = free_port()
     settings = Settings(database_url=migrated, secret_key="simulate-secret-key-0123",
                         public_base_url=f"http://127.0.0.1:{port}")
     # As `companion serve` runs it: the API with the workers in process.
-    app = create_app(settings, run_workers=True)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    yield settings
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(settings, run_workers=True), port):
+        yield settings
 
 
 async def test_simulated_message_is_signed_stored_and_answered(

@@ -6,20 +6,17 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import uvicorn
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from companion.app import create_app
 from companion.clock import Clock
 from companion.settings import Settings
+from tests.live import free_port, serving
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -27,12 +24,6 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
     "--disable-sync", "--no-first-run", "--disable-quic",
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -46,20 +37,11 @@ def live_server(migrated: str, engine: AsyncEngine) -> Iterator[LiveServer]:
     """The companion on 127.0.0.1 with the console SMS gateway and its own engine and clock.
 
     Depends on ``engine`` only so the tables are clean before it starts."""
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     settings = Settings(database_url=migrated, secret_key="browser-test-secret-key-01", public_base_url=url)
-    app = create_app(settings, clock=Clock())
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started, "the companion did not start"
-    yield LiveServer(url, settings)
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(settings, clock=Clock()), port):
+        yield LiveServer(url, settings)
 
 
 @pytest.fixture
