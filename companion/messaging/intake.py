@@ -1,9 +1,10 @@
 """Receiving inbound webhooks: each message committed before Twilio is answered, many per commit.
 
-A webhook hands its row to the intake and waits. One writer per process stores every row waiting
-when it is free in a single INSERT and commit, then answers each waiting webhook; under load a
-commit carries dozens of messages, and alone a message waits for one commit as before. A batch that
-fails is stored again row by row, so one bad message never fails the others.
+A webhook hands its row to the intake and waits. A writer stores every row waiting when it is free
+in a single INSERT and commit, then answers each waiting webhook; while it waits for its commit,
+another writer (up to MAX_WRITERS) takes what arrives meanwhile. Under load a commit carries dozens
+of messages; alone a message waits for one commit as before. A batch that fails is stored again row
+by row, so one bad message never fails the others.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from companion.messaging.wakeup import Waker
 log = logging.getLogger("companion.sms.inbound")
 
 MAX_BATCH = 200
+MAX_WRITERS = 3  # batches committing at once: the next one fills while the last waits for its commit
 
 
 @dataclass(frozen=True)
@@ -52,10 +54,11 @@ class InboundIntake:
         self.notify = notify
         self.waker = waker
         self.wake_for_urgent_only = wake_for_urgent_only
-        self.linger = linger  # seconds the writer keeps its connection for the next webhook
+        self.linger = linger  # seconds a writer keeps its connection for the next webhook
         self._waiting: list[_Waiting] = []
         self._arrived = asyncio.Event()
-        self._writer: asyncio.Task[None] | None = None
+        self._writers: set[asyncio.Task[None]] = set()
+        self._idle = 0  # writers waiting for work
 
     async def store(self, params: Mapping[str, str]) -> Stored:
         """Store one webhook's message; returns once it is committed (or raises if it cannot be)."""
@@ -63,18 +66,20 @@ class InboundIntake:
         waiting = _Waiting(row, asyncio.get_running_loop().create_future())
         self._waiting.append(waiting)
         self._arrived.set()
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write())
+        if self._idle == 0 and len(self._writers) < MAX_WRITERS:
+            # Every writer is busy committing: another one takes what arrives meanwhile.
+            writer = asyncio.create_task(self._write())
+            self._writers.add(writer)
+            writer.add_done_callback(self._writers.discard)
         # A webhook whose caller went away is still stored: the writer owns the row from here on.
         new = await asyncio.shield(waiting.answer)
         return Stored(new, row["priority"] == INBOUND_URGENT)
 
     async def close(self) -> None:
-        """Let the writer store what waits and give its connection back."""
+        """Let the writers store what waits and give their connections back."""
         self.linger = 0.0
         self._arrived.set()
-        if self._writer is not None:
-            await self._writer
+        await asyncio.gather(*self._writers)
 
     def _take(self) -> list[_Waiting]:
         batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
@@ -82,10 +87,16 @@ class InboundIntake:
 
     async def _next_batch(self) -> list[_Waiting]:
         """What waits now or, when nothing does, what comes within ``linger`` seconds (may be nothing)."""
-        if not self._waiting and self.linger > 0:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.linger
+        while not self._waiting and (remaining := deadline - loop.time()) > 0 and self.linger > 0:
             self._arrived.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._arrived.wait(), self.linger)
+            self._idle += 1
+            try:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._arrived.wait(), remaining)
+            finally:
+                self._idle -= 1
         return self._take()
 
     async def _write(self) -> None:
