@@ -233,8 +233,9 @@ async def handle_next(
         return None
     if claimed is not None:
         claimed.append(inbound.id or 0)
-    inbound.attempts += 1
     await route(session, clock, settings, inbound)
+    # Counted here, with the outcome: a failed attempt rolls back and give_up_or_retry counts it.
+    inbound.attempts += 1
     inbound.status = "handled"
     inbound.processed_at = clock.now()
     log.info("inbound message %s from a %s handled", inbound.id, inbound.sender_kind)
