@@ -5,7 +5,8 @@ Usage:
         [--requests 5000] [--concurrency 32] [--outbound 5000] [--fake process|thread|both]
 
 1. Inbound: the companion app runs under uvicorn in its own process (settings from COMPANION_* variables,
-   the public base URL set to the address actually called, so webhook signatures are checked for real).
+   the public base URL set to the address actually called, so webhook signatures are checked for real), as
+   ``companion serve --no-jobs`` runs it: ordinary messages are left to the scheduler process, not started.
    A bare Litestar app with one POST handler that reads the form and answers the same TwiML (no database)
    runs in another uvicorn process. One asyncio load generator (aiohttp, a fixed number of workers) posts
    pre-signed Twilio webhooks to each, after a warm-up that is not counted: req/s, p50 and p99 latency,

@@ -1,8 +1,8 @@
 """Inbound SMS, in two halves.
 
-Receiving (the webhook): store the message once per MessageSid and answer Twilio at once. The
-text is scanned for risk language on the way in, so a message that reads as risk is handled
-before anything else waiting.
+Receiving (the webhook, through intake.py): store the message once per MessageSid and answer
+Twilio once it is committed. The text is scanned for risk language on the way in, so a message
+that reads as risk is handled before anything else waiting (and by the API that stored it).
 
 Handling (a worker, woken after commit): route the stored message to the staff-command entry
 point, the consent keywords, the patient-message entry point, or a generic reply for unknown
