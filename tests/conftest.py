@@ -102,6 +102,7 @@ async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="https://companion.example.org") as client:
         yield client
+    await app.state.intake.close()  # as the app's shutdown does (the ASGI transport runs no lifespan)
 
 
 @dataclass
