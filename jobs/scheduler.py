@@ -28,6 +28,7 @@ from jobs import (
     extend_plans,
     handle_inbound,
     release_prompts,
+    send_digests,
     send_reminders,
     watchdog,
 )
@@ -35,7 +36,8 @@ from jobs.context import JobContext
 
 log = logging.getLogger("companion.jobs")
 
-TICKS = (handle_inbound, escalate_alerts, release_prompts, send_reminders, expire_prompts, dispatch_outbox)
+TICKS = (handle_inbound, escalate_alerts, release_prompts, send_reminders, expire_prompts, dispatch_outbox,
+         send_digests)
 
 
 def build_scheduler(ctx: JobContext) -> AsyncIOScheduler:

@@ -65,6 +65,12 @@ async def resolve_targets(
     return list(reached.values()), unreached
 
 
+async def care_team(session: AsyncSession, clinic_id: int) -> list[StaffMember]:
+    """The clinic's active clinicians with a phone; its admins too when it has no such clinician."""
+    staff = await _active_with_phone(session, clinic_id)
+    return [m for m in staff if m.role == "clinician"] or [m for m in staff if m.role == "admin"]
+
+
 async def fallback_recipients(session: AsyncSession, clinic_id: int) -> list[StaffMember]:
     """When a step reaches nobody, every active clinician and admin with a phone is paged: an
     alert that pages no one is worse than one that pages too many."""
