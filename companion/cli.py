@@ -166,7 +166,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "`companion jobs` runs the jobs, the dispatcher and the inbound worker")
     serve.set_defaults(func=cmd_serve)
 
-    jobs = sub.add_parser("jobs", help="run the scheduler process (prompts, reminders, dispatch, watchdog)")
+    jobs = sub.add_parser(
+        "jobs", help="run the scheduler process (inbound, prompts, reminders, dispatch, digest, watchdog)"
+    )
     jobs.add_argument("--migrate", action="store_true", help="upgrade the database first")
     jobs.set_defaults(func=cmd_jobs)
 
