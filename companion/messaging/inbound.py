@@ -233,11 +233,15 @@ async def handle_next(
         return None
     if claimed is not None:
         claimed.append(inbound.id or 0)
+    # The row (locked above) is written once, when handled: apart from the session meanwhile, the
+    # changes routing makes to it are not flushed before every query the handlers run.
+    session.expunge(inbound)
     await route(session, clock, settings, inbound)
     # Counted here, with the outcome: a failed attempt rolls back and give_up_or_retry counts it.
     inbound.attempts += 1
     inbound.status = "handled"
     inbound.processed_at = clock.now()
+    session.add(inbound)
     log.info("inbound message %s from a %s handled", inbound.id, inbound.sender_kind)
     return inbound
 
