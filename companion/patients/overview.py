@@ -21,8 +21,9 @@ from companion.auth.principals import StaffPrincipal
 from companion.checkins import scoring
 from companion.clock import Clock
 from companion.errors import NotFound
-from companion.models import Alert, CheckIn, Clinic, Patient, Prompt
+from companion.models import Alert, CheckIn, Clinic, Prompt
 from companion.patients.schemas import LatestScore, MoodPoint, PatientOverview, PatientOverviewPage
+from companion.patients.services import patient_page
 from companion.safety.services import SEVERITY_ORDER
 
 #: The trend shows this many of the most recent moods (the same window as the baseline).
@@ -165,14 +166,8 @@ async def patients_overview(
     clinic = await session.get(Clinic, staff.clinic_id)
     if clinic is None:
         raise NotFound("clinic not found")
-    query = select(Patient).where(Patient.clinic_id == staff.clinic_id)
-    if search:
-        query = query.where(func.upper(Patient.reference).startswith(search.strip().upper(), autoescape=True))
-    if status:
-        query = query.where(Patient.status == status)
-    total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
-    patients = list(
-        (await session.execute(query.order_by(Patient.reference, Patient.id).limit(limit).offset(offset))).scalars()
+    patients, total = await patient_page(
+        session, staff.clinic_id, search=search, status=status, limit=limit, offset=offset
     )
     ids = [p.id for p in patients if p.id is not None]
     items: list[PatientOverview] = []

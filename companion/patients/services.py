@@ -107,18 +107,27 @@ async def discharge_patient(
     return patient
 
 
-async def list_patients(
-    session: AsyncSession, clock: Clock, staff: StaffPrincipal, *, search: str | None, status: str | None,
-    limit: int, offset: int,
+async def patient_page(
+    session: AsyncSession, clinic_id: int, *, search: str | None, status: str | None, limit: int, offset: int,
 ) -> tuple[list[Patient], int]:
-    query = select(Patient).where(Patient.clinic_id == staff.clinic_id)
+    """One page of a clinic's patients by reference (``search``: a reference prefix), and the total."""
+    query = select(Patient).where(Patient.clinic_id == clinic_id)
     if search:
         query = query.where(func.upper(Patient.reference).startswith(search.strip().upper(), autoescape=True))
     if status:
         query = query.where(Patient.status == status)
     total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
-    rows = (await session.execute(query.order_by(Patient.reference).limit(limit).offset(offset))).scalars()
-    patients = list(rows)
+    rows = (await session.execute(query.order_by(Patient.reference, Patient.id).limit(limit).offset(offset)))
+    return list(rows.scalars()), total
+
+
+async def list_patients(
+    session: AsyncSession, clock: Clock, staff: StaffPrincipal, *, search: str | None, status: str | None,
+    limit: int, offset: int,
+) -> tuple[list[Patient], int]:
+    patients, total = await patient_page(
+        session, staff.clinic_id, search=search, status=status, limit=limit, offset=offset
+    )
     audit.record(session, clock, actor=staff.actor, action="patient.list", subject="patients",
                  clinic_id=staff.clinic_id, detail={"count": len(patients)})
     return patients, total
