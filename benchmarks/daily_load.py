@@ -53,9 +53,10 @@ sys.path.insert(0, str(ROOT))
 import phonenumbers  # noqa: E402
 from sqlalchemy import insert, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine  # noqa: E402
-from sqlalchemy.pool import NullPool  # noqa: E402
+from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
 
+from benchmarks.sms_throughput import create_database  # noqa: E402
+from benchmarks.sms_throughput import reset_database as rebuild_database  # noqa: E402
 from companion.checkins.instruments import get_instrument, next_question, sms_messages  # noqa: E402
 from companion.clock import FrozenClock  # noqa: E402
 from companion.scheduling.plan import MODALITIES  # noqa: E402
@@ -273,26 +274,8 @@ def check_database(url: str) -> None:
 
 async def reset_database(url: str) -> None:
     """Create the database when missing, drop everything in it and migrate to head."""
-    from companion.migrate import upgrade_async
-
-    target = make_url(url)
-    admin = create_async_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    try:
-        async with admin.connect() as conn:
-            exists = await conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"),
-                                       {"name": target.database})
-            if not exists:
-                await conn.execute(text(f'CREATE DATABASE "{target.database}"'))
-    finally:
-        await admin.dispose()
-    engine = create_async_engine(url, poolclass=NullPool)
-    try:
-        async with engine.begin() as conn:
-            await conn.execute(text("DROP SCHEMA public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
-    finally:
-        await engine.dispose()
-    await upgrade_async(url)
+    await create_database(url)
+    await rebuild_database(url)
 
 
 def patient_phone_sql(index: str) -> str:
