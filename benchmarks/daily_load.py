@@ -60,6 +60,7 @@ from benchmarks.sms_throughput import reset_database as rebuild_database  # noqa
 from companion.checkins.instruments import get_instrument, next_question, sms_messages  # noqa: E402
 from companion.clock import FrozenClock  # noqa: E402
 from companion.scheduling.plan import MODALITIES  # noqa: E402
+from jobs import release_prompts  # noqa: E402
 from jobs.context import JobContext  # noqa: E402
 from tests.fakes.fake_twilio import DEFAULT_SERVICE_NUMBER, FakeTwilio, new_sid  # noqa: E402
 
@@ -387,20 +388,6 @@ async def upkeep(engine: AsyncEngine) -> float:
     return time.perf_counter() - started
 
 
-async def release_all_due(ctx: JobContext) -> int:
-    """What the release job does at each tick: release due prompts in batches, a unit of work each."""
-    from companion.scheduling.due import release_due
-    from jobs.release_prompts import BATCH
-
-    total = 0
-    while True:
-        async with ctx.unit_of_work() as session:
-            released = await release_due(session, ctx.clock, BATCH)
-        total += released
-        if released < BATCH:
-            return total
-
-
 async def run_day(
     ctx: JobContext, clock: FrozenClock, start: datetime, step: timedelta, progress: timedelta,
     upkeep_every: timedelta | None,
@@ -430,7 +417,7 @@ async def run_day(
             result.upkeep_runs += 1
         clock.set(moment)
         started = time.perf_counter()
-        released = await release_all_due(ctx)
+        released = await release_prompts.release_all(ctx)
         released_at = time.perf_counter()
         sent = await dispatcher.drain()
         result.release_seconds += released_at - started

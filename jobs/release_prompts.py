@@ -10,15 +10,20 @@ INTERVAL = 30
 BATCH = 500
 
 
-@with_heartbeat(JOB_ID, INTERVAL)
-async def run(ctx: JobContext) -> int:
+async def release_all(ctx: JobContext) -> int:
+    """Release every due prompt, in batches of one unit of work each."""
     total = 0
     while True:
         async with ctx.unit_of_work() as session:
             released = await release_due(session, ctx.clock, BATCH)
         total += released
         if released < BATCH:
-            break
+            return total
+
+
+@with_heartbeat(JOB_ID, INTERVAL)
+async def run(ctx: JobContext) -> int:
+    total = await release_all(ctx)
     if total:
         ctx.waker.wake()
     return total
