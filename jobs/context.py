@@ -42,6 +42,17 @@ class JobContext:
             session.info[WAKER_KEY] = self.waker
             yield session
 
+    async def in_batches(self, work: Callable[[AsyncSession], Awaitable[int]], batch: int) -> int:
+        """Run ``work`` (which handles at most ``batch`` rows) in units of work until it handles
+        fewer than ``batch``; returns how many it handled in all."""
+        total = 0
+        while True:
+            async with self.unit_of_work() as session:
+                count = await work(session)
+            total += count
+            if count < batch:
+                return total
+
     def get_inbound(self) -> InboundProcessor:
         if self.inbound is None:
             self.inbound = InboundProcessor(self.sessionmaker, self.clock, self.settings, self.waker)

@@ -12,10 +12,4 @@ BATCH = 200
 
 @with_heartbeat(JOB_ID, INTERVAL)
 async def run(ctx: JobContext) -> int:
-    total = 0
-    while True:
-        async with ctx.unit_of_work() as session:
-            count = await advance_due(session, ctx.clock, BATCH)
-        total += count
-        if count < BATCH:
-            return total
+    return await ctx.in_batches(lambda session: advance_due(session, ctx.clock, BATCH), BATCH)

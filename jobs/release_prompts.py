@@ -12,13 +12,7 @@ BATCH = 500
 
 async def release_all(ctx: JobContext) -> int:
     """Release every due prompt, in batches of one unit of work each."""
-    total = 0
-    while True:
-        async with ctx.unit_of_work() as session:
-            released = await release_due(session, ctx.clock, BATCH)
-        total += released
-        if released < BATCH:
-            return total
+    return await ctx.in_batches(lambda session: release_due(session, ctx.clock, BATCH), BATCH)
 
 
 @with_heartbeat(JOB_ID, INTERVAL)

@@ -12,11 +12,4 @@ BATCH = 500
 
 @with_heartbeat(JOB_ID, INTERVAL)
 async def run(ctx: JobContext) -> int:
-    total = 0
-    while True:
-        async with ctx.unit_of_work() as session:
-            count = await send_reminders(session, ctx.clock, ctx.settings, BATCH)
-        total += count
-        if count < BATCH:
-            break
-    return total
+    return await ctx.in_batches(lambda session: send_reminders(session, ctx.clock, ctx.settings, BATCH), BATCH)
