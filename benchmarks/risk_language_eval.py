@@ -1,97 +1,152 @@
-"""Evaluate the risk-language detector on a labelled set.
+"""Evaluate free-text risk judging on the labelled set, as the default protocol judges it.
 
-Usage: python benchmarks/risk_language_eval.py [path-to-jsonl]
+Usage: python benchmarks/risk_language_eval.py [--part heldout|tuning|all] [--misses] [FILE ...]
 
-Each line of the set is {"text": ..., "label": "intent"|"self_harm"|"passive"|"uncertain"|"none"}.
-Prints the number of items per label, recall on risk (intent, self_harm and passive items that get any
-severity), urgent recall on intent items, the false-alarm rate on none items (any severity), a
-confusion table of labelled against predicted level, and the misclassified items.
+Each line of a set is {"text", "label": "urgent"|"high"|"none", "category", "phenomenon"}. A
+message is judged as a patient's SMS is: the detector reads it and the default protocol's rules
+turn the reading into findings. Printed for each part: recall per label (urgent: an urgent finding
+and the safety reply; high: at least a high finding and the safety reply), recall per category and
+per phenomenon, false alarms (an urgent or high finding on a message labelled none), and the
+slowest message's time (the slowest of 20 runs of the longest and of every message).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
-from collections import Counter
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from companion.safety.language import RiskAssessment, RiskLevel, assess
+from companion.safety import language, rules
+from companion.safety.protocol import default_protocol
 
-DEFAULT_SET = Path(__file__).resolve().parents[1] / "tests" / "safety" / "risk_language_set.jsonl"
-LEVELS = [level.value for level in RiskLevel]
-RISK_LABELS = {"intent", "self_harm", "passive"}
+SETS = Path(__file__).resolve().parents[1] / "tests" / "safety" / "risk_language"
+RANK = {"urgent": 0, "high": 1, "routine": 2, None: 3}
 
 
-def load(path: Path) -> list[tuple[str, str]]:
-    items: list[tuple[str, str]] = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
+@dataclass(frozen=True)
+class Item:
+    text: str
+    label: str
+    category: str
+    phenomenon: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    severity: str | None  # the highest finding's severity
+    safety_reply: bool
+
+
+def load(path: Path) -> list[Item]:
+    items = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if line.strip():
             row = json.loads(line)
-            if row["label"] not in LEVELS:
-                raise ValueError(f"line {number}: unknown label {row['label']!r}")
-            items.append((row["text"], row["label"]))
+            if row["label"] not in {"urgent", "high", "none"}:
+                raise ValueError(f"{path}:{number}: unknown label {row['label']!r}")
+            items.append(Item(row["text"], row["label"], row["category"], row["phenomenon"]))
     return items
 
 
+def judge(protocol_rules: Sequence[rules.Rule], text: str) -> Outcome:
+    findings = rules.evaluate(protocol_rules, rules.MessageEvent(text=text))
+    severity = min((f.severity for f in findings), key=lambda s: RANK[s], default=None)
+    return Outcome(severity, any(f.safety_reply == "safety" for f in findings))
+
+
+def met(item: Item, outcome: Outcome) -> bool:
+    """Whether the outcome is what the label asks for."""
+    if item.label == "urgent":
+        return outcome.severity == "urgent" and outcome.safety_reply
+    if item.label == "high":
+        return RANK[outcome.severity] <= RANK["high"] and outcome.safety_reply
+    return RANK[outcome.severity] > RANK["high"]
+
+
 def ratio(part: int, whole: int) -> str:
-    return f"{part}/{whole} = {part / whole:.3f}" if whole else "n/a"
+    return f"{part}/{whole} = {100 * part / whole:.1f}%" if whole else "n/a"
+
+
+def report(name: str, items: list[Item], protocol_rules: Sequence[rules.Rule], misses: bool) -> dict[str, float]:
+    outcomes = [judge(protocol_rules, item.text) for item in items]
+    print(f"== {name}: {len(items)} messages")
+    figures: dict[str, float] = {}
+    for label in ("urgent", "high", "none"):
+        part = [(i, o) for i, o in zip(items, outcomes, strict=True) if i.label == label]
+        good = sum(met(i, o) for i, o in part)
+        title = {"urgent": "urgent -> urgent + safety reply", "high": "high -> at least high + safety reply",
+                 "none": "ordinary -> no urgent or high"}[label]
+        print(f"  {title:<40} {ratio(good, len(part))}")
+        figures[label] = good / len(part) if part else 1.0
+    none = [o for i, o in zip(items, outcomes, strict=True) if i.label == "none"]
+    alarms = sum(RANK[o.severity] <= RANK["high"] for o in none)
+    print(f"  {'false alarms on ordinary messages':<40} {ratio(alarms, len(none))}")
+    figures["false_alarms"] = alarms / len(none) if none else 0.0
+    for field in ("category", "phenomenon"):
+        groups: dict[str, list[bool]] = defaultdict(list)
+        for item, outcome in zip(items, outcomes, strict=True):
+            groups[getattr(item, field)].append(met(item, outcome))
+        print(f"  by {field}:")
+        for key in sorted(groups):
+            values = groups[key]
+            print(f"    {key:<22} {ratio(sum(values), len(values))}")
+    if misses:
+        print("  misses:")
+        for item, outcome in zip(items, outcomes, strict=True):
+            if not met(item, outcome):
+                reading = language.assess(item.text)
+                print(f"  - [{item.label} -> {outcome.severity}] ({item.category}) {item.text[:300]!r}")
+                for line in reading.evidence:
+                    print(f"        {line}")
+    return figures
+
+
+def slowest(items: list[Item]) -> tuple[float, str]:
+    worst = (0.0, "")
+    longest = max((i.text for i in items), key=len)
+    candidates = [i.text for i in items] + [(longest * 4)[:1600]]
+    for text in candidates:
+        best = min(_time(text) for _ in range(3))
+        if best > worst[0]:
+            worst = (best, text)
+    return worst
+
+
+def _time(text: str) -> float:
+    start = time.perf_counter()
+    language.assess(text)
+    return time.perf_counter() - start
 
 
 def main(argv: list[str]) -> int:
-    path = Path(argv[1]) if len(argv) > 1 else DEFAULT_SET
-    items = load(path)
-    results: list[tuple[str, str, RiskAssessment]] = [(text, label, assess(text)) for text, label in items]
-
-    counts = Counter(label for _, label, _ in results)
-    print(f"Set: {path} ({len(results)} items)")
-    for level in LEVELS:
-        print(f"  {level:<10} {counts[level]}")
-
-    risk = [r for r in results if r[1] in RISK_LABELS]
-    intent = [r for r in results if r[1] == "intent"]
-    none = [r for r in results if r[1] == "none"]
-    uncertain = [r for r in results if r[1] == "uncertain"]
-    print()
-    print(
-        f"Recall on risk (intent+self_harm+passive with a severity): "
-        f"{ratio(sum(a.severity is not None for _, _, a in risk), len(risk))}"
-    )
-    print(
-        f"Intent items never silent:                               "
-        f"{ratio(sum(a.severity is not None for _, _, a in intent), len(intent))}"
-    )
-    print(
-        f"Urgent recall on intent:                                 "
-        f"{ratio(sum(a.severity == 'urgent' for _, _, a in intent), len(intent))}"
-    )
-    print(
-        f"Uncertain items with a severity:                         "
-        f"{ratio(sum(a.severity is not None for _, _, a in uncertain), len(uncertain))}"
-    )
-    print(f"False-alarm rate on none (any severity):                 "
-          f"{ratio(sum(a.severity is not None for _, _, a in none), len(none))}")  # fmt: skip
-
-    print()
-    print("Confusion (rows: label, columns: predicted level)")
-    matrix = Counter((label, a.level.value) for _, label, a in results)
-    width = max(len(level) for level in LEVELS) + 2
-    print(" " * width + "".join(f"{level:>{width}}" for level in LEVELS))
-    for label in LEVELS:
-        print(f"{label:<{width}}" + "".join(f"{matrix[(label, level)]:>{width}}" for level in LEVELS))
-
-    wrong = [r for r in results if r[2].level.value != r[1]]
-    print()
-    print(f"Misclassified: {len(wrong)}")
-    for text, label, assessment in wrong:
-        print(f"- [{label} -> {assessment.level.value}/{assessment.severity}] {text}")
-        for line in assessment.evidence:
-            print(f"      {line}")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--part", choices=["heldout", "tuning", "all"], default="all")
+    parser.add_argument("--misses", action="store_true", help="list the messages judged wrongly")
+    parser.add_argument("files", nargs="*", type=Path)
+    args = parser.parse_args(argv)
+    protocol_rules = default_protocol().rules
+    language.warm()
+    parts = {p.stem: load(p) for p in args.files} if args.files else {
+        name: load(SETS / f"{name}.jsonl") for name in ("tuning", "heldout") if args.part in {name, "all"}}
+    ok = True
+    everything: list[Item] = []
+    for name, items in parts.items():
+        figures = report(name, items, protocol_rules, args.misses)
+        everything += items
+        if name == "heldout":
+            ok = figures["urgent"] == 1.0 and figures["high"] >= 0.98 and figures["false_alarms"] < 0.05
+    seconds, text = slowest(everything)
+    print(f"slowest message: {seconds * 1000:.2f} ms ({len(text)} characters)")
+    print("held-out targets (urgent 100%, high >= 98%, false alarms < 5%):", "met" if ok else "NOT met")
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main(sys.argv))
+    raise SystemExit(main(sys.argv[1:]))

@@ -33,6 +33,7 @@ from companion.messaging.intake import InboundIntake
 from companion.messaging.policy import PRIORITY, Purpose
 from companion.messaging.wakeup import Waker
 from companion.patients.controllers import PatientController
+from companion.safety import language
 from companion.safety.controllers import AlertController
 from companion.settings import Settings, get_settings
 from companion.staff.controllers import StaffController
@@ -93,6 +94,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        # The risk-language dictionary loads once, before the first webhook needs it.
+        await asyncio.to_thread(language.warm)
         workers = None
         stop = asyncio.Event()
         inbound_task = dispatch_task = None

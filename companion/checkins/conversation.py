@@ -15,10 +15,9 @@ from companion.checkins.screener import start_now
 from companion.checkins.services import checkin_for_prompt, newest_open_prompt, record_answers
 from companion.clock import Clock
 from companion.messaging import texts
-from companion.messaging.policy import INBOUND_URGENT
 from companion.messaging.replies import Invalid, Parsed, confirmation_text, parse_answer
 from companion.models import InboundMessage, Patient, Prompt
-from companion.safety.judge import Judgement, judge_message
+from companion.safety.judge import judge_message
 from companion.settings import Settings
 
 MAX_INVALID_REPLIES = 3
@@ -29,12 +28,8 @@ async def handle_patient_message(
 ) -> list[str]:
     """Answer a patient's SMS; returns the replies, in order."""
     assert patient.id is not None
-    # The text was scanned for risk language when it arrived (policy.INBOUND_URGENT); only a message
-    # that read as risk goes through the message rules, which are the risk-language rules.
-    verdict = (
-        await judge_message(session, clock, patient, inbound.body, "sms")
-        if inbound.priority == INBOUND_URGENT else Judgement()
-    )
+    # Every message is judged by the clinic's protocol (its priority on arrival only ordered it).
+    verdict = await judge_message(session, clock, patient, inbound.body, "sms")
     replies = list(verdict.replies)
     if verdict.raised:
         inbound.needs_review = True

@@ -30,7 +30,7 @@ from companion.messaging.policy import INBOUND_NORMAL, INBOUND_URGENT, Purpose
 from companion.messaging.replies import Keyword, classify_keyword, is_conditional_opt_in
 from companion.messaging.wakeup import INBOUND_CHANNEL
 from companion.models import Clinic, InboundMessage, Patient, StaffMember
-from companion.safety.language import assess
+from companion.safety.language import RiskLevel, assess
 from companion.settings import Settings
 from companion.staff.commands import handle_staff_command, is_staff_command
 from companion.validation import normalise_phone
@@ -56,7 +56,9 @@ def row(clock: Clock, params: Mapping[str, str]) -> dict[str, Any]:
     """The row a webhook stores: its text is scanned for risk language here, so a message that reads
     as risk is handled before anything else waiting."""
     body = params.get("Body", "")[:MAX_BODY].replace("\x00", "\ufffd")
-    risky = assess(body).severity is not None
+    # Only an ordering hint: any concept of risk goes first. What the message means is judged when
+    # it is handled, by the clinic's protocol, whatever its priority.
+    risky = assess(body).level is not RiskLevel.none
     return {
         "message_sid": params["MessageSid"][:64],
         "from_phone": _phone(params.get("From", "")),

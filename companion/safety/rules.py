@@ -42,7 +42,9 @@ Rule kinds and parameters (defaults are CLINICAL.md's):
 * ``undelivered_prompt_during_alert``: a prompt was not delivered while the patient has an open
   high or urgent alert.
 
-Evidence is short and carries no patient identifier ("PHQ-9 item 9 = 2", "language: intent").
+Evidence is short and carries no patient identifier ("PHQ-9 item 9 = 2"); a language finding
+quotes the concepts and the patient's words that raised it, for the care team ("language: intent
+; overdose: 'took 30 trazodone' (done)").
 
 Pure: no I/O and no clock reads.
 """
@@ -109,12 +111,13 @@ RULE_KINDS: tuple[str, ...] = get_args(RuleKind)
 SEVERITY_RANK: Mapping[str, int] = {"urgent": 0, "high": 1, "routine": 2}
 
 CssrsLevel = Literal["low", "moderate", "high"]
-LanguageLevel = Literal["uncertain", "passive", "self_harm", "intent"]
+LanguageLevel = Literal["concern", "uncertain", "passive", "self_harm", "intent"]
 LanguageSeverity = Literal["urgent", "high"]
 
 _CSSRS_RANK: Mapping[str, int] = {"none": 0, "low": 1, "moderate": 2, "high": 3}
 _SIDE_EFFECTS: tuple[str, ...] = ("dizziness", "nausea", "dissociation", "headache")
 _STRONG = 2
+_EVIDENCE_LINES = 3
 
 
 # --------------------------------------------------------------------------------------------------
@@ -478,9 +481,12 @@ def _check_risk_language(rule: Rule, ctx: _Context) -> str | None:
     severities = rule.params.language_severity
     if severities is not None and found.severity not in severities:
         return None
+    label = found.level.value
     if found.level is RiskLevel.self_harm:
-        return "language: self_harm (act)" if found.severity == "urgent" else "language: self_harm (thoughts)"
-    return f"language: {found.level.value}"
+        label = "self_harm (act)" if found.severity == "urgent" else "self_harm (thoughts)"
+    # What raised it, for the care team: the concepts and the words ("overdose: 'took 30 trazodone'").
+    shown = [line.split(": ", 1)[1] for line in found.evidence if not line.startswith("ignored")][:_EVIDENCE_LINES]
+    return "; ".join([f"language: {label}", *shown])
 
 
 def _check_red_flags(rule: Rule, ctx: _Context) -> str | None:
@@ -646,4 +652,4 @@ def needs_cssrs(event: Event) -> bool:
 
 
 def _suggests_risk(text: str) -> bool:
-    return bool(text.strip()) and assess(text).level is not RiskLevel.none
+    return bool(text.strip()) and assess(text).level not in {RiskLevel.none, RiskLevel.concern}

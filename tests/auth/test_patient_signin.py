@@ -421,14 +421,17 @@ async def test_a_code_sent_to_a_number_the_patient_no_longer_has_is_refused(
 async def test_a_number_enrolled_at_two_clinics_signs_in_the_newest_enrolment(
     client: AsyncClient, world: World, clinic: Clinic, clock: FrozenClock
 ) -> None:
-    await world.patient(clinic, reference="P-OLD", phone="+12025550142")
+    older = await world.patient(clinic, reference="P-OLD", phone="+12025550142")
+    enrolled_at = clock.now()
     clock.advance(days=1)
     newer_clinic = await world.clinic("Second")
     newer = await world.patient(newer_clinic, reference="P-NEW", phone="+12025550142")
+    # Both enrolment times from the test's clock (the rows' defaults read the wall clock).
     async with create_sessionmaker(world.engine)() as session:
-        stored = await session.get(Patient, newer.id)
-        assert stored is not None
-        stored.created_at = clock.now()
+        for patient, created in ((older, enrolled_at), (newer, clock.now())):
+            stored = await session.get(Patient, patient.id)
+            assert stored is not None
+            stored.created_at = created
         await session.commit()
     headers = await _sign_in(client, world, newer)
     assert (await client.get("/api/v1/me", headers=headers)).json()["reference"] == "P-NEW"

@@ -74,6 +74,23 @@ async def test_a_crisis_message_at_3am_gets_the_safety_reply_and_pages_at_once(
     assert len(await _alerts(session)) == 1
 
 
+async def test_an_overdose_in_plain_words_is_urgent_end_to_end(
+    client: httpx.AsyncClient, fake: FakeTwilio, ctx: JobContext, team: Team, session: AsyncSession,
+) -> None:
+    """A means and an act, with no pronoun and no word of suicide, by signed webhook: an urgent alert
+    whose finding shows the words, the safety reply first, and the first page."""
+    await _say(fake, client, "3. took 40 of the seroquel and most of a bottle of wine")
+    [alert] = await _alerts(session)
+    assert (alert.severity, alert.kind) == ("urgent", "crisis")
+    [finding] = alert.findings
+    assert finding["rule_id"] == "language_intent"
+    assert "seroquel" in finding["evidence"]
+    await dispatch_outbox.run(ctx)
+    assert next(m.body for m in fake.messages_to(PATIENT_PHONE)) == SAFETY
+    [page] = [m for m in fake.messages_to(ON_CALL_PHONE) if m.body.startswith("Urgent alert")]
+    assert "seroquel" not in page.body
+
+
 async def test_an_unacknowledged_alert_climbs_the_whole_chain(
     client: httpx.AsyncClient, fake: FakeTwilio, ctx: JobContext, team: Team, session: AsyncSession,
     clock: FrozenClock,

@@ -100,6 +100,7 @@ def test_default_wording_is_clinical_md() -> None:
             "levels=self_harm language_severity=high",
         ),
         ("undelivered_during_alert", "undelivered_prompt_during_alert", "high", "same_day", "none", ""),
+        ("language_concern", "risk_language", "routine", "routine", "none", "levels=concern"),
         ("cssrs_low", "cssrs", "routine", "routine", "none", "level=low"),
         ("missed_checkins", "missed_checkins", "routine", "routine", "none", "count=3"),
         ("phq9_rise", "phq9_rise", "routine", "routine", "none", "points=5"),
@@ -114,7 +115,7 @@ def test_default_rules(rule_id: str, kind: str, severity: str, chain: str, reply
 
 
 def test_default_has_exactly_the_clinical_rules() -> None:
-    assert len(default_protocol().rules) == 16
+    assert len(default_protocol().rules) == 17
 
 
 def test_default_protocol_is_cached() -> None:

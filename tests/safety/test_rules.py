@@ -47,7 +47,14 @@ def gad7(total: int) -> AnswerEvent:
 
 
 def fired(event: Event, history: History = NO_HISTORY, rules: Sequence[Rule] = RULES) -> list[tuple[str, str]]:
-    return [(finding.rule_id, finding.evidence) for finding in evaluate(rules, event, history)]
+    """Each finding's rule and the head of its evidence (a language finding then quotes the words)."""
+    return [(finding.rule_id, finding.evidence.split("; ")[0]) for finding in evaluate(rules, event, history)]
+
+
+def test_a_language_finding_quotes_the_concepts_and_words() -> None:
+    [finding] = evaluate(RULES, MessageEvent("took 30 trazodone tonight"))
+    assert finding.rule_id == "language_intent"
+    assert finding.evidence.startswith("language: intent; overdose: 'took 30 trazodone'")
 
 
 STEADY = History(previous_moods=[7, 7, 7, 7, 7, 7, 7])

@@ -1,0 +1,50 @@
+"""Risk language in free text: any SMS or app note, whatever question is open.
+
+``assess(text)`` reads the text for the clinical concepts of suicide and self-harm risk (the
+vocabulary, vocabulary.toml; docs/risk-language.md) and returns its level, how acute it reads and
+the evidence. The steps, each in its own module: normalise (normalise.py, spelling.py), find the
+concepts and what their sentences say of them (concepts.py), combine them (combine.py).
+
+Pure: no I/O after the vocabulary and the English dictionary are loaded, once per process.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+
+from companion.safety.language.combine import combine
+from companion.safety.language.concepts import read
+from companion.safety.language.levels import Acuity, RiskAssessment, RiskLevel
+from companion.safety.language.normalise import normalise
+from companion.safety.language.spelling import Speller
+from companion.safety.language.vocabulary import load_vocabulary
+
+__all__ = ["Acuity", "RiskAssessment", "RiskLevel", "assess", "warm"]
+
+MAX_TEXT = 4000
+log = logging.getLogger("companion.safety.language")
+
+
+@lru_cache(maxsize=1)
+def _speller() -> Speller:
+    return Speller(load_vocabulary().words)
+
+
+def warm() -> None:
+    """Load the vocabulary and the dictionary now (the first message should not wait for them)."""
+    _speller().warm()
+    assess("warm up")
+
+
+def assess(text: str) -> RiskAssessment:
+    """The text's risk level and evidence. Fails safe: a text that cannot be read (a broken
+    vocabulary, a dictionary that will not load, a bug) is uncertain, so the patient gets the
+    safety reply and a person looks; the error is logged with its traceback, never the text."""
+    if not text or not text.strip():
+        return RiskAssessment(RiskLevel.none, None, ())
+    try:
+        return combine(read(normalise(text[:MAX_TEXT], _speller()), load_vocabulary()))
+    except Exception:
+        log.exception("risk language could not be read; judged uncertain")
+        return RiskAssessment(RiskLevel.uncertain, "high", ("uncertain: the text could not be read",), ("unread",))

@@ -1,0 +1,256 @@
+"""From the concepts a text shows to one risk level, with its evidence.
+
+Mentions covered by a figure of speech or an aftercare experience are dropped. A mention that is
+denied, reported, hypothetical or about media is ignored (and shown as ignored). One about another
+person, or the writer's resolved past, is a concern: worth a look, not the writer's present risk.
+The writer's own mentions combine (docs/risk-language.md):
+
+- intent (urgent): killing oneself stated in any wording (unless qualified "no plan"); a means
+  with an act done, in progress, about to or wished ("took 30 trazodone"); a recent attempt;
+  being at a means (on the ledge); looking up a lethal dose; preparation; a farewell that closes a
+  life; weak signs (a plan, "im doing it tonight", a goodbye, giving things away) next to any other
+  risk or to each other.
+- self_harm: an act (urgent by default) or thoughts and urges (high).
+- passive (high): a wish to be dead, hopelessness, entrapment, burden, wanting it all to stop.
+- uncertain (high): what touches a concept but cannot be placed: a means named in the first
+  person with distress or a time, thoughts of a method, a lifetime attempt, "not safe".
+- concern: another person's risk, the writer's resolved past.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from companion.safety.language.concepts import Mention, Reading
+from companion.safety.language.levels import RiskAssessment, RiskLevel
+
+__all__ = ["combine"]
+
+_SUPPRESSORS = frozenset({"figurative", "experience"})
+_FEELINGS = {"passive": "passive", "hopeless": "passive", "trapped": "passive", "burden": "passive",
+             "want_end": "passive", "unsafe": "uncertain"}
+_WEAK = frozenset({"plan", "resolve", "place"})
+_ACTING = frozenset({"about_to", "done", "now", "desire", "attempt"})
+_LARGE_COUNT = 6
+_SIGNS = frozenset({"plan", "resolve", "preparation", "research"})
+_NEGATORS = frozenset({"no", "not", "never", "dont", "nothing", "without", "havent", "didnt"})
+_HUGE = frozenset({"whole", "entire", "bottle", "bottles", "handful", "too", "stockpile", "everything", "rest", "pack",
+                   "box", "boxes", "packs", "both"})
+
+
+def _covered(mention: Mention, covers: list[Mention]) -> bool:
+    return any(c.start < mention.end and mention.start < c.end for c in covers)
+
+
+def _large(m: Mention) -> bool:
+    return m.large_words or (m.amount is not None and m.amount >= _LARGE_COUNT)
+
+
+class _Levels:
+    def __init__(self) -> None:
+        self.found: list[tuple[RiskLevel, bool, str]] = []  # level, act (for self-harm), evidence
+
+    def add(self, level: RiskLevel, m: Mention, note: str = "", act: bool = False) -> None:
+        extra = f" ({note})" if note else ""
+        self.found.append((level, act, f"{m.concept}: '{m.words}'{extra}"))
+
+
+def _ignored_reason(m: Mention) -> str | None:
+    if m.negated or (m.concept in _SIGNS and _NEGATORS & set(m.words.split())):
+        return "denied"
+    if m.reported:
+        return "reported speech"
+    if m.hypothetical and m.concept not in {"farewell", "preparation"}:
+        return "hypothetical"
+    if m.media:
+        return "media or work"
+    return None
+
+
+def _concern(m: Mention) -> bool:
+    """Another person's risk, or the writer's own past that the message says is resolved."""
+    if m.person == "other":
+        return True
+    return m.resolved and m.stage != "about_to" and (m.time == "past" or m.concept != "attempt")
+
+
+def _judge(m: Mention, context: _Context, levels: _Levels) -> None:
+    c, stage = m.concept, m.stage
+    if c in {"self_kill", "suicidal"}:
+        if c == "suicidal" and m.person == "implied" and stage is None and not context.self_near(m):
+            levels.add(RiskLevel.uncertain, m, "mentioned")
+        elif m.qualified:
+            levels.add(RiskLevel.passive, m, "qualified: no plan or intent")
+        elif m.time == "past" and stage in {None, "done", "desire", "thinking", "state"}:
+            levels.add(RiskLevel.uncertain, m, "in the past")
+        else:
+            levels.add(RiskLevel.intent, m, stage or "stated")
+    elif c == "attempt":
+        if m.time == "past" or m.resolved:
+            levels.add(RiskLevel.uncertain, m, "attempt long ago")
+        else:
+            levels.add(RiskLevel.intent, m, "attempt")
+    elif c == "overdose":
+        strong = _large(m) or m.frame.means in {"poison", "overdose", "medication with alcohol"}
+        if not strong:
+            if m.amount is not None and m.amount >= 3 and context.distress:
+                levels.add(RiskLevel.uncertain, m, "an amount, with distress")
+            return
+        if context.prescribed(m, act=True) and not context.other_risk(m):
+            return
+        if stage == "attempt" and (m.time == "past" or m.resolved):
+            levels.add(RiskLevel.uncertain, m, "attempt long ago")
+        elif stage == "thinking":
+            levels.add(RiskLevel.uncertain, m, "thoughts of a method")
+        else:
+            levels.add(RiskLevel.intent, m, stage or "means and an act")
+    elif c == "means":
+        if context.prescribed(m) and not context.other_risk(m):
+            return
+        mixed = m.frame.means == "medication with alcohol"
+        possessed = m.frame.pattern.elements[0].keys == ("possess",)
+        if (mixed and _large(m)) or (_large(m) and not possessed and stage != "desire"):
+            levels.add(RiskLevel.intent, m, "means and an amount")
+        elif context.distress or context.timed(m) or context.other_risk(m) or _large(m) or mixed:
+            levels.add(RiskLevel.uncertain, m, "means in the first person")
+    elif c == "method":
+        if stage in _ACTING - {"done"} or context.other_risk(m):
+            levels.add(RiskLevel.intent, m, stage or "method")
+        else:
+            levels.add(RiskLevel.uncertain, m, "thoughts of a method")
+    elif c == "at_means":
+        if m.frame.strength == "strong" or context.other_risk(m) or context.distress or context.timed(m):
+            levels.add(RiskLevel.intent, m, "at a means")
+    elif c in {"research", "preparation", "farewell", "plan", "resolve"}:
+        if m.frame.strength != "weak":
+            if c == "resolve" and not (context.timed(m) or context.distress):
+                levels.add(RiskLevel.uncertain, m, "a resolve, unplaced")
+            else:
+                levels.add(RiskLevel.intent, m, "strong sign")
+        elif context.other_risk(m) or context.weak_signs(m) or context.place(m):
+            levels.add(RiskLevel.intent, m, "sign next to other risk")
+        elif c == "preparation":
+            levels.add(RiskLevel.uncertain, m, "a sign of preparation")
+    elif c == "self_harm":
+        if stage == "about_to":
+            levels.add(RiskLevel.intent, m, "self-harm about to")
+        elif stage in {"desire", "thinking"} or context.urge_after(m):
+            levels.add(RiskLevel.self_harm, m, "thoughts or urges")
+        elif m.time == "past" and not context.recent_near(m):
+            levels.add(RiskLevel.uncertain, m, "self-harm in the past")
+        else:
+            levels.add(RiskLevel.self_harm, m, "act", act=True)
+    elif c in _FEELINGS:
+        levels.add(RiskLevel(_FEELINGS[c]), m)
+
+
+class _Context:
+    """The message around one mention: the other risk concepts, distress, timing."""
+
+    def __init__(self, reading: Reading, active: list[Mention], risky: frozenset[int] = frozenset()) -> None:
+        self.reading = reading
+        self.active = active
+        self.risky = risky  # the mentions that are risk on their own (by index in active)
+        self.distress = reading.has("distress")
+
+    def other_risk(self, m: Mention) -> bool:
+        """Another mention, not overlapping this one, is risk on its own."""
+        return any(i in self.risky and (o.end <= m.start or m.end <= o.start) for i, o in enumerate(self.active))
+
+    def weak_signs(self, m: Mention) -> bool:
+        return any(o is not m and (o.concept in _WEAK or o.frame.strength == "weak") and o.words != m.words
+                   for o in self.active)
+
+    def prescribed(self, m: Mention, act: bool = False) -> bool:
+        """Medication talked of as prescribed, near the mention, and not a huge amount."""
+        part = self.reading.text.part
+        lo, hi = max(0, m.start - 8), min(len(part), m.end + 8)
+        near = [p for p, _ in self.reading.tags.get("prescribed", ()) if lo <= p < hi and part[p] == part[m.start]]
+        huge = (act and m.amount is not None and m.amount >= 10) or bool(_HUGE & set(m.words.split()))
+        return bool(near) and not huge
+
+    def place(self, m: Mention) -> bool:
+        """A means or a place named anywhere in the message (for a plan, a resolve, a goodbye)."""
+        return any(o is not m and o.concept in {"place", "means", "method", "at_means"} for o in self.active)
+
+    def timed(self, m: Mention) -> bool:
+        sentence = self._sentence(m)
+        return self.reading.has("timing", sentence.start, sentence.stop)
+
+    def urge_after(self, m: Mention) -> bool:
+        words = self.reading.text.words[m.end:m.end + 3]
+        return any(w in {"urge", "urges", "thoughts", "craving", "cravings"} for w in words) or "urge" in m.words
+
+    def recent_near(self, m: Mention) -> bool:
+        return self.reading.has("recent", max(0, m.start - 6), m.end + 6)
+
+    def self_near(self, m: Mention) -> bool:
+        sentence = self._sentence(m)
+        return self.reading.has("self", sentence.start, sentence.stop) or m.stage is not None
+
+    def _sentence(self, m: Mention) -> range:
+        sentence = self.reading.text.sentence
+        lo = m.start
+        while lo > 0 and sentence[lo - 1] == sentence[m.start]:
+            lo -= 1
+        hi = m.end
+        while hi < len(sentence) and sentence[hi] == sentence[m.start]:
+            hi += 1
+        return range(lo, hi)
+
+
+def _severity(level: RiskLevel, act: bool) -> str | None:
+    if level is RiskLevel.intent or (level is RiskLevel.self_harm and act):
+        return "urgent"
+    if level in {RiskLevel.self_harm, RiskLevel.passive, RiskLevel.uncertain}:
+        return "high"
+    return None
+
+
+def combine(reading: Reading) -> RiskAssessment:
+    covers = [m for m in reading.mentions if m.concept in _SUPPRESSORS]
+    active: list[Mention] = []
+    evidence: list[str] = []
+    concern: list[Mention] = []
+    for m in reading.mentions:
+        if m.concept in _SUPPRESSORS or m.concept == "distress":
+            continue
+        if _covered(m, covers):
+            evidence.append(f"ignored figure of speech: '{m.words}'")
+            continue
+        reason = _ignored_reason(m)
+        if reason:
+            evidence.append(f"ignored {reason}: '{m.words}'")
+        elif _concern(m):
+            concern.append(m)
+        else:
+            active.append(m)
+    # Each mention alone first; then again, knowing which others are risk on their own.
+    alone = _Context(reading, active)
+    risky = set()
+    for index, m in enumerate(active):
+        probe = _Levels()
+        _judge(m, alone, probe)
+        if probe.found:
+            risky.add(index)
+    context = _Context(reading, active, frozenset(risky))
+    levels = _Levels()
+    for m in active:
+        _judge(m, context, levels)
+    if not levels.found and concern:
+        for m in concern:
+            if m.concept not in _WEAK and m.frame.strength != "weak":
+                note = "about someone else" if m.person == "other" else "past and resolved"
+                levels.add(RiskLevel.concern, m, note)
+    if not levels.found:
+        return RiskAssessment(RiskLevel.none, None, tuple(evidence), ())
+    order = list(RiskLevel)
+    top = max(levels.found, key=lambda f: (order.index(f[0]), f[1]))
+    level, act = top[0], any(f[1] for f in levels.found if f[0] is top[0])
+    lines = [f"{lvl.value}: {text}" for lvl, _, text in sorted(levels.found, key=lambda f: -order.index(f[0]))]
+    return RiskAssessment(level, _severity(level, act), tuple(_unique(lines + evidence)),
+                          tuple(_unique(m.concept for m in active)))
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))

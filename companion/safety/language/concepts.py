@@ -1,0 +1,325 @@
+"""Concepts found in a text: every frame of the vocabulary that matches, as a Mention with what
+its sentence says about it.
+
+For each mention the reader settles:
+
+- who it is about: a reflexive in it decides ("myself", "himself"); else a first-person word in it
+  ("better off without me"); else the nearest person before it in the sentence ("my friend wants to
+  die" is about the friend, "my friend's death makes me want to die" about the writer); with no
+  person at all it is implied to be the writer ("took 30 trazodone").
+- negation: a negator before it in its part of the sentence, up to a boundary (a conjunction or a
+  new subject: "im not ok and i want to die" is not a denial); an odd count denies ("i cant promise
+  i wont" does not); "no" before a subject is an interjection; a denial just after it
+  ("suicidal thoughts: none"); candid phrases ("not gonna lie") deny nothing.
+- reported speech (a question someone asked), a hypothetical ("if i ever feel suicidal i will
+  call"), media and work (a documentary about suicide), unless the writer affirms it after.
+- time: the nearest recent or long-past marker in its sentence or the next, and a resolution
+  ("not anymore", "clean for 5 years").
+- stage: the frame's own, else the nearest modality before it (about to, desire, thinking), else
+  the tense of its verb (done, now).
+- a qualifier anywhere near ("no plan", "not going to act on it").
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from companion.safety.language.normalise import Text
+from companion.safety.language.vocabulary import DIGIT, END, NUMBER, Element, Frame, Pattern, Vocabulary
+
+__all__ = ["Mention", "Reading", "read"]
+
+_LOOKBACK = 6
+_UNLESS_WINDOW = 4
+_MEDIA_CONCEPTS = frozenset({"suicidal", "self_kill", "attempt", "overdose", "method", "means"})
+
+
+@dataclass(frozen=True)
+class Mention:
+    concept: str
+    start: int
+    end: int
+    words: str
+    frame: Frame
+    person: str  # self | other | implied
+    negated: bool = False
+    reported: bool = False
+    hypothetical: bool = False
+    media: bool = False
+    time: str | None = None  # recent | past
+    resolved: bool = False
+    qualified: bool = False
+    stage: str | None = None
+    amount: int | None = None  # the largest count in it
+    large_words: bool = False  # an amount in words ("the whole bottle", "all my")
+
+
+@dataclass(frozen=True)
+class Reading:
+    text: Text
+    mentions: tuple[Mention, ...]
+    tags: dict[str, list[tuple[int, int]]]  # key -> [(position, length)]
+
+    def has(self, key: str, start: int = 0, end: int | None = None) -> bool:
+        stop = len(self.text.words) if end is None else end
+        return any(start <= pos < stop for pos, _ in self.tags.get(key, ()))
+
+
+class _Matcher:
+    def __init__(self, text: Text, vocabulary: Vocabulary) -> None:
+        self.text = text
+        words = text.words
+        self.n = len(words)
+        self.at: list[dict[str, list[int]]] = [defaultdict(list) for _ in range(self.n)]
+        self.by_key: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for i, word in enumerate(words):
+            for phrase, keys in vocabulary.index.get(word, ()):
+                size = len(phrase)
+                if i + size <= self.n and words[i:i + size] == phrase and text.sentence[i + size - 1] == \
+                        text.sentence[i]:
+                    for key in keys:
+                        self.at[i][key].append(size)
+                        self.by_key[key].append((i, size))
+        pills = {phrase[0] for phrase in vocabulary.phrases("medication")}
+        for i, word in enumerate(words):
+            if word.isdigit():
+                self.at[i][DIGIT].append(1)
+                self.by_key[DIGIT].append((i, 1))
+            if word.isdigit() and self._is_count(i, vocabulary, pills):
+                self.at[i][NUMBER].append(1)
+                self.by_key[NUMBER].append((i, 1))
+
+    def _is_count(self, i: int, vocabulary: Vocabulary, pills: set[str]) -> bool:
+        """A number counts pills when "x" or "times" comes before it, or a medication right after it
+        ("30 trazodone", "15 of my xanax"); a dose ("800 mg"), a duration ("30 day"), a mood or a
+        number of 100 or more with no pill word after it is not a count."""
+        words, sentence = self.text.words, self.text.sentence
+        if i > 0 and words[i - 1] in {"x", "times"} and sentence[i - 1] == sentence[i]:
+            return True
+        after = [p for p in range(i + 1, min(self.n, i + 4)) if sentence[p] == sentence[i]]
+        if not after or any(words[i + 1:i + 1 + len(phrase)] == phrase
+                            for name in ("count_unit", "not_a_count") for phrase in vocabulary.phrases(name)):
+            return False
+        nxt = words[after[0]]
+        pill_noun = nxt in {"pills", "pill", "tablets", "tabs", "capsules", "caps", "pillemoji"}
+        if int(words[i]) >= 100 and not pill_noun:
+            return False
+        if nxt in pills:
+            return True
+        return nxt == "of" and any(words[p] in pills for p in after[1:])
+
+    def lengths(self, element: Element, pos: int, sentence: int, last: int) -> list[int]:
+        out: list[int] = []
+        for key in element.keys:
+            if key == END:
+                if pos >= self.n or pos == 0 or self.text.part[pos] != self.text.part[last]:
+                    out.append(0)
+            elif pos < self.n and self.text.sentence[pos] == sentence:
+                out.extend(self.at[pos].get(key, ()))
+        return sorted(set(out), reverse=True)
+
+    def match(self, pattern: Pattern, start: int) -> int | None:
+        """The end of ``pattern`` matched from ``start``, or None."""
+        if start >= self.n:
+            return None
+        return self._match(pattern.elements, 0, start, self.text.sentence[start], 0, start)
+
+    def _match(self, elements: tuple[Element, ...], k: int, pos: int, sentence: int, carry: int,
+               last: int) -> int | None:
+        if k == len(elements):
+            return pos
+        element = elements[k]
+        gap = (element.gap_before if k else 0) + carry
+        for skip in range(gap + 1):
+            here = pos + skip
+            if here > self.n or (here < self.n and self.text.sentence[here] != sentence):
+                break
+            for size in self.lengths(element, here, sentence, max(last, here - 1)):
+                end = self._match(elements, k + 1, here + size, sentence, 0, here + size - 1 if size else last)
+                if end is not None:
+                    return end
+        if element.optional:
+            return self._match(elements, k + 1, pos, sentence, gap, last)
+        return None
+
+    def anchors(self, pattern: Pattern) -> list[int]:
+        first = pattern.elements[0]
+        return sorted({pos for key in first.keys for pos, _ in self.by_key.get(key, ())})
+
+    def found_near(self, pattern: Pattern, start: int, end: int, after: bool) -> bool:
+        if after:
+            span = range(end, min(self.n, end + _UNLESS_WINDOW))
+        else:
+            span = range(max(0, start - _UNLESS_WINDOW), start)
+        for pos in span:
+            if self.text.sentence[pos] != self.text.sentence[min(start, self.n - 1)]:
+                continue
+            found = self.match(pattern, pos)
+            if found is not None and (after or found <= start):
+                return True
+        return False
+
+
+def _frame_mentions(matcher: _Matcher, frame: Frame) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    for start in matcher.anchors(frame.pattern):
+        end = matcher.match(frame.pattern, start)
+        if end is None or end <= start:
+            continue
+        if frame.unless_next is not None and matcher.found_near(frame.unless_next, start, end, after=True):
+            continue
+        if frame.unless_prev is not None and matcher.found_near(frame.unless_prev, start, end, after=False):
+            continue
+        spans.append((start, end))
+    return spans
+
+
+class _Context:
+    """What the words around a mention say about it."""
+
+    def __init__(self, matcher: _Matcher) -> None:
+        self.m = matcher
+        self.text = matcher.text
+        self.candid = {pos + d for key in ("candid", "not_negation") for pos, size in matcher.by_key.get(key, ())
+                       for d in range(size)}
+
+    def keys_at(self, pos: int) -> dict[str, list[int]]:
+        return self.m.at[pos] if pos not in self.candid else {}
+
+    def sentence_span(self, pos: int, extra_after: int = 0) -> range:
+        s = self.text.sentence[pos]
+        lo = pos
+        while lo > 0 and self.text.sentence[lo - 1] == s:
+            lo -= 1
+        hi = pos
+        while hi + 1 < self.m.n and self.text.sentence[hi + 1] <= s + extra_after:
+            hi += 1
+        return range(lo, hi + 1)
+
+    def any_key(self, keys: tuple[str, ...], span: range) -> int | None:
+        for pos in span:
+            if any(key in self.keys_at(pos) for key in keys):
+                return pos
+        return None
+
+    def person(self, start: int, end: int) -> str:
+        inside = range(start, end)
+        if self.any_key(("other_reflexive",), inside) is not None:
+            return "other"
+        if self.any_key(("self_reflexive", "self"), inside) is not None:
+            return "self"
+        for pos in range(start - 1, self.sentence_span(start).start - 1, -1):
+            keys = self.keys_at(pos)
+            if "self" in keys:
+                return "self"
+            if "other_person" in keys or "other_reflexive" in keys:
+                return "other"
+        return "implied"
+
+    def negated(self, start: int, end: int) -> bool:
+        count = 0
+        part = self.text.part[start]
+        pos = start - 1
+        steps = 0
+        previous_negator = False
+        while pos >= 0 and steps < _LOOKBACK and self.text.part[pos] == part:
+            keys = self.keys_at(pos)
+            if "negator" in keys:
+                interjection = self.text.words[pos] in {"no", "nope", "nah"} and pos + 1 < start and \
+                    "subject" in self.keys_at(pos + 1)
+                if not interjection and not previous_negator:
+                    count += 1  # a run of negators ("nope no") is one denial
+                previous_negator = True
+                pos -= 1
+                steps += 1
+                continue
+            previous_negator = False
+            if "boundary" in keys or "subject" in keys:
+                break
+            pos -= 1
+            steps += 1
+        sentence = self.sentence_span(start)
+        if count % 2 and self.any_key(("double_negation",), range(sentence.start, start)) is not None:
+            count += 1
+        return bool(count % 2) or self._denied_after(end)
+
+    def _denied_after(self, end: int) -> bool:
+        """A denial within three words after ("suicidal thoughts: none", "... or suicide: no"), but not
+        a qualifier ("suicidal thoughts, no plan"); or a short next sentence that denies ("suicidal? no")."""
+        for pos in range(end, min(self.m.n, end + 4)):
+            if "post_negator" not in self.keys_at(pos):
+                continue
+            following = self.text.words[pos + 1] if pos + 1 < self.m.n else ""
+            if following in {"plan", "plans", "intent", "intention", "intentions", "way"}:
+                return False
+            if self.text.sentence[pos] == self.text.sentence[end - 1]:
+                return True
+            return len(self.sentence_span(pos)) <= 2
+        return False
+
+    def before_in_sentence(self, key: str, start: int) -> bool:
+        return self.any_key((key,), range(self.sentence_span(start).start, start)) is not None
+
+    def time(self, start: int) -> str | None:
+        best: tuple[int, str] | None = None
+        for pos in self.sentence_span(start, extra_after=1):
+            keys = self.keys_at(pos)
+            for key, label in (("recent", "recent"), ("past_far", "past")):
+                if key in keys:
+                    distance = abs(pos - start)
+                    if best is None or distance < best[0]:
+                        best = (distance, label)
+        return best[1] if best else None
+
+    def stage(self, frame: Frame, start: int, end: int) -> str | None:
+        if frame.stage:
+            return frame.stage
+        lo = self.sentence_span(start).start
+        for pos in range(start - 1, max(lo, start - _LOOKBACK) - 1, -1):
+            keys = self.keys_at(pos)
+            for key, stage in (("future", "about_to"), ("thinking", "thinking"), ("desire", "desire"),
+                               ("attempt_verb", "about_to")):
+                if key in keys:
+                    return "attempt" if key == "attempt_verb" else stage
+        for pos in range(start, end):
+            keys = self.keys_at(pos)
+            if "done_verb" in keys:
+                return "done"
+            if "now_verb" in keys:
+                return "now"
+        return None
+
+    def amount(self, start: int, end: int) -> tuple[int | None, bool]:
+        counts = [int(self.text.words[p]) for p in range(start, end) if NUMBER in self.m.at[p]]
+        large = self.any_key(("amount",), range(start, end)) is not None
+        return (max(counts) if counts else None), large
+
+
+def read(text: Text, vocabulary: Vocabulary) -> Reading:
+    matcher = _Matcher(text, vocabulary)
+    ctx = _Context(matcher)
+    affirmed_after = [pos for pos, _ in matcher.by_key.get("affirm", ())]
+    mentions: list[Mention] = []
+    for frame in vocabulary.frames:
+        for start, end in _frame_mentions(matcher, frame):
+            sentence = ctx.sentence_span(start, extra_after=1)
+            person = ctx.person(start, end)
+            affirmed = any(pos >= end for pos in affirmed_after)
+            amount, large = ctx.amount(start, end)
+            mentions.append(Mention(
+                concept=frame.concept, start=start, end=end, words=" ".join(text.words[start:end]), frame=frame,
+                person=person,
+                negated=ctx.negated(start, end),
+                reported=ctx.before_in_sentence("reported", start) and not affirmed,
+                hypothetical=ctx.before_in_sentence("hypothetical", start),
+                media=person != "self" and frame.concept in _MEDIA_CONCEPTS and ctx.any_key(
+                    ("media",), range(max(0, start - 5), min(len(text.words), end + 5))) is not None,
+                time=ctx.time(start),
+                resolved=ctx.any_key(("resolved",), sentence) is not None,
+                qualified=ctx.any_key(("qualifier",), sentence) is not None,
+                stage=ctx.stage(frame, start, end),
+                amount=amount, large_words=large,
+            ))
+    mentions.sort(key=lambda m: (m.start, m.end))
+    return Reading(text, tuple(mentions), dict(matcher.by_key))

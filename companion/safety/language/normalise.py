@@ -1,0 +1,118 @@
+"""Text as the detector reads it: a list of plain lower-case words, each with its sentence.
+
+NFKC, case folded, accents stripped; apostrophes removed ("don't" -> "dont"); digits and symbols
+inside a word read as letters ("k1ll" -> "kill"); emoji that carry meaning become words (the pill
+emoji, a knife, a gun, a rope, crying faces), the rest are dropped; numbers are split from their
+units ("800mg" -> "800 mg"); a letter repeated three times or more is cut to two, or to one when
+only that makes a word ("killlll" -> "kill", "diiieee" -> "die"); then each unknown word is
+corrected against the vocabulary or split when it runs words together (spelling.py).
+
+Sentences end at . ! ? ; and line breaks; within a sentence a comma, a colon, a dash or "but" starts a new
+part, which bounds how far a negation reaches.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from companion.safety.language.spelling import Speller
+
+__all__ = ["Text", "normalise"]
+
+_APOSTROPHES = str.maketrans(dict.fromkeys("\u2019\u2018\u201b`\u00b4\u02bc\u2032\uff07", "'"))
+_LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i"}
+_EMOJI_WORDS = {
+    "\U0001f48a": "pillemoji",  # pill
+    "\U0001f52a": "knife",
+    "\U0001f5e1": "knife",  # dagger
+    "\U0001f52b": "gun",
+    "\U0001faa2": "rope",  # knot
+    "\U0001fa78": "blood",  # drop of blood
+    "\u26b0": "coffin",
+    "\U0001faa6": "coffin",  # headstone
+    "\U0001f62d": "sademoji",  # loudly crying
+    "\U0001f622": "sademoji",  # crying
+    "\U0001f614": "sademoji",  # pensive
+    "\U0001f61e": "sademoji",  # disappointed
+    "\U0001f494": "sademoji",  # broken heart
+    "\U0001f97a": "sademoji",  # pleading
+    "\U0001f629": "sademoji",  # weary
+}
+_SENTENCE_END = frozenset(".!?;\n\r")
+_PART_END = frozenset(",:()[]\u2013\u2014")
+_PART_WORDS = frozenset({"but", "though", "although", "however", "except", "whereas"})
+# laughter and a crying face close what came before ("nothing will lol"), as a full stop would not
+_AFTERTHOUGHTS = frozenset({"lol", "lmao", "lmfao", "haha", "hahaha", "rofl", "sademoji"})
+_TOKEN = re.compile(r"[a-z]+|[0-9]+|[.!?;\n\r,:()\[\]\u2013\u2014]")
+_DASH = re.compile(r"\s[-\u2013\u2014]+\s")
+_RUN3 = re.compile(r"([a-z])\1{2,}")
+_RUN2 = re.compile(r"([a-z])\1+")
+
+
+@dataclass(frozen=True)
+class Text:
+    """``words[i]`` is in sentence ``sentence[i]`` and part ``part[i]`` (parts number across the
+    whole text, so two words share a part only inside one sentence)."""
+
+    words: tuple[str, ...]
+    sentence: tuple[int, ...]
+    part: tuple[int, ...]
+
+
+def _fold(text: str) -> str:
+    if text.isascii():
+        return text.lower()
+    out: list[str] = []
+    for ch in text:
+        word = _EMOJI_WORDS.get(ch)
+        out.append(f" {word} " if word else ch)
+    folded = unicodedata.normalize("NFKC", "".join(out).translate(_APOSTROPHES)).casefold()
+    return "".join(ch for ch in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(ch))
+
+
+def _unleet(text: str) -> str:
+    """Symbols and digits between two letters read as letters; apostrophes go."""
+    chars = list(text.replace("'", ""))
+    for i in range(1, len(chars) - 1):
+        c = chars[i]
+        if c in _LEET and chars[i - 1].isalpha() and (chars[i + 1].isalpha() or chars[i + 1] in _LEET):
+            chars[i] = _LEET[c]
+    return "".join(chars)
+
+
+def _squeeze(word: str, speller: Speller) -> str:
+    if not _RUN3.search(word):
+        return word
+    two = _RUN3.sub(r"\1\1", word)
+    if speller.known(two):
+        return two
+    one = _RUN2.sub(r"\1", word)
+    return one if speller.known(one) else two
+
+
+def normalise(text: str, speller: Speller) -> Text:
+    words: list[str] = []
+    sentences: list[int] = []
+    parts: list[int] = []
+    sentence = part = 0
+    for token in _TOKEN.findall(_DASH.sub(" , ", _unleet(_fold(text)))):
+        if token in _SENTENCE_END:
+            if words and sentences[-1] == sentence:
+                sentence += 1
+                part += 1
+            continue
+        if token in _PART_END:
+            if words and parts[-1] == part:
+                part += 1
+            continue
+        if token in _PART_WORDS and words and parts[-1] == part:
+            part += 1
+        if token in _AFTERTHOUGHTS and words and parts[-1] == part:
+            part += 1
+        for word in speller.correct(_squeeze(token, speller)) if token.isalpha() else (token,):
+            words.append(word)
+            sentences.append(sentence)
+            parts.append(part)
+    return Text(tuple(words), tuple(sentences), tuple(parts))

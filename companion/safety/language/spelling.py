@@ -1,0 +1,104 @@
+"""Spelling: which words are English, words run together, and misspellings of the vocabulary.
+
+Three maintained tools do the work:
+
+- symspellpy's shipped English frequency dictionary (82,765 words) says which tokens are ordinary
+  words, and its word segmentation splits a run-together token ("iwanttodie" -> "i want to die").
+- rapidfuzz finds the vocabulary word nearest an unknown token by optimal string alignment
+  distance (a transposition counts once: "sucidal" -> "suicidal", "seroqeul" -> "seroquel").
+
+The dictionary takes about half a second to load; it is loaded once per process, on first use
+(the app warms it at start-up so the first webhook does not wait).
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import threading
+from collections.abc import Iterable
+from functools import lru_cache
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+from symspellpy import SymSpell
+
+__all__ = ["Speller"]
+
+_DICTIONARY = "frequency_dictionary_en_82_765.txt"
+# Rare dictionary entries that are common misspellings or slang of risk words: never "known", so
+# they are compared with the vocabulary instead.
+_NOT_WORDS = frozenset({"sucide", "suiside", "sucidal", "overdoes"})
+_MIN_SEGMENT = 7  # shorter unknown tokens are not split
+_MIN_FUZZY = 5  # shorter tokens are never corrected (too many near neighbours)
+
+_lock = threading.Lock()
+_symspell: SymSpell | None = None
+
+
+def _load_symspell() -> SymSpell:
+    global _symspell
+    with _lock:
+        if _symspell is None:
+            speller = SymSpell(max_dictionary_edit_distance=0, prefix_length=7)
+            path = importlib.resources.files("symspellpy") / _DICTIONARY
+            with importlib.resources.as_file(path) as file:
+                if not speller.load_dictionary(str(file), term_index=0, count_index=1):
+                    raise RuntimeError(f"cannot load symspellpy's {_DICTIONARY}")
+            _symspell = speller
+    return _symspell
+
+
+class Speller:
+    """Spelling against the English dictionary and one vocabulary's words."""
+
+    def __init__(self, vocabulary_words: Iterable[str]) -> None:
+        self._vocabulary = frozenset(vocabulary_words)
+        self._choices = sorted(w for w in self._vocabulary if len(w) >= _MIN_FUZZY - 1 and w.isalpha())
+        self._cache: dict[str, tuple[str, ...]] = {}
+
+    @staticmethod
+    def warm() -> None:
+        _load_symspell()
+
+    def known(self, word: str) -> bool:
+        if word in self._vocabulary or word.isdigit():
+            return True
+        if word in _NOT_WORDS:
+            return False
+        return word in _load_symspell().words
+
+    def correct(self, word: str) -> tuple[str, ...]:
+        """The word as one or more known words: itself when known, a vocabulary word within one
+        edit (two for eight letters or more), or a run-together token split; else itself."""
+        cached = self._cache.get(word)
+        if cached is not None:
+            return cached
+        result = self._correct(word)
+        if len(self._cache) < 50_000:
+            self._cache[word] = result
+        return result
+
+    def _correct(self, word: str) -> tuple[str, ...]:
+        if self.known(word) or not word.isalpha():
+            return (word,)
+        near = self.nearest(word)
+        if near is not None:
+            return (near,)
+        if len(word) >= _MIN_SEGMENT:
+            parts = tuple(_segment(word))
+            if len(parts) > 1 and all(self.known(p) for p in parts):
+                return tuple(self.nearest(p) or p for p in parts)
+        return (word,)
+
+    def nearest(self, word: str) -> str | None:
+        """The vocabulary word nearest ``word`` within the allowed distance, if any."""
+        if len(word) < _MIN_FUZZY:
+            return None
+        limit = 1 if len(word) < 8 else 2
+        found = process.extractOne(word, self._choices, scorer=OSA.distance, score_cutoff=limit)
+        return found[0] if found is not None else None
+
+
+@lru_cache(maxsize=8192)
+def _segment(word: str) -> list[str]:
+    return _load_symspell().word_segmentation(word, max_edit_distance=0).corrected_string.split()
