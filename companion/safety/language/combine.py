@@ -68,10 +68,11 @@ def _ignored_reason(m: Mention) -> str | None:
 
 
 def _concern(m: Mention) -> bool:
-    """Another person's risk, or the writer's own past that the message says is resolved."""
+    """Another person's risk, or the writer's own past that the message says is resolved. A means
+    that belongs to someone else is still within the writer's reach, so it is never a concern."""
     if m.person == "other":
-        return True
-    return m.resolved and m.stage != "about_to" and (m.time == "past" or m.concept != "attempt")
+        return m.concept not in {"means", "place"}
+    return m.resolved and m.stage not in {"about_to", "desire", "now"} and (m.time == "past" or m.concept != "attempt")
 
 
 def _judge(m: Mention, context: _Context, levels: _Levels) -> None:
@@ -93,12 +94,12 @@ def _judge(m: Mention, context: _Context, levels: _Levels) -> None:
     elif c == "overdose":
         strong = _large(m) or m.frame.means in {"poison", "overdose", "medication with alcohol"}
         if not strong:
-            if m.amount is not None and m.amount >= 3 and context.distress:
+            if m.amount is not None and m.amount >= 3 and context.distressed(m):
                 levels.add(RiskLevel.uncertain, m, "an amount, with distress")
             return
         if context.prescribed(m, act=True) and not context.other_risk(m):
             return
-        if stage == "attempt" and (m.time == "past" or m.resolved):
+        if (stage == "attempt" or stage == "done") and (m.time == "past" or m.resolved):
             levels.add(RiskLevel.uncertain, m, "attempt long ago")
         elif stage == "thinking":
             levels.add(RiskLevel.uncertain, m, "thoughts of a method")
@@ -107,23 +108,29 @@ def _judge(m: Mention, context: _Context, levels: _Levels) -> None:
     elif c == "means":
         if context.prescribed(m) and not context.other_risk(m):
             return
+        if m.amount is not None and m.amount < _LARGE_COUNT and not m.large_words:
+            return  # "took 2 advil": a small count is ordinary
         mixed = m.frame.means == "medication with alcohol"
         possessed = m.frame.pattern.elements[0].keys == ("possess",)
         if (mixed and _large(m)) or (_large(m) and not possessed and stage != "desire"):
             levels.add(RiskLevel.intent, m, "means and an amount")
-        elif context.distress or context.timed(m) or context.other_risk(m) or _large(m) or mixed:
+        elif context.distressed(m) or context.timed(m) or context.other_risk(m) or _large(m) or mixed:
             levels.add(RiskLevel.uncertain, m, "means in the first person")
     elif c == "method":
-        if stage in _ACTING - {"done"} or context.other_risk(m):
+        acting = stage in _ACTING - {"done"} or (stage is None and context.timed(m))
+        recent_act = stage == "done" and (m.time == "recent" or context.recent_near(m))
+        if acting or recent_act or context.other_risk(m) or context.weak_signs(m):
             levels.add(RiskLevel.intent, m, stage or "method")
         else:
             levels.add(RiskLevel.uncertain, m, "thoughts of a method")
     elif c == "at_means":
-        if m.frame.strength == "strong" or context.other_risk(m) or context.distress or context.timed(m):
+        if m.frame.strength == "strong" or context.other_risk(m) or context.distressed(m) or context.timed(m) or \
+                context.purpose(m) or context.weak_signs(m):
             levels.add(RiskLevel.intent, m, "at a means")
     elif c in {"research", "preparation", "farewell", "plan", "resolve"}:
         if m.frame.strength != "weak":
-            if c == "resolve" and not (context.timed(m) or context.distress):
+            if c == "resolve" and not (context.timed(m) or context.distressed(m) or context.place(m)
+                                       or context.weak_signs(m) or context.other_risk(m)):
                 levels.add(RiskLevel.uncertain, m, "a resolve, unplaced")
             else:
                 levels.add(RiskLevel.intent, m, "strong sign")
@@ -151,23 +158,35 @@ class _Context:
         self.reading = reading
         self.active = active
         self.risky = risky  # the mentions that are risk on their own (by index in active)
-        self.distress = reading.has("distress")
+        self.distress_at = [pos for pos, _ in reading.tags.get("distress", ())]
 
     def other_risk(self, m: Mention) -> bool:
         """Another mention, not overlapping this one, is risk on its own."""
         return any(i in self.risky and (o.end <= m.start or m.end <= o.start) for i, o in enumerate(self.active))
 
     def weak_signs(self, m: Mention) -> bool:
-        return any(o is not m and (o.concept in _WEAK or o.frame.strength == "weak") and o.words != m.words
-                   for o in self.active)
+        return any(o is not m and (o.concept in _WEAK - {"place"} or o.frame.strength is not None)
+                   and (o.end <= m.start or m.end <= o.start) for o in self.active)
 
     def prescribed(self, m: Mention, act: bool = False) -> bool:
-        """Medication talked of as prescribed, near the mention, and not a huge amount."""
+        """Medication talked of as prescribed, near the mention; an act with a huge amount is not."""
         part = self.reading.text.part
         lo, hi = max(0, m.start - 8), min(len(part), m.end + 8)
-        near = [p for p, _ in self.reading.tags.get("prescribed", ()) if lo <= p < hi and part[p] == part[m.start]]
-        huge = (act and m.amount is not None and m.amount >= 10) or bool(_HUGE & set(m.words.split()))
+        near = [p for p, _ in self.reading.tags.get("prescribed", ())
+                if lo <= p < hi and part[p] == part[m.start] and not m.start <= p < m.end]
+        huge = act and ((m.amount is not None and m.amount >= 10) or bool(_HUGE & set(m.words.split())))
         return bool(near) and not huge
+
+    def distressed(self, m: Mention) -> bool:
+        """Distress in the mention's sentence or the ones either side."""
+        sentence = self.reading.text.sentence
+        here = sentence[m.start]
+        return any(abs(sentence[pos] - here) <= 1 for pos in self.distress_at)
+
+    def purpose(self, m: Mention) -> bool:
+        """Going somewhere to die ("driving out to the quarry to jump")."""
+        sentence = self._sentence(m)
+        return self.reading.has("purpose", sentence.start, sentence.stop)
 
     def place(self, m: Mention) -> bool:
         """A means or a place named anywhere in the message (for a plan, a resolve, a goodbye)."""

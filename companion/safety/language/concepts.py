@@ -31,8 +31,11 @@ from companion.safety.language.vocabulary import DIGIT, END, NUMBER, Element, Fr
 __all__ = ["Mention", "Reading", "read"]
 
 _LOOKBACK = 6
+_NEGATION_REACH = 8  # "i havent had any thoughts of self harm or suicide"
 _UNLESS_WINDOW = 4
-_MEDIA_CONCEPTS = frozenset({"suicidal", "self_kill", "attempt", "overdose", "method", "means"})
+# Only words that can name an event or a topic are read as media or work ("a documentary about
+# suicide", "two overdose calls tonight"); an act or a means in the first person never is.
+_MEDIA_CONCEPTS = frozenset({"suicidal", "attempt", "overdose"})
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,12 @@ class _Matcher:
         self.at: list[dict[str, list[int]]] = [defaultdict(list) for _ in range(self.n)]
         self.by_key: dict[str, list[tuple[int, int]]] = defaultdict(list)
         for i, word in enumerate(words):
+            if word.endswith("s") and len(word) > 3 and word not in vocabulary.index:
+                # plurals and possessives of a person ("my partners been", "friends")
+                singular = vocabulary.index.get(word[:-1], ())
+                if any("other_person" in keys for phrase, keys in singular if len(phrase) == 1):
+                    self.at[i]["other_person"].append(1)
+                    self.by_key["other_person"].append((i, 1))
             for phrase, keys in vocabulary.index.get(word, ()):
                 size = len(phrase)
                 if i + size <= self.n and words[i:i + size] == phrase and text.sentence[i + size - 1] == \
@@ -223,7 +232,7 @@ class _Context:
         pos = start - 1
         steps = 0
         previous_negator = False
-        while pos >= 0 and steps < _LOOKBACK and self.text.part[pos] == part:
+        while pos >= 0 and steps < _NEGATION_REACH and self.text.part[pos] == part:
             keys = self.keys_at(pos)
             if "negator" in keys:
                 interjection = self.text.words[pos] in {"no", "nope", "nah"} and pos + 1 < start and \
@@ -245,32 +254,56 @@ class _Context:
         return bool(count % 2) or self._denied_after(end)
 
     def _denied_after(self, end: int) -> bool:
-        """A denial within three words after ("suicidal thoughts: none", "... or suicide: no"), but not
-        a qualifier ("suicidal thoughts, no plan"); or a short next sentence that denies ("suicidal? no")."""
-        for pos in range(end, min(self.m.n, end + 4)):
-            if "post_negator" not in self.keys_at(pos):
-                continue
-            following = self.text.words[pos + 1] if pos + 1 < self.m.n else ""
-            if following in {"plan", "plans", "intent", "intention", "intentions", "way"}:
-                return False
-            if self.text.sentence[pos] == self.text.sentence[end - 1]:
-                return True
-            return len(self.sentence_span(pos)) <= 2
-        return False
+        """A denial right after it ("urges are gone", "suicidal thoughts: none"): the next word
+        (past "thoughts", "are", ...) in its part, or a part or sentence of one or two words that
+        denies ("suicidal? no.") - but not a qualifier ("suicidal thoughts, no plan")."""
+        skip = {"thoughts", "thought", "ideation", "is", "are", "have", "has", "urges", "any", "feelings"}
+        pos = end
+        if pos < self.m.n and self.text.words[pos] in {"or", "nor", "and"}:
+            # coordinated with what follows: "thoughts of death or suicide? no"
+            pos += 1
+            while pos < self.m.n and pos < end + 4 and "post_negator" not in self.keys_at(pos) and \
+                    self.text.sentence[pos] == self.text.sentence[end - 1]:
+                pos += 1
+        while pos < self.m.n and pos < end + 3 and self.text.words[pos] in skip and \
+                self.text.part[pos] == self.text.part[end - 1]:
+            pos += 1
+        if pos >= self.m.n or "post_negator" not in self.keys_at(pos):
+            return False
+        following = self.text.words[pos + 1] if pos + 1 < self.m.n else ""
+        if following in {"plan", "plans", "intent", "intention", "intentions", "way", "effort", "door", "one"}:
+            return False
+        if self.text.part[pos] == self.text.part[end - 1]:
+            return True
+        # a part or sentence that is only a denial: "suicidal thoughts: none", "suicidal? no."
+        part = self.text.part[pos]
+        rest = [p for p in range(pos, min(self.m.n, pos + 4)) if self.text.part[p] == part]
+        return len(rest) <= 2 and all("post_negator" in self.keys_at(p) or self.text.words[p] in skip for p in rest)
 
     def before_in_sentence(self, key: str, start: int) -> bool:
         return self.any_key((key,), range(self.sentence_span(start).start, start)) is not None
 
     def time(self, start: int) -> str | None:
-        best: tuple[int, str] | None = None
+        """The nearest time marker, preferring one in the mention's own part of the sentence."""
+        best: tuple[int, int, str] | None = None
+        part = self.text.part[start]
         for pos in self.sentence_span(start, extra_after=1):
             keys = self.keys_at(pos)
             for key, label in (("recent", "recent"), ("past_far", "past")):
                 if key in keys:
-                    distance = abs(pos - start)
-                    if best is None or distance < best[0]:
-                        best = (distance, label)
-        return best[1] if best else None
+                    rank = (0 if self.text.part[pos] == part else 1, abs(pos - start))
+                    if best is None or rank < best[:2]:
+                        best = (*rank, label)
+        return best[2] if best else None
+
+    def resolved(self, start: int, end: int, sentence: range) -> bool:
+        """A resolution in its sentence or the next ("clean for 5 years"), or a past told against a
+        present after it ("i used to want to die, now i am planning a trip")."""
+        if self.any_key(("resolved",), sentence) is not None:
+            return True
+        if self.time(start) != "past":
+            return False
+        return self.any_key(("now_contrast",), range(end, self.m.n)) is not None
 
     def stage(self, frame: Frame, start: int, end: int) -> str | None:
         if frame.stage:
@@ -314,9 +347,9 @@ def read(text: Text, vocabulary: Vocabulary) -> Reading:
                 reported=ctx.before_in_sentence("reported", start) and not affirmed,
                 hypothetical=ctx.before_in_sentence("hypothetical", start),
                 media=person != "self" and frame.concept in _MEDIA_CONCEPTS and ctx.any_key(
-                    ("media",), range(max(0, start - 5), min(len(text.words), end + 5))) is not None,
+                    ("media",), ctx.sentence_span(start)) is not None,
                 time=ctx.time(start),
-                resolved=ctx.any_key(("resolved",), sentence) is not None,
+                resolved=ctx.resolved(start, end, sentence),
                 qualified=ctx.any_key(("qualifier",), sentence) is not None,
                 stage=ctx.stage(frame, start, end),
                 amount=amount, large_words=large,

@@ -72,14 +72,15 @@ def _fold(text: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(ch))
 
 
+_LEET_RUN = re.compile(r"(?<=[a-z])[013457@$!]{1,2}(?=[a-z])")
+_TIMES = re.compile(r"(?<=[0-9a-z])x(?=[0-9])")
+
+
 def _unleet(text: str) -> str:
-    """Symbols and digits between two letters read as letters; apostrophes go."""
-    chars = list(text.replace("'", ""))
-    for i in range(1, len(chars) - 1):
-        c = chars[i]
-        if c in _LEET and chars[i - 1].isalpha() and (chars[i + 1].isalpha() or chars[i + 1] in _LEET):
-            chars[i] = _LEET[c]
-    return "".join(chars)
+    """A run of symbols or digits between two letters reads as letters ("k1ll", "su1c1de"); "x"
+    before a count stands apart ("100mgx30" -> "100mg x 30"); apostrophes go."""
+    text = _TIMES.sub(" x ", text.replace("'", ""))
+    return _LEET_RUN.sub(lambda m: "".join(_LEET[c] for c in m.group(0)), text)
 
 
 def _squeeze(word: str, speller: Speller) -> str:

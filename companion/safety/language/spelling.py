@@ -30,6 +30,7 @@ _DICTIONARY = "frequency_dictionary_en_82_765.txt"
 _NOT_WORDS = frozenset({"sucide", "suiside", "sucidal", "overdoes"})
 _MIN_SEGMENT = 7  # shorter unknown tokens are not split
 _MIN_FUZZY = 5  # shorter tokens are never corrected (too many near neighbours)
+_TAUGHT_COUNT = 10_000_000  # about as common as "often" in the dictionary
 
 _lock = threading.Lock()
 _symspell: SymSpell | None = None
@@ -55,6 +56,20 @@ class Speller:
         self._vocabulary = frozenset(vocabulary_words)
         self._choices = sorted(w for w in self._vocabulary if len(w) >= _MIN_FUZZY - 1 and w.isalpha())
         self._cache: dict[str, tuple[str, ...]] = {}
+        self._taught = False
+
+    def _teach(self) -> None:
+        """Segmentation learns the vocabulary's words the dictionary lacks (contractions without their
+        apostrophe, "dont", "wasnt"; slang, "kms"; drug names), as common words."""
+        if self._taught:
+            return
+        speller = _load_symspell()
+        with _lock:
+            for word in self._vocabulary:
+                if len(word) >= 3 and word.isalpha() and word not in speller.words:
+                    speller.create_dictionary_entry(word, _TAUGHT_COUNT)
+            _segment.cache_clear()
+            self._taught = True
 
     @staticmethod
     def warm() -> None:
@@ -85,6 +100,7 @@ class Speller:
         if near is not None:
             return (near,)
         if len(word) >= _MIN_SEGMENT:
+            self._teach()
             parts = tuple(_segment(word))
             if len(parts) > 1 and all(self.known(p) for p in parts):
                 return tuple(self.nearest(p) or p for p in parts)
