@@ -9,6 +9,7 @@ from litestar.datastructures import State
 from sqlalchemy import text
 
 from companion.migrate import current_revision, head_revision
+from companion.safety import language
 from companion.scheduling.heartbeat import scheduler_health
 
 
@@ -18,6 +19,7 @@ class Readiness:
     database: str
     migrations: str
     scheduler: str = "unknown"
+    risk_language: str = "unknown"
     revision: str | None = None
     head: str | None = None
 
@@ -29,7 +31,8 @@ async def check_readiness(state: State) -> Readiness:
             await conn.execute(text("SELECT 1"))
         revision = await current_revision(engine)
     except Exception:
-        return Readiness(ready=False, database="unreachable", migrations="unknown")
+        return Readiness(ready=False, database="unreachable", migrations="unknown",
+                         risk_language=language.status()[1])
     head = head_revision()
     at_head = revision == head
     scheduler = "unknown"
@@ -44,8 +47,10 @@ async def check_readiness(state: State) -> Readiness:
             scheduler = f"stalled: {', '.join(health.stalled)}"
         else:
             scheduler = "ticking"
+    reading, risk_language = language.status()
     return Readiness(
-        ready=at_head and ticking,
+        ready=at_head and ticking and reading,
+        risk_language=risk_language,
         database="ok",
         migrations="at head" if at_head else "behind head: run `companion migrate`",
         scheduler=scheduler,

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import pytest
 from httpx import AsyncClient
+
+from companion.safety import language
+from companion.safety.language.vocabulary import VocabularyError
 
 
 async def test_health_is_alive(client: AsyncClient) -> None:
@@ -15,6 +19,19 @@ async def test_ready_reports_database_at_head(client: AsyncClient) -> None:
     body = response.json()
     assert body["ready"] is True
     assert body["revision"] == body["head"]
+    assert body["risk_language"].startswith("ok")
+
+
+async def test_ready_says_when_risk_language_cannot_be_read(
+    client: AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken() -> object:
+        raise VocabularyError("vocabulary.toml: broken")
+
+    monkeypatch.setattr(language, "load_vocabulary", broken)
+    response = await client.get("/ready")
+    assert response.status_code == 503
+    assert response.json()["risk_language"].startswith("failing, every message is judged uncertain")
 
 
 async def test_openapi_schema_is_served(client: AsyncClient) -> None:

@@ -20,10 +20,12 @@ from companion.safety.language.normalise import normalise
 from companion.safety.language.spelling import Speller
 from companion.safety.language.vocabulary import load_vocabulary
 
-__all__ = ["Acuity", "RiskAssessment", "RiskLevel", "assess", "warm"]
+__all__ = ["Acuity", "RiskAssessment", "RiskLevel", "assess", "status", "warm"]
 
 MAX_TEXT = 4000
 log = logging.getLogger("companion.safety.language")
+_failures = 0  # texts that could not be read since the process started
+_last_failure: str | None = None
 
 
 @lru_cache(maxsize=1)
@@ -41,10 +43,25 @@ def assess(text: str) -> RiskAssessment:
     """The text's risk level and evidence. Fails safe: a text that cannot be read (a broken
     vocabulary, a dictionary that will not load, a bug) is uncertain, so the patient gets the
     safety reply and a person looks; the error is logged with its traceback, never the text."""
+    global _failures, _last_failure
     if not text or not text.strip():
         return RiskAssessment(RiskLevel.none, None, ())
     try:
         return combine(read(normalise(text[:MAX_TEXT], _speller()), load_vocabulary()))
-    except Exception:
+    except Exception as exc:
+        _failures += 1
+        _last_failure = f"{type(exc).__name__}: {exc}"[:200]
         log.exception("risk language could not be read; judged uncertain")
         return RiskAssessment(RiskLevel.uncertain, "high", ("uncertain: the text could not be read",), ("unread",))
+
+
+def status() -> tuple[bool, str]:
+    """Whether texts can be read now (a check text is read), and what /ready should say: while
+    they cannot, every message is judged uncertain (high)."""
+    before = _failures
+    assess("status check: i want to kill myself")
+    if _failures > before:
+        return False, f"failing, every message is judged uncertain: {_last_failure}"
+    if _failures:
+        return True, f"ok ({_failures} texts could not be read since start; last: {_last_failure})"
+    return True, "ok"

@@ -56,7 +56,8 @@ class _Levels:
 
 
 def _ignored_reason(m: Mention) -> str | None:
-    if m.negated or (m.concept in _SIGNS and _NEGATORS & set(m.words.split())):
+    inner_denial = m.concept in _SIGNS or m.frame.stage == "thinking"
+    if m.negated or (inner_denial and _NEGATORS & set(m.words.split())):
         return "denied"
     if m.reported:
         return "reported speech"
@@ -71,8 +72,12 @@ def _concern(m: Mention) -> bool:
     """Another person's risk, or the writer's own past that the message says is resolved. A means
     that belongs to someone else is still within the writer's reach, so it is never a concern."""
     if m.person == "other":
-        return m.concept not in {"means", "place"}
-    return m.resolved and m.stage not in {"about_to", "desire", "now"} and (m.time == "past" or m.concept != "attempt")
+        return m.frame.means != "a means at hand"
+    if m.stage in {"about_to", "desire", "now"}:
+        return False
+    if m.concept == "attempt" or m.stage in {"attempt", "done"}:
+        return m.said_resolved and m.time == "past"  # a past attempt stays a finding unless said to be over
+    return m.resolved
 
 
 def _judge(m: Mention, context: _Context, levels: _Levels) -> None:
@@ -110,6 +115,9 @@ def _judge(m: Mention, context: _Context, levels: _Levels) -> None:
             return
         if m.amount is not None and m.amount < _LARGE_COUNT and not m.large_words:
             return  # "took 2 advil": a small count is ordinary
+        if m.time == "past" and not context.recent_near(m):
+            levels.add(RiskLevel.uncertain, m, "a means, in the past")
+            return
         mixed = m.frame.means == "medication with alcohol"
         possessed = m.frame.pattern.elements[0].keys == ("possess",)
         if (mixed and _large(m)) or (_large(m) and not possessed and stage != "desire"):
@@ -136,6 +144,8 @@ def _judge(m: Mention, context: _Context, levels: _Levels) -> None:
                 levels.add(RiskLevel.intent, m, "strong sign")
         elif context.other_risk(m) or context.weak_signs(m) or context.place(m):
             levels.add(RiskLevel.intent, m, "sign next to other risk")
+        elif c == "preparation" and context.imminent(m):
+            levels.add(RiskLevel.intent, m, "a sign of preparation, with a time")
         elif c == "preparation":
             levels.add(RiskLevel.uncertain, m, "a sign of preparation")
     elif c == "self_harm":
@@ -170,10 +180,10 @@ class _Context:
 
     def prescribed(self, m: Mention, act: bool = False) -> bool:
         """Medication talked of as prescribed, near the mention; an act with a huge amount is not."""
-        part = self.reading.text.part
-        lo, hi = max(0, m.start - 8), min(len(part), m.end + 8)
+        sentence = self.reading.text.sentence
+        lo, hi = max(0, m.start - 8), min(len(sentence), m.end + 8)
         near = [p for p, _ in self.reading.tags.get("prescribed", ())
-                if lo <= p < hi and part[p] == part[m.start] and not m.start <= p < m.end]
+                if lo <= p < hi and sentence[p] == sentence[m.start] and not m.start <= p < m.end]
         huge = act and ((m.amount is not None and m.amount >= 10) or bool(_HUGE & set(m.words.split())))
         return bool(near) and not huge
 
@@ -193,8 +203,16 @@ class _Context:
         return any(o is not m and o.concept in {"place", "means", "method", "at_means"} for o in self.active)
 
     def timed(self, m: Mention) -> bool:
-        sentence = self._sentence(m)
-        return self.reading.has("timing", sentence.start, sentence.stop)
+        """A time for it in its sentence or the ones either side ("Tonight's the night. After the kids
+        are asleep.")."""
+        sentence = self.reading.text.sentence
+        here = sentence[m.start]
+        return any(abs(sentence[pos] - here) <= 1 for pos, _ in self.reading.tags.get("timing", ()))
+
+    def imminent(self, m: Mention) -> bool:
+        sentence = self.reading.text.sentence
+        here = sentence[m.start]
+        return any(abs(sentence[pos] - here) <= 1 for pos, _ in self.reading.tags.get("imminent", ()))
 
     def urge_after(self, m: Mention) -> bool:
         words = self.reading.text.words[m.end:m.end + 3]

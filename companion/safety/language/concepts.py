@@ -51,7 +51,8 @@ class Mention:
     hypothetical: bool = False
     media: bool = False
     time: str | None = None  # recent | past
-    resolved: bool = False
+    resolved: bool = False  # said to be over ("clean for 5 years") or a past against a present
+    said_resolved: bool = False  # said to be over, in words
     qualified: bool = False
     stage: str | None = None
     amount: int | None = None  # the largest count in it
@@ -223,6 +224,8 @@ class _Context:
             if "self" in keys:
                 return "self"
             if "other_person" in keys or "other_reflexive" in keys:
+                if pos == start - 1 and self.text.words[pos].endswith("s") and "other_reflexive" not in keys:
+                    continue  # a possessor, not a subject: "dads gun", "my husbands oxycodone"
                 return "other"
         return "implied"
 
@@ -350,6 +353,7 @@ def read(text: Text, vocabulary: Vocabulary) -> Reading:
                     ("media",), ctx.sentence_span(start)) is not None,
                 time=ctx.time(start),
                 resolved=ctx.resolved(start, end, sentence),
+                said_resolved=ctx.any_key(("resolved",), sentence) is not None,
                 qualified=ctx.any_key(("qualifier",), sentence) is not None,
                 stage=ctx.stage(frame, start, end),
                 amount=amount, large_words=large,
