@@ -31,7 +31,10 @@ from companion.safety.language.vocabulary import DIGIT, END, NUMBER, Element, Fr
 __all__ = ["Mention", "Reading", "read"]
 
 _LOOKBACK = 6
-_NEGATION_REACH = 8  # "i havent had any thoughts of self harm or suicide"
+_NEGATION_REACH = 8
+# How far back a person, a reported question or a hypothetical reaches, sentence or not: a message
+# typed without punctuation reads as one sentence.
+_REACH = 12  # "i havent had any thoughts of self harm or suicide"
 _UNLESS_WINDOW = 4
 # Only words that can name an event or a topic are read as media or work ("a documentary about
 # suicide", "two overdose calls tonight"); an act or a means in the first person never is.
@@ -123,7 +126,9 @@ class _Matcher:
         out: list[int] = []
         for key in element.keys:
             if key == END:
-                if pos >= self.n or pos == 0 or self.text.part[pos] != self.text.part[last]:
+                # the end of a part; or, where a message has no punctuation, a new clause or subject
+                if pos >= self.n or pos == 0 or self.text.part[pos] != self.text.part[last] or \
+                        "boundary" in self.at[pos] or "subject" in self.at[pos]:
                     out.append(0)
             elif pos < self.n and self.text.sentence[pos] == sentence:
                 out.extend(self.at[pos].get(key, ()))
@@ -166,7 +171,7 @@ class _Matcher:
             if self.text.sentence[pos] != self.text.sentence[min(start, self.n - 1)]:
                 continue
             found = self.match(pattern, pos)
-            if found is not None and (after or found <= start):
+            if found is not None and (after or found == start):  # what comes before must touch it
                 return True
         return False
 
@@ -219,7 +224,7 @@ class _Context:
             return "other"
         if self.any_key(("self_reflexive", "self"), inside) is not None:
             return "self"
-        for pos in range(start - 1, self.sentence_span(start).start - 1, -1):
+        for pos in range(start - 1, max(self.sentence_span(start).start, start - _REACH) - 1, -1):
             keys = self.keys_at(pos)
             if "self" in keys:
                 return "self"
@@ -284,7 +289,8 @@ class _Context:
         return len(rest) <= 2 and all("post_negator" in self.keys_at(p) or self.text.words[p] in skip for p in rest)
 
     def before_in_sentence(self, key: str, start: int) -> bool:
-        return self.any_key((key,), range(self.sentence_span(start).start, start)) is not None
+        lo = max(self.sentence_span(start).start, start - _REACH)
+        return self.any_key((key,), range(lo, start)) is not None
 
     def time(self, start: int) -> str | None:
         """The nearest time marker, preferring one in the mention's own part of the sentence."""
