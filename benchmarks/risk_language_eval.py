@@ -135,16 +135,17 @@ def main(argv: list[str]) -> int:
     language.warm()
     parts = {p.stem: load(p) for p in args.files} if args.files else {
         name: load(SETS / f"{name}.jsonl") for name in ("tuning", "heldout") if args.part in {name, "all"}}
-    ok = True
+    verdict: bool | None = None
     everything: list[Item] = []
     for name, items in parts.items():
-        figures = report(name, items, protocol_rules, args.misses)
+        figures = report(name, items, protocol_rules, args.misses and name != "heldout")
         everything += items
         if name == "heldout":
-            ok = figures["urgent"] == 1.0 and figures["high"] >= 0.98 and figures["false_alarms"] < 0.05
+            verdict = figures["urgent"] == 1.0 and figures["high"] >= 0.98 and figures["false_alarms"] < 0.05
     seconds, text = slowest(everything)
-    print(f"slowest message: {seconds * 1000:.2f} ms ({len(text)} characters)")
-    print("held-out targets (urgent 100%, high >= 98%, false alarms < 5%):", "met" if ok else "NOT met")
+    print(f"slowest message: {seconds * 1000:.2f} ms ({len(text)} characters; target < 5 ms)")
+    if verdict is not None:
+        print("held-out targets (urgent 100%, high >= 98%, false alarms < 5%):", "met" if verdict else "NOT met")
     return 0
 
 

@@ -32,8 +32,11 @@ _FEELINGS = {"passive": "passive", "hopeless": "passive", "trapped": "passive", 
 _WEAK = frozenset({"plan", "resolve", "place"})
 _ACTING = frozenset({"about_to", "done", "now", "desire", "attempt"})
 _LARGE_COUNT = 6
-_SIGNS = frozenset({"plan", "resolve", "preparation", "research"})
-_NEGATORS = frozenset({"no", "not", "never", "dont", "nothing", "without", "havent", "didnt"})
+_FILLERS = frozenset({"lol", "lmao", "haha", "sademoji", "like", "and", "a", "the", "of", "too", "plus", "with",
+                      "just", "so", "um", "ok", "mood", "x", "all", "my", "i", "im", "its", "it", "now", "done"})
+# concepts whose frames hold no denial of their own: one inside the match denies it
+_SIGNS = frozenset({"plan", "resolve", "preparation", "research", "at_means", "method", "means", "overdose",
+                    "self_harm", "attempt"})
 _HUGE = frozenset({"whole", "entire", "bottle", "bottles", "handful", "too", "stockpile", "everything", "rest", "pack",
                    "box", "boxes", "packs", "both"})
 
@@ -56,8 +59,7 @@ class _Levels:
 
 
 def _ignored_reason(m: Mention) -> str | None:
-    inner_denial = m.concept in _SIGNS or m.frame.stage == "thinking"
-    if m.negated or (inner_denial and _NEGATORS & set(m.words.split())):
+    if m.negated or (m.inner_denial and (m.concept in _SIGNS or m.frame.stage == "thinking")):
         return "denied"
     if m.reported:
         return "reported speech"
@@ -76,7 +78,7 @@ def _concern(m: Mention) -> bool:
     if m.stage in {"about_to", "desire", "now"}:
         return False
     if m.concept == "attempt" or m.stage in {"attempt", "done"}:
-        return m.said_resolved and m.time == "past"  # a past attempt stays a finding unless said to be over
+        return m.resolved and m.time == "past"  # a past attempt stays a finding unless said to be over
     return m.resolved
 
 
@@ -120,7 +122,11 @@ def _judge(m: Mention, context: _Context, levels: _Levels) -> None:
             return
         mixed = m.frame.means == "medication with alcohol"
         possessed = m.frame.pattern.elements[0].keys == ("possess",)
-        if (mixed and _large(m)) or (_large(m) and not possessed and stage != "desire"):
+        # A bare amount ("60 AMBIEN", "pill x 45") is urgent as a message of its own or with anything
+        # else of risk; inside ordinary talk ("i have like 6 bottles to bring") it is not.
+        bare = context.stands_alone(m) or context.distressed(m) or context.timed(m) or \
+            context.other_risk(m) or context.weak_signs(m) or context.with_alcohol(m)
+        if (mixed and _large(m)) or (_large(m) and not possessed and stage != "desire" and bare):
             levels.add(RiskLevel.intent, m, "means and an amount")
         elif context.distressed(m) or context.timed(m) or context.other_risk(m) or _large(m) or mixed:
             levels.add(RiskLevel.uncertain, m, "means in the first person")
@@ -192,6 +198,17 @@ class _Context:
         sentence = self.reading.text.sentence
         here = sentence[m.start]
         return any(abs(sentence[pos] - here) <= 1 for pos in self.distress_at)
+
+    def stands_alone(self, m: Mention) -> bool:
+        """The mention is nearly the whole message: at most four other words that say something."""
+        words = self.reading.text.words
+        rest = [w for i, w in enumerate(words) if not m.start <= i < m.end and not w.isdigit()
+                and w not in _FILLERS]
+        return len(rest) <= 4
+
+    def with_alcohol(self, m: Mention) -> bool:
+        sentence = self._sentence(m)
+        return self.reading.has("alcohol", sentence.start, sentence.stop)
 
     def purpose(self, m: Mention) -> bool:
         """Going somewhere to die ("driving out to the quarry to jump")."""

@@ -50,6 +50,7 @@ class Mention:
     frame: Frame
     person: str  # self | other | implied
     negated: bool = False
+    inner_denial: bool = False
     reported: bool = False
     hypothetical: bool = False
     media: bool = False
@@ -219,6 +220,19 @@ class _Context:
         return None
 
     def person(self, start: int, end: int) -> str:
+        """Who it is about; words someone is quoted as saying are theirs ('she said "i want to die"')."""
+        quoted = self.text.quote_start(start)
+        if quoted != start:
+            speaker = self._person(quoted, quoted)
+            if speaker == "other":
+                return "other"
+        return self._person(start, end)
+
+    def inner_denial(self, start: int, end: int) -> bool:
+        """A denial inside the match itself ("im not at the edge", "have no plan")."""
+        return any("negator" in self.keys_at(pos) for pos in range(start + 1, end))
+
+    def _person(self, start: int, end: int) -> str:
         inside = range(start, end)
         if self.any_key(("other_reflexive",), inside) is not None:
             return "other"
@@ -246,7 +260,8 @@ class _Context:
                 interjection = self.text.words[pos] in {"no", "nope", "nah"} and pos + 1 < start and \
                     "subject" in self.keys_at(pos + 1)
                 if not interjection and not previous_negator:
-                    count += 1  # a run of negators ("nope no") is one denial
+                    count += 1
+                    break  # the nearest denial decides ("no harm thoughts, no death thoughts")
                 previous_negator = True
                 pos -= 1
                 steps += 1
@@ -347,12 +362,13 @@ def read(text: Text, vocabulary: Vocabulary) -> Reading:
         for start, end in _frame_mentions(matcher, frame):
             sentence = ctx.sentence_span(start, extra_after=1)
             person = ctx.person(start, end)
-            affirmed = any(pos >= end for pos in affirmed_after)
+            affirmed = any(end <= pos < end + _REACH for pos in affirmed_after)
             amount, large = ctx.amount(start, end)
             mentions.append(Mention(
                 concept=frame.concept, start=start, end=end, words=" ".join(text.words[start:end]), frame=frame,
                 person=person,
                 negated=ctx.negated(start, end),
+                inner_denial=ctx.inner_denial(start, end),
                 reported=ctx.before_in_sentence("reported", start) and not affirmed,
                 hypothetical=ctx.before_in_sentence("hypothetical", start),
                 media=person != "self" and frame.concept in _MEDIA_CONCEPTS and ctx.any_key(

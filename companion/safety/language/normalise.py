@@ -45,7 +45,8 @@ _PART_END = frozenset(",:()[]\u2013\u2014")
 _PART_WORDS = frozenset({"but", "though", "although", "however", "except", "whereas"})
 # laughter and a crying face close what came before ("nothing will lol"), as a full stop would not
 _AFTERTHOUGHTS = frozenset({"lol", "lmao", "lmfao", "haha", "hahaha", "rofl", "sademoji"})
-_TOKEN = re.compile(r"[a-z]+|[0-9]+|[.!?;\n\r,:()\[\]\u2013\u2014]")
+_TOKEN = re.compile(r"[a-z]+|[0-9]+|[.!?;\n\r,:()\[\]\u2013\u2014\"\u201c\u201d]")
+_QUOTES = frozenset('"\u201c\u201d')
 _DASH = re.compile(r"\s[-\u2013\u2014]+\s")
 _RUN3 = re.compile(r"([a-z])\1{2,}")
 _RUN2 = re.compile(r"([a-z])\1+")
@@ -59,6 +60,14 @@ class Text:
     words: tuple[str, ...]
     sentence: tuple[int, ...]
     part: tuple[int, ...]
+    quote: tuple[int, ...] = ()  # the number of the double-quoted span a word is in, 0 outside
+
+    def quote_start(self, pos: int) -> int:
+        """The first word of the quotation ``pos`` is in (``pos`` itself outside one)."""
+        q = self.quote[pos] if self.quote else 0
+        while q and pos > 0 and self.quote[pos - 1] == q:
+            pos -= 1
+        return pos
 
 
 def _fold(text: str) -> str:
@@ -97,8 +106,17 @@ def normalise(text: str, speller: Speller) -> Text:
     words: list[str] = []
     sentences: list[int] = []
     parts: list[int] = []
+    quotes: list[int] = []
     sentence = part = 0
+    quote = opened = 0
     for token in _TOKEN.findall(_DASH.sub(" , ", _unleet(_fold(text)))):
+        if token in _QUOTES:
+            if quote:
+                quote = 0
+            else:
+                opened += 1
+                quote = opened
+            continue
         if token in _SENTENCE_END:
             if words and sentences[-1] == sentence:
                 sentence += 1
@@ -116,4 +134,5 @@ def normalise(text: str, speller: Speller) -> Text:
             words.append(word)
             sentences.append(sentence)
             parts.append(part)
-    return Text(tuple(words), tuple(sentences), tuple(parts))
+            quotes.append(quote)
+    return Text(tuple(words), tuple(sentences), tuple(parts), tuple(quotes))
