@@ -75,7 +75,7 @@ def _concern(m: Mention) -> bool:
     that belongs to someone else is still within the writer's reach, so it is never a concern."""
     if m.person == "other":
         return m.frame.means != "a means at hand"
-    if m.stage in {"about_to", "desire", "now"}:
+    if m.stage in {"about_to", "desire", "now"} or m.relapsed:
         return False
     if m.concept == "attempt" or m.stage in {"attempt", "done"}:
         return m.resolved and m.time == "past"  # a past attempt stays a finding unless said to be over
@@ -124,14 +124,14 @@ def _judge(m: Mention, context: _Context, levels: _Levels) -> None:
         possessed = m.frame.pattern.elements[0].keys == ("possess",)
         # A bare amount ("60 AMBIEN", "pill x 45") is urgent as a message of its own or with anything
         # else of risk; inside ordinary talk ("i have like 6 bottles to bring") it is not.
-        bare = context.stands_alone(m) or context.distressed(m) or context.timed(m) or \
-            context.other_risk(m) or context.weak_signs(m) or context.with_alcohol(m)
+        bare = context.stands_alone(m) or context.distressed(m) or context.timed(m) or m.time == "recent" or \
+            context.other_risk(m) or context.weak_signs(m) or context.with_alcohol(m) or context.symptoms(m)
         if (mixed and _large(m)) or (_large(m) and not possessed and stage != "desire" and bare):
             levels.add(RiskLevel.intent, m, "means and an amount")
         elif context.distressed(m) or context.timed(m) or context.other_risk(m) or _large(m) or mixed:
             levels.add(RiskLevel.uncertain, m, "means in the first person")
     elif c == "method":
-        acting = stage in _ACTING - {"done"} or (stage is None and context.timed(m))
+        acting = stage in _ACTING - {"done"} or (stage is None and (context.timed(m) or m.time == "recent"))
         recent_act = stage == "done" and (m.time == "recent" or context.recent_near(m))
         if acting or recent_act or context.other_risk(m) or context.weak_signs(m):
             levels.add(RiskLevel.intent, m, stage or "method")
@@ -150,6 +150,8 @@ def _judge(m: Mention, context: _Context, levels: _Levels) -> None:
                 levels.add(RiskLevel.intent, m, "strong sign")
         elif context.other_risk(m) or context.weak_signs(m) or context.place(m):
             levels.add(RiskLevel.intent, m, "sign next to other risk")
+        elif c in {"plan", "resolve"} and (context.timed(m) or context.distressed(m)):
+            levels.add(RiskLevel.uncertain, m, "a sign with a time or distress")
         elif c == "preparation" and context.imminent(m):
             levels.add(RiskLevel.intent, m, "a sign of preparation, with a time")
         elif c == "preparation":
@@ -185,7 +187,10 @@ class _Context:
                    and (o.end <= m.start or m.end <= o.start) for o in self.active)
 
     def prescribed(self, m: Mention, act: bool = False) -> bool:
-        """Medication talked of as prescribed, near the mention; an act with a huge amount is not."""
+        """Medication talked of as prescribed, near the mention; an act with a huge amount is not,
+        nor is an overdose named as one."""
+        if m.frame.means == "overdose":
+            return False
         sentence = self.reading.text.sentence
         lo, hi = max(0, m.start - 8), min(len(sentence), m.end + 8)
         near = [p for p, _ in self.reading.tags.get("prescribed", ())
@@ -205,6 +210,11 @@ class _Context:
         rest = [w for i, w in enumerate(words) if not m.start <= i < m.end and not w.isdigit()
                 and w not in _FILLERS]
         return len(rest) <= 4
+
+    def symptoms(self, m: Mention) -> bool:
+        """Signs of an overdose taking hold near it ("getting heavy", "so dizzy")."""
+        sentence = self.reading.text.sentence
+        return any(abs(sentence[pos] - sentence[m.start]) <= 1 for pos, _ in self.reading.tags.get("od_symptom", ()))
 
     def with_alcohol(self, m: Mention) -> bool:
         sentence = self._sentence(m)

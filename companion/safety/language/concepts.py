@@ -39,6 +39,9 @@ _UNLESS_WINDOW = 4
 # Only words that can name an event or a topic are read as media or work ("a documentary about
 # suicide", "two overdose calls tonight"); an act or a means in the first person never is.
 _MEDIA_CONCEPTS = frozenset({"suicidal", "attempt", "overdose"})
+# A goodbye is not denied by a "won't" before it ("i won't need another appointment, thank you for
+# everything, goodbye"); it is addressed to others, so "yourselves" does not make it theirs.
+_UNDENIABLE = frozenset({"farewell"})
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ class Mention:
     time: str | None = None  # recent | past
     resolved: bool = False  # said to be over ("clean for 5 years") or a past against a present
     said_resolved: bool = False  # said to be over, in words
+    relapsed: bool = False  # "relapsed", "again", "2 years clean down the drain" near it
     qualified: bool = False
     stage: str | None = None
     amount: int | None = None  # the largest count in it
@@ -219,8 +223,10 @@ class _Context:
                 return pos
         return None
 
-    def person(self, start: int, end: int) -> str:
+    def person(self, start: int, end: int, concept: str = "") -> str:
         """Who it is about; words someone is quoted as saying are theirs ('she said "i want to die"')."""
+        if concept in _UNDENIABLE:
+            start = end = start  # only who says it counts: "dont blame yourselves" is still goodbye
         quoted = self.text.quote_start(start)
         if quoted != start:
             speaker = self._person(quoted, quoted)
@@ -248,7 +254,9 @@ class _Context:
                 return "other"
         return "implied"
 
-    def negated(self, start: int, end: int) -> bool:
+    def negated(self, start: int, end: int, concept: str = "") -> bool:
+        if concept in _UNDENIABLE:
+            return False
         count = 0
         part = self.text.part[start]
         pos = start - 1
@@ -361,13 +369,13 @@ def read(text: Text, vocabulary: Vocabulary) -> Reading:
     for frame in vocabulary.frames:
         for start, end in _frame_mentions(matcher, frame):
             sentence = ctx.sentence_span(start, extra_after=1)
-            person = ctx.person(start, end)
+            person = ctx.person(start, end, frame.concept)
             affirmed = any(end <= pos < end + _REACH for pos in affirmed_after)
             amount, large = ctx.amount(start, end)
             mentions.append(Mention(
                 concept=frame.concept, start=start, end=end, words=" ".join(text.words[start:end]), frame=frame,
                 person=person,
-                negated=ctx.negated(start, end),
+                negated=ctx.negated(start, end, frame.concept),
                 inner_denial=ctx.inner_denial(start, end),
                 reported=ctx.before_in_sentence("reported", start) and not affirmed,
                 hypothetical=ctx.before_in_sentence("hypothetical", start),
@@ -376,6 +384,7 @@ def read(text: Text, vocabulary: Vocabulary) -> Reading:
                 time=ctx.time(start),
                 resolved=ctx.resolved(start, end, sentence),
                 said_resolved=ctx.any_key(("resolved",), sentence) is not None,
+                relapsed=ctx.any_key(("relapse",), sentence) is not None,
                 qualified=ctx.any_key(("qualifier",), sentence) is not None,
                 stage=ctx.stage(frame, start, end),
                 amount=amount, large_words=large,

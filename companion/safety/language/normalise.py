@@ -39,6 +39,11 @@ _EMOJI_WORDS = {
     "\U0001f494": "sademoji",  # broken heart
     "\U0001f97a": "sademoji",  # pleading
     "\U0001f629": "sademoji",  # weary
+    "\U0001f309": "bridge",  # bridge at night
+    "\U0001f9e0": "brain",
+    "\U0001f682": "train",
+    "\U0001f686": "train",
+    "\U0001f683": "train",
 }
 _SENTENCE_END = frozenset(".!?;\n\r")
 _PART_END = frozenset(",:()[]\u2013\u2014")

@@ -29,7 +29,7 @@ _DICTIONARY = "frequency_dictionary_en_82_765.txt"
 # they are compared with the vocabulary instead.
 _NOT_WORDS = frozenset({"sucide", "suiside", "sucidal", "overdoes"})
 _MIN_SEGMENT = 7  # shorter unknown tokens are not split
-_MIN_FUZZY = 5  # shorter tokens are never corrected (too many near neighbours)
+_MIN_FUZZY = 4  # shorter tokens are never corrected (too many near neighbours)
 _TAUGHT_COUNT = 10_000_000  # about as common as "often" in the dictionary
 
 _lock = threading.Lock()
