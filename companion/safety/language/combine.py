@@ -124,11 +124,12 @@ def _judge(m: Mention, context: _Context, levels: _Levels) -> None:
         possessed = m.frame.pattern.elements[0].keys == ("possess",)
         # A bare amount ("60 AMBIEN", "pill x 45") is urgent as a message of its own or with anything
         # else of risk; inside ordinary talk ("i have like 6 bottles to bring") it is not.
-        bare = context.stands_alone(m) or context.distressed(m) or context.timed(m) or m.time == "recent" or \
+        bare = context.stands_alone(m) or context.distressed(m) or context.imminent(m) or m.time == "recent" or \
             context.other_risk(m) or context.weak_signs(m) or context.with_alcohol(m) or context.symptoms(m)
         if (mixed and _large(m)) or (_large(m) and not possessed and stage != "desire" and bare):
             levels.add(RiskLevel.intent, m, "means and an amount")
-        elif context.distressed(m) or context.timed(m) or context.other_risk(m) or _large(m) or mixed:
+        elif context.distressed(m) or context.timed(m) or context.other_risk(m) or mixed or context.lingering(m) \
+                or (_large(m) and not possessed):
             levels.add(RiskLevel.uncertain, m, "means in the first person")
     elif c == "method":
         acting = stage in _ACTING - {"done"} or (stage is None and (context.timed(m) or m.time == "recent"))
@@ -203,6 +204,11 @@ class _Context:
         sentence = self.reading.text.sentence
         here = sentence[m.start]
         return any(abs(sentence[pos] - here) <= 1 for pos in self.distress_at)
+
+    def lingering(self, m: Mention) -> bool:
+        """Time spent with a means ("looked at the pills for a long time")."""
+        sentence = self._sentence(m)
+        return self.reading.has("lingering", sentence.start, sentence.stop)
 
     def stands_alone(self, m: Mention) -> bool:
         """The mention is nearly the whole message: at most four other words that say something."""

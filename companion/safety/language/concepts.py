@@ -32,13 +32,15 @@ __all__ = ["Mention", "Reading", "read"]
 
 _LOOKBACK = 6
 _NEGATION_REACH = 8
+_LAST_PAST_YEAR = 2025  # a year up to this one, named, is the past
 # How far back a person, a reported question or a hypothetical reaches, sentence or not: a message
 # typed without punctuation reads as one sentence.
 _REACH = 12  # "i havent had any thoughts of self harm or suicide"
 _UNLESS_WINDOW = 4
 # Only words that can name an event or a topic are read as media or work ("a documentary about
 # suicide", "two overdose calls tonight"); an act or a means in the first person never is.
-_MEDIA_CONCEPTS = frozenset({"suicidal", "attempt", "overdose"})
+_MEDIA_CONCEPTS = frozenset({"suicidal", "attempt", "overdose", "research"})
+_MEANS_CLASSES = ("medication", "weapon", "ligature", "poison", "sh_tool")
 # A goodbye is not denied by a "won't" before it ("i won't need another appointment, thank you for
 # everything, goodbye"); it is addressed to others, so "yourselves" does not make it theirs.
 _UNDENIABLE = frozenset({"farewell"})
@@ -153,7 +155,13 @@ class _Matcher:
         gap = (element.gap_before if k else 0) + carry
         for skip in range(gap + 1):
             here = pos + skip
-            if here > self.n or (here < self.n and self.text.sentence[here] != sentence):
+            if here > self.n:
+                break
+            if here < self.n and self.text.sentence[here] != sentence:
+                if END in element.keys and skip == 0:  # a sentence's end is a part's end
+                    end = self._match(elements, k + 1, here, sentence, 0, last)
+                    if end is not None:
+                        return end
                 break
             for size in self.lengths(element, here, sentence, max(last, here - 1)):
                 end = self._match(elements, k + 1, here + size, sentence, 0, here + size - 1 if size else last)
@@ -244,12 +252,16 @@ class _Context:
             return "other"
         if self.any_key(("self_reflexive", "self"), inside) is not None:
             return "self"
+        asked = False
         for pos in range(start - 1, max(self.sentence_span(start).start, start - _REACH) - 1, -1):
             keys = self.keys_at(pos)
             if "self" in keys:
                 return "self"
-            if "other_person" in keys or "other_reflexive" in keys:
-                if pos == start - 1 and self.text.words[pos].endswith("s") and "other_reflexive" not in keys:
+            if "reported" in keys:
+                asked = True  # whoever asked is not whom it is about: "the psychiatrist asked about past attempts"
+            if ("other_person" in keys or "other_reflexive" in keys) and not asked:
+                if pos == start - 1 and self.text.words[pos].endswith("s") and "other_reflexive" not in keys and \
+                        any(k in self.keys_at(start) for k in _MEANS_CLASSES):
                     continue  # a possessor, not a subject: "dads gun", "my husbands oxycodone"
                 return "other"
         return "implied"
@@ -275,7 +287,7 @@ class _Context:
                 steps += 1
                 continue
             previous_negator = False
-            if "boundary" in keys or "subject" in keys:
+            if "boundary" in keys or "subject" in keys or "other_subject" in keys:
                 break
             pos -= 1
             steps += 1
@@ -290,7 +302,7 @@ class _Context:
         denies ("suicidal? no.") - but not a qualifier ("suicidal thoughts, no plan")."""
         skip = {"thoughts", "thought", "ideation", "is", "are", "have", "has", "urges", "any", "feelings"}
         pos = end
-        if pos < self.m.n and self.text.words[pos] in {"or", "nor", "and"}:
+        if pos < self.m.n and self.text.words[pos] in {"or", "nor"}:
             # coordinated with what follows: "thoughts of death or suicide? no"
             pos += 1
             while pos < self.m.n and pos < end + 4 and "post_negator" not in self.keys_at(pos) and \
@@ -319,8 +331,15 @@ class _Context:
         """The nearest time marker, preferring one in the mention's own part of the sentence."""
         best: tuple[int, int, str] | None = None
         part = self.text.part[start]
+        # a word inside a longer mark of the past is not also recent ("a year ago today")
+        past = {pos + d for pos, size in self.m.by_key.get("past_far", ()) for d in range(size)}
         for pos in self.sentence_span(start, extra_after=1):
-            keys = self.keys_at(pos)
+            keys = dict(self.keys_at(pos))
+            word = self.text.words[pos]
+            if word.isdigit() and len(word) == 4 and 1950 <= int(word) <= _LAST_PAST_YEAR:
+                keys["past_far"] = [1]  # a year gone by ("an attempt in 1998")
+            if pos in past:
+                keys.pop("recent", None)
             for key, label in (("recent", "recent"), ("past_far", "past")):
                 if key in keys:
                     rank = (0 if self.text.part[pos] == part else 1, abs(pos - start))
@@ -330,7 +349,10 @@ class _Context:
 
     def resolved(self, start: int, end: int, sentence: range) -> bool:
         """A resolution in its sentence or the next ("clean for 5 years"), or a past told against a
-        present after it ("i used to want to die, now i am planning a trip")."""
+        present after it ("i used to want to die, now i am planning a trip") - unless the present
+        is the past come back ("when i was 22 i tried to hang myself. the same darkness is back now")."""
+        if self.any_key(("recurrence",), range(start, self.m.n)) is not None:
+            return False
         if self.any_key(("resolved",), sentence) is not None:
             return True
         if self.time(start) != "past":
@@ -370,7 +392,9 @@ def read(text: Text, vocabulary: Vocabulary) -> Reading:
         for start, end in _frame_mentions(matcher, frame):
             sentence = ctx.sentence_span(start, extra_after=1)
             person = ctx.person(start, end, frame.concept)
-            affirmed = any(end <= pos < end + _REACH for pos in affirmed_after)
+            answer = range(end, min(len(text.words), end + _REACH))
+            affirmed = any(pos in answer for pos in affirmed_after) and not any(
+                pos in answer for pos, _ in matcher.by_key.get("denial_answer", ()))
             amount, large = ctx.amount(start, end)
             mentions.append(Mention(
                 concept=frame.concept, start=start, end=end, words=" ".join(text.words[start:end]), frame=frame,
