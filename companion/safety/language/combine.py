@@ -37,6 +37,8 @@ _FILLERS = frozenset({"lol", "lmao", "haha", "sademoji", "like", "and", "a", "th
 # concepts whose frames hold no denial of their own: one inside the match denies it
 _SIGNS = frozenset({"plan", "resolve", "preparation", "research", "at_means", "method", "means", "overdose",
                     "self_harm", "attempt"})
+# what a resolution elsewhere in the message cannot make past ("as soon as his car is gone, im doing it")
+_ACTS_AND_SIGNS = frozenset({"resolve", "plan", "farewell", "preparation", "research", "at_means"})
 _HUGE = frozenset({"whole", "entire", "bottle", "bottles", "handful", "too", "stockpile", "everything", "rest", "pack",
                    "box", "boxes", "packs", "both"})
 
@@ -75,7 +77,7 @@ def _concern(m: Mention) -> bool:
     that belongs to someone else is still within the writer's reach, so it is never a concern."""
     if m.person == "other":
         return m.frame.means != "a means at hand"
-    if m.stage in {"about_to", "desire", "now"} or m.relapsed:
+    if m.stage in {"about_to", "desire", "now"} or m.relapsed or m.concept in _ACTS_AND_SIGNS:
         return False
     if m.concept == "attempt" or m.stage in {"attempt", "done"}:
         return m.resolved and m.time == "past"  # a past attempt stays a finding unless said to be over

@@ -41,6 +41,7 @@ _UNLESS_WINDOW = 4
 # suicide", "two overdose calls tonight"); an act or a means in the first person never is.
 _MEDIA_CONCEPTS = frozenset({"suicidal", "attempt", "overdose", "research"})
 _MEANS_CLASSES = ("medication", "weapon", "ligature", "poison", "sh_tool")
+_ADDRESSEE = frozenset({"you", "u", "ur", "youre", "yall", "guys"})
 # A goodbye is not denied by a "won't" before it ("i won't need another appointment, thank you for
 # everything, goodbye"); it is addressed to others, so "yourselves" does not make it theirs.
 _UNDENIABLE = frozenset({"farewell"})
@@ -234,13 +235,24 @@ class _Context:
     def person(self, start: int, end: int, concept: str = "") -> str:
         """Who it is about; words someone is quoted as saying are theirs ('she said "i want to die"')."""
         if concept in _UNDENIABLE:
-            start = end = start  # only who says it counts: "dont blame yourselves" is still goodbye
+            return self._speaker(start)
         quoted = self.text.quote_start(start)
         if quoted != start:
             speaker = self._person(quoted, quoted)
             if speaker == "other":
                 return "other"
         return self._person(start, end)
+
+    def _speaker(self, start: int) -> str:
+        """Who says a goodbye: a third person named before it ("my toddler wrote goodbye forever"),
+        else the writer; "you" is whom it is said to."""
+        for pos in range(start - 1, max(self.sentence_span(start).start, start - _REACH) - 1, -1):
+            keys = self.keys_at(pos)
+            if "self" in keys:
+                return "self"
+            if "other_person" in keys and self.text.words[pos] not in _ADDRESSEE:
+                return "other"
+        return "implied"
 
     def inner_denial(self, start: int, end: int) -> bool:
         """A denial inside the match itself ("im not at the edge", "have no plan")."""
@@ -260,7 +272,7 @@ class _Context:
             if "reported" in keys:
                 asked = True  # whoever asked is not whom it is about: "the psychiatrist asked about past attempts"
             if ("other_person" in keys or "other_reflexive" in keys) and not asked:
-                if pos == start - 1 and self.text.words[pos].endswith("s") and "other_reflexive" not in keys and \
+                if pos == start - 1 and "other_reflexive" not in keys and \
                         any(k in self.keys_at(start) for k in _MEANS_CLASSES):
                     continue  # a possessor, not a subject: "dads gun", "my husbands oxycodone"
                 return "other"

@@ -81,12 +81,17 @@ def _fold(text: str) -> str:
     out: list[str] = []
     for ch in text:
         word = _EMOJI_WORDS.get(ch)
-        out.append(f" {word} " if word else ch)
+        if word:
+            out.append(f" {word} ")
+        elif unicodedata.category(ch) == "So":
+            out.append(" , ")  # an emoji closes what came before ("goodbye \U0001f5a4 it was never anyones fault")
+        else:
+            out.append(ch)
     folded = unicodedata.normalize("NFKC", "".join(out).translate(_APOSTROPHES)).casefold()
     return "".join(ch for ch in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(ch))
 
 
-_LEET_RUN = re.compile(r"(?<=[a-z])[013457@$!]{1,2}(?=[a-z])")
+_LEET_RUN = re.compile(r"(?<=[a-z])[013457@$!](?=[a-z])")
 _TIMES = re.compile(r"(?<=[0-9a-z])x(?=[0-9])")
 
 
