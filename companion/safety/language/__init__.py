@@ -3,7 +3,7 @@
 ``assess(text)`` reads the text for the clinical concepts of suicide and self-harm risk (the
 vocabulary, vocabulary.toml; docs/risk-language.md) and returns its level, how acute it reads and
 the evidence. The steps, each in its own module: normalise (normalise.py, spelling.py), find the
-concepts and what their sentences say of them (concepts.py), combine them (combine.py).
+concepts and what their sentences say of them (matcher.py, concepts.py), combine them (combine.py).
 
 Pure: no I/O after the vocabulary and the English dictionary are loaded, once per process.
 """

@@ -7,10 +7,11 @@ For each mention the reader settles:
   ("better off without me"); else the nearest person before it in the sentence ("my friend wants to
   die" is about the friend, "my friend's death makes me want to die" about the writer); with no
   person at all it is implied to be the writer ("took 30 trazodone").
-- negation: a negator before it in its part of the sentence, up to a boundary (a conjunction or a
-  new subject: "im not ok and i want to die" is not a denial); an odd count denies ("i cant promise
-  i wont" does not); "no" before a subject is an interjection; a denial just after it
-  ("suicidal thoughts: none"); candid phrases ("not gonna lie") deny nothing.
+- negation: the nearest negator before it in its part of the sentence, up to a boundary (a
+  conjunction or a new subject: "im not ok and i want to die" is not a denial), unless a double
+  negation cancels it ("i cant promise i wont"); "no" before a subject is an interjection; a denial
+  just after it ("suicidal thoughts: none"); candid phrases ("not gonna lie") and "cant stop" deny
+  nothing; a goodbye is never denied.
 - reported speech (a question someone asked), a hypothetical ("if i ever feel suicidal i will
   call"), media and work (a documentary about suicide), unless the writer affirms it after.
 - time: the nearest recent or long-past marker in its sentence or the next, and a resolution
@@ -22,11 +23,11 @@ For each mention the reader settles:
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 
+from companion.safety.language.matcher import Matcher, frame_spans
 from companion.safety.language.normalise import Text
-from companion.safety.language.vocabulary import DIGIT, END, NUMBER, Element, Frame, Pattern, Vocabulary
+from companion.safety.language.vocabulary import NUMBER, Frame, Vocabulary
 
 __all__ = ["Mention", "Reading", "read"]
 
@@ -36,7 +37,6 @@ _LAST_PAST_YEAR = 2025  # a year up to this one, named, is the past
 # How far back a person, a reported question or a hypothetical reaches, sentence or not: a message
 # typed without punctuation reads as one sentence.
 _REACH = 12  # "i havent had any thoughts of self harm or suicide"
-_UNLESS_WINDOW = 4
 # Only words that can name an event or a topic are read as media or work ("a documentary about
 # suicide", "two overdose calls tonight"); an act or a means in the first person never is.
 _MEDIA_CONCEPTS = frozenset({"suicidal", "attempt", "overdose", "research"})
@@ -81,133 +81,10 @@ class Reading:
         return any(start <= pos < stop for pos, _ in self.tags.get(key, ()))
 
 
-class _Matcher:
-    def __init__(self, text: Text, vocabulary: Vocabulary) -> None:
-        self.text = text
-        words = text.words
-        self.n = len(words)
-        self.at: list[dict[str, list[int]]] = [defaultdict(list) for _ in range(self.n)]
-        self.by_key: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        for i, word in enumerate(words):
-            if word.endswith("s") and len(word) > 3 and word not in vocabulary.index:
-                # plurals and possessives of a person ("my partners been", "friends")
-                singular = vocabulary.index.get(word[:-1], ())
-                if any("other_person" in keys for phrase, keys in singular if len(phrase) == 1):
-                    self.at[i]["other_person"].append(1)
-                    self.by_key["other_person"].append((i, 1))
-            for phrase, keys in vocabulary.index.get(word, ()):
-                size = len(phrase)
-                if i + size <= self.n and words[i:i + size] == phrase and text.sentence[i + size - 1] == \
-                        text.sentence[i]:
-                    for key in keys:
-                        self.at[i][key].append(size)
-                        self.by_key[key].append((i, size))
-        pills = {phrase[0] for phrase in vocabulary.phrases("medication")}
-        for i, word in enumerate(words):
-            if word.isdigit():
-                self.at[i][DIGIT].append(1)
-                self.by_key[DIGIT].append((i, 1))
-            if word.isdigit() and self._is_count(i, vocabulary, pills):
-                self.at[i][NUMBER].append(1)
-                self.by_key[NUMBER].append((i, 1))
-
-    def _is_count(self, i: int, vocabulary: Vocabulary, pills: set[str]) -> bool:
-        """A number counts pills when "x" or "times" comes before it, or a medication right after it
-        ("30 trazodone", "15 of my xanax"); a dose ("800 mg"), a duration ("30 day"), a mood or a
-        number of 100 or more with no pill word after it is not a count."""
-        words, sentence = self.text.words, self.text.sentence
-        if i > 0 and words[i - 1] in {"x", "times"} and sentence[i - 1] == sentence[i]:
-            return True
-        after = [p for p in range(i + 1, min(self.n, i + 4)) if sentence[p] == sentence[i]]
-        if not after or any(words[i + 1:i + 1 + len(phrase)] == phrase
-                            for name in ("count_unit", "not_a_count") for phrase in vocabulary.phrases(name)):
-            return False
-        nxt = words[after[0]]
-        pill_noun = nxt in {"pills", "pill", "tablets", "tabs", "capsules", "caps", "pillemoji"}
-        if int(words[i]) >= 100 and not pill_noun:
-            return False
-        if nxt in pills:
-            return True
-        return nxt == "of" and any(words[p] in pills for p in after[1:])
-
-    def lengths(self, element: Element, pos: int, sentence: int, last: int) -> list[int]:
-        out: list[int] = []
-        for key in element.keys:
-            if key == END:
-                # the end of a part; or, where a message has no punctuation, a new clause or subject
-                if pos >= self.n or pos == 0 or self.text.part[pos] != self.text.part[last] or \
-                        "boundary" in self.at[pos] or "subject" in self.at[pos]:
-                    out.append(0)
-            elif pos < self.n and self.text.sentence[pos] == sentence:
-                out.extend(self.at[pos].get(key, ()))
-        return sorted(set(out), reverse=True)
-
-    def match(self, pattern: Pattern, start: int) -> int | None:
-        """The end of ``pattern`` matched from ``start``, or None."""
-        if start >= self.n:
-            return None
-        return self._match(pattern.elements, 0, start, self.text.sentence[start], 0, start)
-
-    def _match(self, elements: tuple[Element, ...], k: int, pos: int, sentence: int, carry: int,
-               last: int) -> int | None:
-        if k == len(elements):
-            return pos
-        element = elements[k]
-        gap = (element.gap_before if k else 0) + carry
-        for skip in range(gap + 1):
-            here = pos + skip
-            if here > self.n:
-                break
-            if here < self.n and self.text.sentence[here] != sentence:
-                if END in element.keys and skip == 0:  # a sentence's end is a part's end
-                    end = self._match(elements, k + 1, here, sentence, 0, last)
-                    if end is not None:
-                        return end
-                break
-            for size in self.lengths(element, here, sentence, max(last, here - 1)):
-                end = self._match(elements, k + 1, here + size, sentence, 0, here + size - 1 if size else last)
-                if end is not None:
-                    return end
-        if element.optional:
-            return self._match(elements, k + 1, pos, sentence, gap, last)
-        return None
-
-    def anchors(self, pattern: Pattern) -> list[int]:
-        first = pattern.elements[0]
-        return sorted({pos for key in first.keys for pos, _ in self.by_key.get(key, ())})
-
-    def found_near(self, pattern: Pattern, start: int, end: int, after: bool) -> bool:
-        if after:
-            span = range(end, min(self.n, end + _UNLESS_WINDOW))
-        else:
-            span = range(max(0, start - _UNLESS_WINDOW), start)
-        for pos in span:
-            if self.text.sentence[pos] != self.text.sentence[min(start, self.n - 1)]:
-                continue
-            found = self.match(pattern, pos)
-            if found is not None and (after or found == start):  # what comes before must touch it
-                return True
-        return False
-
-
-def _frame_mentions(matcher: _Matcher, frame: Frame) -> list[tuple[int, int]]:
-    spans: list[tuple[int, int]] = []
-    for start in matcher.anchors(frame.pattern):
-        end = matcher.match(frame.pattern, start)
-        if end is None or end <= start:
-            continue
-        if frame.unless_next is not None and matcher.found_near(frame.unless_next, start, end, after=True):
-            continue
-        if frame.unless_prev is not None and matcher.found_near(frame.unless_prev, start, end, after=False):
-            continue
-        spans.append((start, end))
-    return spans
-
-
 class _Context:
     """What the words around a mention say about it."""
 
-    def __init__(self, matcher: _Matcher) -> None:
+    def __init__(self, matcher: Matcher) -> None:
         self.m = matcher
         self.text = matcher.text
         self.candid = {pos + d for key in ("candid", "not_negation") for pos, size in matcher.by_key.get(key, ())
@@ -396,12 +273,12 @@ class _Context:
 
 
 def read(text: Text, vocabulary: Vocabulary) -> Reading:
-    matcher = _Matcher(text, vocabulary)
+    matcher = Matcher(text, vocabulary)
     ctx = _Context(matcher)
     affirmed_after = [pos for pos, _ in matcher.by_key.get("affirm", ())]
     mentions: list[Mention] = []
     for frame in vocabulary.frames:
-        for start, end in _frame_mentions(matcher, frame):
+        for start, end in frame_spans(matcher, frame):
             sentence = ctx.sentence_span(start, extra_after=1)
             person = ctx.person(start, end, frame.concept)
             answer = range(end, min(len(text.words), end + _REACH))

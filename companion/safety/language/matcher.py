@@ -1,0 +1,141 @@
+"""Frames matched over a text: the words of each class found, and each frame's matches.
+
+A frame matches inside one sentence; ``~N`` lets N other words stand between two elements, ``?``
+makes an element optional and ``$`` is the end of a part (or of a sentence, or where a new clause
+starts in a message typed without punctuation). ``unless_next`` cancels a match when it is found
+within four words after it; ``unless_prev`` when it ends right where the match starts.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from companion.safety.language.normalise import Text
+from companion.safety.language.vocabulary import DIGIT, END, NUMBER, Element, Frame, Pattern, Vocabulary
+
+__all__ = ["Matcher", "frame_spans"]
+
+UNLESS_WINDOW = 4
+
+
+class Matcher:
+    def __init__(self, text: Text, vocabulary: Vocabulary) -> None:
+        self.text = text
+        words = text.words
+        self.n = len(words)
+        self.at: list[dict[str, list[int]]] = [defaultdict(list) for _ in range(self.n)]
+        self.by_key: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for i, word in enumerate(words):
+            if word.endswith("s") and len(word) > 3 and word not in vocabulary.index:
+                # plurals and possessives of a person ("my partners been", "friends")
+                singular = vocabulary.index.get(word[:-1], ())
+                if any("other_person" in keys for phrase, keys in singular if len(phrase) == 1):
+                    self.at[i]["other_person"].append(1)
+                    self.by_key["other_person"].append((i, 1))
+            for phrase, keys in vocabulary.index.get(word, ()):
+                size = len(phrase)
+                if i + size <= self.n and words[i:i + size] == phrase and text.sentence[i + size - 1] == \
+                        text.sentence[i]:
+                    for key in keys:
+                        self.at[i][key].append(size)
+                        self.by_key[key].append((i, size))
+        pills = {phrase[0] for phrase in vocabulary.phrases("medication")}
+        for i, word in enumerate(words):
+            if word.isdigit():
+                self.at[i][DIGIT].append(1)
+                self.by_key[DIGIT].append((i, 1))
+            if word.isdigit() and self._is_count(i, vocabulary, pills):
+                self.at[i][NUMBER].append(1)
+                self.by_key[NUMBER].append((i, 1))
+
+    def _is_count(self, i: int, vocabulary: Vocabulary, pills: set[str]) -> bool:
+        """A number counts pills when "x" or "times" comes before it, or a medication right after it
+        ("30 trazodone", "15 of my xanax"); a dose ("800 mg"), a duration ("30 day"), a mood or a
+        number of 100 or more with no pill word after it is not a count."""
+        words, sentence = self.text.words, self.text.sentence
+        if i > 0 and words[i - 1] in {"x", "times"} and sentence[i - 1] == sentence[i]:
+            return True
+        after = [p for p in range(i + 1, min(self.n, i + 4)) if sentence[p] == sentence[i]]
+        if not after or any(words[i + 1:i + 1 + len(phrase)] == phrase
+                            for name in ("count_unit", "not_a_count") for phrase in vocabulary.phrases(name)):
+            return False
+        nxt = words[after[0]]
+        pill_noun = nxt in {"pills", "pill", "tablets", "tabs", "capsules", "caps", "pillemoji"}
+        if int(words[i]) >= 100 and not pill_noun:
+            return False
+        if nxt in pills:
+            return True
+        return nxt == "of" and any(words[p] in pills for p in after[1:])
+
+    def lengths(self, element: Element, pos: int, sentence: int, last: int) -> list[int]:
+        out: list[int] = []
+        for key in element.keys:
+            if key == END:
+                # the end of a part; or, where a message has no punctuation, a new clause or subject
+                if pos >= self.n or pos == 0 or self.text.part[pos] != self.text.part[last] or \
+                        "boundary" in self.at[pos] or "subject" in self.at[pos]:
+                    out.append(0)
+            elif pos < self.n and self.text.sentence[pos] == sentence:
+                out.extend(self.at[pos].get(key, ()))
+        return sorted(set(out), reverse=True)
+
+    def match(self, pattern: Pattern, start: int) -> int | None:
+        """The end of ``pattern`` matched from ``start``, or None."""
+        if start >= self.n:
+            return None
+        return self._match(pattern.elements, 0, start, self.text.sentence[start], 0, start)
+
+    def _match(self, elements: tuple[Element, ...], k: int, pos: int, sentence: int, carry: int,
+               last: int) -> int | None:
+        if k == len(elements):
+            return pos
+        element = elements[k]
+        gap = (element.gap_before if k else 0) + carry
+        for skip in range(gap + 1):
+            here = pos + skip
+            if here > self.n:
+                break
+            if here < self.n and self.text.sentence[here] != sentence:
+                if END in element.keys and skip == 0:  # a sentence's end is a part's end
+                    end = self._match(elements, k + 1, here, sentence, 0, last)
+                    if end is not None:
+                        return end
+                break
+            for size in self.lengths(element, here, sentence, max(last, here - 1)):
+                end = self._match(elements, k + 1, here + size, sentence, 0, here + size - 1 if size else last)
+                if end is not None:
+                    return end
+        if element.optional:
+            return self._match(elements, k + 1, pos, sentence, gap, last)
+        return None
+
+    def anchors(self, pattern: Pattern) -> list[int]:
+        first = pattern.elements[0]
+        return sorted({pos for key in first.keys for pos, _ in self.by_key.get(key, ())})
+
+    def found_near(self, pattern: Pattern, start: int, end: int, after: bool) -> bool:
+        if after:
+            span = range(end, min(self.n, end + UNLESS_WINDOW))
+        else:
+            span = range(max(0, start - UNLESS_WINDOW), start)
+        for pos in span:
+            if self.text.sentence[pos] != self.text.sentence[min(start, self.n - 1)]:
+                continue
+            found = self.match(pattern, pos)
+            if found is not None and (after or found == start):  # what comes before must touch it
+                return True
+        return False
+
+
+def frame_spans(matcher: Matcher, frame: Frame) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    for start in matcher.anchors(frame.pattern):
+        end = matcher.match(frame.pattern, start)
+        if end is None or end <= start:
+            continue
+        if frame.unless_next is not None and matcher.found_near(frame.unless_next, start, end, after=True):
+            continue
+        if frame.unless_prev is not None and matcher.found_near(frame.unless_prev, start, end, after=False):
+            continue
+        spans.append((start, end))
+    return spans
