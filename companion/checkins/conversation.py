@@ -33,15 +33,18 @@ async def handle_patient_message(
     replies = list(verdict.replies)
     if verdict.raised:
         inbound.needs_review = True
+    # A concern (another person's risk, a resolved past) is for the care team to read; only risk
+    # about the patient now asks the screener and sets the message apart from an answer.
+    serious = any(r.alert.severity in {"urgent", "high"} for r in verdict.raised)
     prompt = await newest_open_prompt(session, clock, patient.id, "sms")
     if prompt is None or prompt.current_question is None:
         inbound.needs_review = True
-        if verdict.raised:
+        if serious:
             # The safety reply has gone out through the outbox; ask the screener if not asked yet.
             screener = await start_now(session, clock, patient, "cssrs", "sms", f"cssrs:message:{inbound.id}")
             return replies + (screener[1] if screener else [])
         return replies or [texts.PATIENT_MESSAGE_SAVED]
-    if verdict.raised and not _could_be_an_answer(prompt, inbound.body):
+    if serious and not _could_be_an_answer(prompt, inbound.body):
         return replies
     replies.extend(await _answer_prompt(session, clock, settings, patient, prompt, inbound))
     return replies

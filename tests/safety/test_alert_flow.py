@@ -91,6 +91,20 @@ async def test_an_overdose_in_plain_words_is_urgent_end_to_end(
     assert "seroquel" not in page.body
 
 
+async def test_another_persons_risk_is_a_routine_alert_with_no_page_and_no_screener(
+    client: httpx.AsyncClient, fake: FakeTwilio, ctx: JobContext, team: Team, session: AsyncSession,
+) -> None:
+    """The care team sees it next business day; the patient is not asked the C-SSRS about a friend."""
+    replies = await _say(fake, client, "my best friend tried to kill himself last night and i dont know what to do")
+    [alert] = await _alerts(session)
+    assert (alert.severity, alert.kind) == ("routine", "routine")
+    assert alert.findings[0]["rule_id"] == "language_concern"
+    await dispatch_outbox.run(ctx)
+    assert SAFETY not in [m.body for m in fake.messages_to(PATIENT_PHONE)]
+    assert _pages(fake, ON_CALL_PHONE) == []
+    assert not any("Have you" in reply for reply in replies)
+
+
 async def test_an_unacknowledged_alert_climbs_the_whole_chain(
     client: httpx.AsyncClient, fake: FakeTwilio, ctx: JobContext, team: Team, session: AsyncSession,
     clock: FrozenClock,
