@@ -77,7 +77,9 @@ def _concern(m: Mention) -> bool:
     that belongs to someone else is still within the writer's reach, so it is never a concern."""
     if m.person == "other":
         return m.frame.means != "a means at hand"
-    if m.stage in {"about_to", "desire", "now"} or m.relapsed or m.concept in _ACTS_AND_SIGNS:
+    if m.stage in {"about_to", "desire", "now"} or m.relapsed:
+        return False
+    if m.concept in _ACTS_AND_SIGNS and m.time != "past":
         return False
     if m.concept == "attempt" or m.stage in {"attempt", "done"}:
         return m.resolved and m.time == "past"  # a past attempt stays a finding unless said to be over

@@ -131,9 +131,16 @@ class _Context:
                 return "other"
         return "implied"
 
-    def inner_denial(self, start: int, end: int) -> bool:
-        """A denial inside the match itself ("im not at the edge", "have no plan")."""
-        return any("negator" in self.keys_at(pos) for pos in range(start + 1, end))
+    def inner_denial(self, start: int, end: int, thought: bool = False) -> bool:
+        """A denial inside the match itself ("im not at the edge", "have no plan"); for a thought,
+        only one that denies the thinking ("i dont even think about it", not "didnt do anything,
+        just thinking about it")."""
+        for pos in range(start + 1, end):
+            if "negator" not in self.keys_at(pos):
+                continue
+            if not thought or any("thinking" in self.keys_at(p) for p in range(pos + 1, min(end, pos + 3))):
+                return True
+        return False
 
     def _person(self, start: int, end: int) -> str:
         inside = range(start, end)
@@ -289,7 +296,7 @@ def read(text: Text, vocabulary: Vocabulary) -> Reading:
                 concept=frame.concept, start=start, end=end, words=" ".join(text.words[start:end]), frame=frame,
                 person=person,
                 negated=ctx.negated(start, end, frame.concept),
-                inner_denial=ctx.inner_denial(start, end),
+                inner_denial=ctx.inner_denial(start, end, thought=frame.stage == "thinking"),
                 reported=ctx.before_in_sentence("reported", start) and not affirmed,
                 hypothetical=ctx.before_in_sentence("hypothetical", start),
                 media=person != "self" and frame.concept in _MEDIA_CONCEPTS and ctx.any_key(

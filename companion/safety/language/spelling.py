@@ -28,6 +28,13 @@ _DICTIONARY = "frequency_dictionary_en_82_765.txt"
 # Rare dictionary entries that are common misspellings or slang of risk words: never "known", so
 # they are compared with the vocabulary instead.
 _NOT_WORDS = frozenset({"sucide", "suiside", "sucidal", "overdoes"})
+# Contractions typed without their apostrophe are words, not misspellings ("theres" is not "there").
+_CONTRACTIONS = frozenset(
+    "theres thats whats heres hes shes its lets wheres whos youre theyre weve youve theyve ive id im ill "
+    "youd hed shed wed theyd youll shell hell theyll well wont dont doesnt didnt isnt arent wasnt werent "
+    "cant couldnt shouldnt wouldnt havent hasnt hadnt aint mustnt neednt mightnt whatre howd howre "
+    "whens whys itll thatll thered therell whod whatll yall imma ima gonna wanna gotta kinda sorta".split()
+)
 _MIN_SEGMENT = 7  # shorter unknown tokens are not split
 _MIN_FUZZY = 4  # shorter tokens are never corrected (too many near neighbours)
 _TAUGHT_COUNT = 10_000_000  # about as common as "often" in the dictionary
@@ -76,7 +83,7 @@ class Speller:
         _load_symspell()
 
     def known(self, word: str) -> bool:
-        if word in self._vocabulary or word.isdigit():
+        if word in self._vocabulary or word.isdigit() or word in _CONTRACTIONS:
             return True
         if word in _NOT_WORDS:
             return False
