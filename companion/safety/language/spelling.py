@@ -118,8 +118,11 @@ class Speller:
         if len(word) < _MIN_FUZZY:
             return None
         limit = 1 if len(word) < 8 else 2
-        found = process.extractOne(word, self._choices, scorer=OSA.distance, score_cutoff=limit)
-        return found[0] if found is not None else None
+        found = process.extract(word, self._choices, scorer=OSA.distance, score_cutoff=limit, limit=8)
+        if not found:
+            return None
+        # nearest first; between equals, the one of the same length (a transposition, "statring")
+        return min(found, key=lambda f: (f[1], abs(len(f[0]) - len(word)), f[0]))[0]
 
 
 @lru_cache(maxsize=8192)
