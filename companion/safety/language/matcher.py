@@ -39,16 +39,16 @@ class Matcher:
                     for key in keys:
                         self.at[i][key].append(size)
                         self.by_key[key].append((i, size))
-        pills = {phrase[0] for phrase in vocabulary.phrases("medication")}
+        pills = vocabulary.first_words("medication")
         for i, word in enumerate(words):
             if word.isdigit():
                 self.at[i][DIGIT].append(1)
                 self.by_key[DIGIT].append((i, 1))
-            if word.isdigit() and self._is_count(i, vocabulary, pills):
+            if word.isdigit() and self._is_count(i, pills):
                 self.at[i][NUMBER].append(1)
                 self.by_key[NUMBER].append((i, 1))
 
-    def _is_count(self, i: int, vocabulary: Vocabulary, pills: set[str]) -> bool:
+    def _is_count(self, i: int, pills: frozenset[str]) -> bool:
         """A number counts pills when "x" or "times" comes before it, or a medication right after it
         ("30 trazodone", "15 of my xanax"); a dose ("800 mg"), a duration ("30 day"), a mood or a
         number of 100 or more with no pill word after it is not a count."""
@@ -56,8 +56,7 @@ class Matcher:
         if i > 0 and words[i - 1] in {"x", "times"} and sentence[i - 1] == sentence[i]:
             return True
         after = [p for p in range(i + 1, min(self.n, i + 4)) if sentence[p] == sentence[i]]
-        if not after or any(words[i + 1:i + 1 + len(phrase)] == phrase
-                            for name in ("count_unit", "not_a_count") for phrase in vocabulary.phrases(name)):
+        if not after or "count_unit" in self.at[i + 1] or "not_a_count" in self.at[i + 1]:
             return False
         nxt = words[after[0]]
         pill_noun = nxt in {"pills", "pill", "tablets", "tabs", "capsules", "caps", "pillemoji"}
@@ -76,8 +75,12 @@ class Matcher:
                         "boundary" in self.at[pos] or "subject" in self.at[pos]:
                     out.append(0)
             elif pos < self.n and self.text.sentence[pos] == sentence:
-                out.extend(self.at[pos].get(key, ()))
-        return sorted(set(out), reverse=True)
+                found = self.at[pos].get(key)
+                if found:
+                    out.extend(found)
+        if len(out) > 1:
+            return sorted(set(out), reverse=True)
+        return out
 
     def match(self, pattern: Pattern, start: int) -> int | None:
         """The end of ``pattern`` matched from ``start``, or None."""

@@ -73,6 +73,7 @@ class Vocabulary:
     frames: Sequence[Frame]
     # first word -> [(phrase, keys it stands for)], longest phrase first
     index: Mapping[str, list[tuple[tuple[str, ...], frozenset[str]]]] = field(default_factory=dict)
+    _first_words: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
 
     @property
     def words(self) -> frozenset[str]:
@@ -80,6 +81,13 @@ class Vocabulary:
 
     def phrases(self, name: str) -> frozenset[tuple[str, ...]]:
         return self.classes[name]
+
+    def first_words(self, name: str) -> frozenset[str]:
+        """The first word of each phrase of a class (kept once made)."""
+        cached = self._first_words.get(name)
+        if cached is None:
+            cached = self._first_words[name] = frozenset(phrase[0] for phrase in self.classes[name])
+        return cached
 
 
 def _parse_pattern(source: str, classes: Mapping[str, object], where: str) -> Pattern:
