@@ -41,6 +41,7 @@ _REACH = 12  # "i havent had any thoughts of self harm or suicide"
 # suicide", "two overdose calls tonight"); an act or a means in the first person never is.
 _MEDIA_CONCEPTS = frozenset({"suicidal", "attempt", "overdose", "research"})
 _MEANS_CLASSES = ("medication", "weapon", "ligature", "poison", "sh_tool")
+_AUXILIARIES = frozenset({"would", "will", "could", "did", "do", "should", "can", "shall"})
 _ADDRESSEE = frozenset({"you", "u", "ur", "youre", "yall", "guys"})
 # A goodbye is not denied by a "won't" before it ("i won't need another appointment, thank you for
 # everything, goodbye"); it is addressed to others, so "yourselves" does not make it theirs.
@@ -183,6 +184,11 @@ class _Context:
                 steps += 1
                 continue
             previous_negator = False
+            words = self.text.words
+            if "subject" in keys and pos >= 2 and words[pos - 1] in _AUXILIARIES and any(
+                    "negator" in self.keys_at(p) for p in range(max(0, pos - 4), pos - 1)):
+                count += 1  # an inverted denial: "never ever would i take my own life"
+                break
             if "boundary" in keys or "subject" in keys or "other_subject" in keys:
                 break
             pos -= 1
@@ -225,11 +231,19 @@ class _Context:
 
     def time(self, start: int) -> str | None:
         """The nearest time marker, preferring one in the mention's own part of the sentence."""
+        found = self._time_in(start, self.sentence_span(start, extra_after=1))
+        if found is None:  # told in the sentence before: "three years ago I had a date picked. I'd bought the rope"
+            first = self.sentence_span(start).start
+            if first > 0:
+                found = self._time_in(start, self.sentence_span(first - 1))
+        return found
+
+    def _time_in(self, start: int, span: range) -> str | None:
         best: tuple[int, int, str] | None = None
         part = self.text.part[start]
         # a word inside a longer mark of the past is not also recent ("a year ago today")
         past = {pos + d for pos, size in self.m.by_key.get("past_far", ()) for d in range(size)}
-        for pos in self.sentence_span(start, extra_after=1):
+        for pos in span:
             keys = dict(self.keys_at(pos))
             word = self.text.words[pos]
             if word.isdigit() and len(word) == 4 and 1950 <= int(word) <= _LAST_PAST_YEAR:
