@@ -39,6 +39,7 @@ _SIGNS = frozenset({"plan", "resolve", "preparation", "research", "at_means", "m
                     "self_harm", "attempt"})
 # what a resolution elsewhere in the message cannot make past ("as soon as his car is gone, im doing it")
 _ACTS_AND_SIGNS = frozenset({"resolve", "plan", "farewell", "preparation", "research", "at_means"})
+_CONTAINERS = frozenset({"sheets", "strips", "bottles", "boxes", "packs", "blister", "packets", "pens"})
 _HUGE = frozenset({"whole", "entire", "bottle", "bottles", "handful", "too", "stockpile", "everything", "rest", "pack",
                    "box", "boxes", "packs", "both"})
 
@@ -48,7 +49,10 @@ def _covered(mention: Mention, covers: list[Mention]) -> bool:
 
 
 def _large(m: Mention) -> bool:
-    return m.large_words or (m.amount is not None and m.amount >= _LARGE_COUNT)
+    if m.large_words or (m.amount is not None and m.amount >= _LARGE_COUNT):
+        return True
+    # two or more of what holds many ("2 sheets of oxycodone", "3 bottles")
+    return m.amount is not None and m.amount >= 2 and bool(_CONTAINERS & set(m.words.split()))
 
 
 class _Levels:
@@ -77,7 +81,7 @@ def _concern(m: Mention) -> bool:
     that belongs to someone else is still within the writer's reach, so it is never a concern."""
     if m.person == "other":
         return m.frame.means != "a means at hand"
-    if m.stage in {"about_to", "desire", "now"} or m.relapsed:
+    if m.relapsed or (m.stage in {"about_to", "desire", "now"} and m.time != "past"):
         return False
     if m.concept in _ACTS_AND_SIGNS and m.time != "past":
         return False

@@ -41,6 +41,7 @@ _REACH = 12  # "i havent had any thoughts of self harm or suicide"
 # suicide", "two overdose calls tonight"); an act or a means in the first person never is.
 _MEDIA_CONCEPTS = frozenset({"suicidal", "attempt", "overdose", "research"})
 _MEANS_CLASSES = ("medication", "weapon", "ligature", "poison", "sh_tool")
+_PREPOSITIONS = frozenset({"at", "in", "from", "of", "to", "with", "for", "on", "near", "by"})
 _AUXILIARIES = frozenset({"would", "will", "could", "did", "do", "should", "can", "shall"})
 _ADDRESSEE = frozenset({"you", "u", "ur", "youre", "yall", "guys"})
 # A goodbye is not denied by a "won't" before it ("i won't need another appointment, thank you for
@@ -153,6 +154,8 @@ class _Context:
         for pos in range(start - 1, max(self.sentence_span(start).start, start - _REACH) - 1, -1):
             keys = self.keys_at(pos)
             if "self" in keys:
+                if self.text.words[pos] in {"my", "mine"} and pos > 0 and self.text.words[pos - 1] in _PREPOSITIONS:
+                    continue  # "a guy at my work": a place of the writer's, not the writer as subject
                 return "self"
             if "reported" in keys:
                 asked = True  # whoever asked is not whom it is about: "the psychiatrist asked about past attempts"

@@ -55,7 +55,7 @@ class Matcher:
         words, sentence = self.text.words, self.text.sentence
         if i > 0 and words[i - 1] in {"x", "times"} and sentence[i - 1] == sentence[i]:
             return True
-        after = [p for p in range(i + 1, min(self.n, i + 4)) if sentence[p] == sentence[i]]
+        after = [p for p in range(i + 1, min(self.n, i + 6)) if sentence[p] == sentence[i]]
         if not after or "count_unit" in self.at[i + 1] or "not_a_count" in self.at[i + 1]:
             return False
         nxt = words[after[0]]

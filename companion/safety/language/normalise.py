@@ -42,6 +42,9 @@ _EMOJI_WORDS = {
     "\U0001f309": "bridge",  # bridge at night
     "\U0001f9e0": "brain",
     "\U0001f682": "train",
+    "\U0001f697": "car",
+    "\U0001f4a8": "exhaust",
+    "\U0001f47b": "ghost",
     "\U0001f686": "train",
     "\U0001f683": "train",
 }
@@ -49,7 +52,8 @@ _SENTENCE_END = frozenset(".!?;\n\r")
 _PART_END = frozenset(",:()[]\u2013\u2014")
 _PART_WORDS = frozenset({"but", "though", "although", "however", "except", "whereas"})
 # laughter and a crying face close what came before ("nothing will lol"), as a full stop would not
-_AFTERTHOUGHTS = frozenset({"lol", "lmao", "lmfao", "haha", "hahaha", "rofl", "sademoji"})
+_AFTERTHOUGHTS = frozenset({"lol", "lmao", "lmfao", "haha", "hahaha", "rofl", "sademoji", "tbh", "fr", "ngl",
+                            "honestly", "idk", "tho"})
 _TOKEN = re.compile(r"[a-z]+|[0-9]+|[.!?;\n\r,:()\[\]\u2013\u2014\"\u201c\u201d]")
 _QUOTES = frozenset('"\u201c\u201d')
 _DASH = re.compile(r"\s[-\u2013\u2014]+\s")
@@ -138,9 +142,9 @@ def normalise(text: str, speller: Speller) -> Text:
             continue
         if token in _PART_WORDS and words and parts[-1] == part:
             part += 1
-        if token in _AFTERTHOUGHTS and words and parts[-1] == part:
-            part += 1
         for word in speller.correct(_squeeze(token, speller)) if token.isalpha() else (token,):
+            if word in _AFTERTHOUGHTS and words and parts[-1] == part:
+                part += 1
             words.append(word)
             sentences.append(sentence)
             parts.append(part)
