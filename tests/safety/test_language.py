@@ -46,6 +46,7 @@ def _level(text: str) -> RiskLevel:
         "iwanttokillmyself",
         "going to end it all tonight lol",
         "im going to do it this time, goodbye forever",
+        "took 30 extra strength tylenol",
     ],
 )
 def test_intent_means_acts_preparation_and_farewell_are_urgent(text: str) -> None:
@@ -96,6 +97,8 @@ def test_wishes_hopelessness_and_what_cannot_be_placed_are_high(text: str, level
         "I could kill for a coffee",
         "felt like i was dying during the infusion but it passed",
         "took my 2 tylenol for the headache",
+        "popped 2 extra strength tylenol for the headache",
+        "drove past the old mill road tonight",
         "took my trazodone at 10 like usual",
         "the pharmacy gave me 30 tablets of xanax instead of 15",
         "the nurse asked if i had thoughts of hurting myself, i said no",

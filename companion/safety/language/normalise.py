@@ -99,10 +99,13 @@ _LEET_RUN = re.compile(r"(?<=[a-z])[013457@$!](?=[a-z])")
 _TIMES = re.compile(r"(?<=[0-9a-z])x(?=[0-9])")
 
 
+_PRODUCT = re.compile(r"\b(extra|maximum|max)[ -]strength\b")
+
+
 def _unleet(text: str) -> str:
     """A run of symbols or digits between two letters reads as letters ("k1ll", "su1c1de"); "x"
     before a count stands apart ("100mgx30" -> "100mg x 30"); apostrophes go."""
-    text = _TIMES.sub(" x ", text.replace("'", ""))
+    text = _PRODUCT.sub("extrastrength", _TIMES.sub(" x ", text.replace("'", "")))  # a product, not an amount
     return _LEET_RUN.sub(lambda m: "".join(_LEET[c] for c in m.group(0)), text)
 
 

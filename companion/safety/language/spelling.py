@@ -110,7 +110,7 @@ class Speller:
             self._teach()
             parts = tuple(_segment(word))
             if len(parts) > 1 and all(self.known(p) for p in parts):
-                return tuple(self.nearest(p) or p for p in parts)
+                return tuple(p if self.known(p) else (self.nearest(p) or p) for p in parts)
         return (word,)
 
     def nearest(self, word: str) -> str | None:
