@@ -150,6 +150,10 @@ def _judge(m: Mention, context: _Context, levels: _Levels) -> None:
         if m.frame.strength == "strong" or context.other_risk(m) or context.distressed(m) or context.timed(m) or \
                 context.purpose(m) or context.weak_signs(m):
             levels.add(RiskLevel.intent, m, "at a means")
+    elif c == "place" and m.frame.means == "armed":
+        # a weapon and a time and next to nothing else ("gun emoji, tonight. sorry")
+        if context.imminent(m) and context.stands_alone(m):
+            levels.add(RiskLevel.intent, m, "a weapon, with a time")
     elif c in {"research", "preparation", "farewell", "plan", "resolve"}:
         if m.frame.strength != "weak":
             if c == "resolve" and not (context.timed(m) or context.distressed(m) or context.place(m)

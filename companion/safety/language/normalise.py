@@ -152,4 +152,23 @@ def normalise(text: str, speller: Speller) -> Text:
             sentences.append(sentence)
             parts.append(part)
             quotes.append(quote)
-    return Text(tuple(words), tuple(sentences), tuple(parts), tuple(quotes))
+    return Text(tuple(words), tuple(_join_tails(words, sentences)), tuple(parts), tuple(quotes))
+
+
+_TAIL_STARTS = frozenset({"it", "its", "im", "all", "every", "thats", "not", "with", "both", "the"})
+
+
+def _join_tails(words: list[str], sentences: list[int]) -> list[int]:
+    """A sentence of three words or fewer that only finishes the one before ("took the oxys. all of
+    them.", "told her it was for a while. it isnt.") belongs to it (as a part of its own)."""
+    out = list(sentences)
+    i = 0
+    while i < len(words):
+        j = i
+        while j < len(words) and sentences[j] == sentences[i]:
+            j += 1
+        if i > 0 and j - i <= 3 and words[i] in _TAIL_STARTS:
+            for k in range(i, j):
+                out[k] = out[i - 1]
+        i = j
+    return out
