@@ -64,7 +64,6 @@ class Mention:
     media: bool = False
     time: str | None = None  # recent | past
     resolved: bool = False  # said to be over ("clean for 5 years") or a past against a present
-    said_resolved: bool = False  # said to be over, in words
     relapsed: bool = False  # "relapsed", "again", "2 years clean down the drain" near it
     qualified: bool = False
     stage: str | None = None
@@ -320,7 +319,6 @@ def read(text: Text, vocabulary: Vocabulary) -> Reading:
                     ("media",), ctx.sentence_span(start)) is not None,
                 time=ctx.time(start),
                 resolved=ctx.resolved(start, end, sentence),
-                said_resolved=ctx.any_key(("resolved",), sentence) is not None,
                 relapsed=ctx.any_key(("relapse",), sentence) is not None,
                 qualified=ctx.any_key(("qualifier",), sentence) is not None,
                 stage=ctx.stage(frame, start, end),
