@@ -39,15 +39,17 @@ def warm() -> None:
     assess("warm up")
 
 
-def assess(text: str) -> RiskAssessment:
+def assess(text: str, *, fresh: bool = False) -> RiskAssessment:
     """The text's risk level and evidence. Fails safe: a text that cannot be read (a broken
     vocabulary, a dictionary that will not load, a bug) is uncertain, so the patient gets the
-    safety reply and a person looks; the error is logged with its traceback, never the text."""
+    safety reply and a person looks; the error is logged with its traceback, never the text.
+    ``fresh`` reads it again even if this process has read it before (a timing, a health check)."""
     global _failures, _last_failure
     if not text or not text.strip():
         return RiskAssessment(RiskLevel.none, None, ())
     try:
-        return combine(read(normalise(text[:MAX_TEXT], _speller()), load_vocabulary()))
+        load_vocabulary()  # outside the cache: a vocabulary that cannot load fails every text
+        return (_read.__wrapped__ if fresh else _read)(text[:MAX_TEXT])
     except Exception as exc:
         _failures += 1
         _last_failure = f"{type(exc).__name__}: {exc}"[:200]
@@ -55,11 +57,18 @@ def assess(text: str) -> RiskAssessment:
         return RiskAssessment(RiskLevel.uncertain, "high", ("uncertain: the text could not be read",), ("unread",))
 
 
+@lru_cache(maxsize=4096)
+def _read(text: str) -> RiskAssessment:
+    """A text is read once per process: the webhook that stores a message and the handler that
+    judges it, or an answer's rules and its screener check, read the same words."""
+    return combine(read(normalise(text, _speller()), load_vocabulary()))
+
+
 def status() -> tuple[bool, str]:
     """Whether texts can be read now (a check text is read), and what /ready should say: while
     they cannot, every message is judged uncertain (high)."""
     before = _failures
-    assess("status check: i want to kill myself")
+    assess("status check: i want to kill myself", fresh=True)
     if _failures > before:
         return False, f"failing, every message is judged uncertain: {_last_failure}"
     if _failures:
