@@ -330,8 +330,24 @@ def combine(reading: Reading) -> RiskAssessment:
     top = max(levels.found, key=lambda f: (order.index(f[0]), f[1]))
     level, act = top[0], any(f[1] for f in levels.found if f[0] is top[0])
     lines = [f"{lvl.value}: {text}" for lvl, _, text in sorted(levels.found, key=lambda f: -order.index(f[0]))]
-    return RiskAssessment(level, _severity(level, act), tuple(_unique(lines + evidence)),
+    return RiskAssessment(level, _severity(level, act), tuple(_unique(_widest(lines) + evidence)),
                           tuple(_unique(m.concept for m in active)))
+
+
+def _widest(lines: list[str]) -> list[str]:
+    """One line per stretch of words: "passive: 'want to die'" goes when "passive: 'i want to die'"
+    stands beside it (two frames of one concept over the same words)."""
+    def head_words(line: str) -> tuple[str, str]:
+        head, _, rest = line.partition(" '")
+        return head, rest.rsplit("'", 1)[0]
+
+    kept = []
+    for line in lines:
+        head, words = head_words(line)
+        if not any(o is not line and head_words(o)[0] == head and words in head_words(o)[1]
+                   and len(head_words(o)[1]) > len(words) for o in lines):
+            kept.append(line)
+    return kept
 
 
 def _unique(items: Iterable[str]) -> list[str]:
