@@ -107,7 +107,8 @@ def create_app(
             if not settings.is_sqlite:
                 # ... and sends the safety replies and pages that handling queued, as the scheduler's
                 # dispatcher would (whichever claims a row first sends it).
-                urgent = Dispatcher(engine, gateway, clock, max_priority=PRIORITY[Purpose.SAFETY_REPLY])
+                urgent = Dispatcher(engine, gateway, clock, max_priority=PRIORITY[Purpose.SAFETY_REPLY],
+                                    retry_base_seconds=settings.send_retry_base_seconds)
                 dispatch_task = asyncio.create_task(run_dispatcher(urgent, waker.wait, stop, tick=5.0))
         if run_workers:
             from jobs.context import JobContext

@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     handle_urgent_inbound_in_api: bool = True
     # Inbound messages the scheduler process handles at once (PostgreSQL; SQLite handles one at a time).
     inbound_concurrency: int = Field(default=4, ge=1, le=32)
+    # The first wait before a failed send is tried again; each further wait doubles (SMS conventions).
+    send_retry_base_seconds: float = Field(default=5.0, gt=0, le=60)
 
     db_echo: bool = False
     db_pool_size: int = 10

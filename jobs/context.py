@@ -60,7 +60,8 @@ class JobContext:
 
     def get_dispatcher(self) -> Dispatcher:
         if self.dispatcher is None:
-            self.dispatcher = Dispatcher(self.engine, self.gateway, self.clock)
+            self.dispatcher = Dispatcher(self.engine, self.gateway, self.clock,
+                                         retry_base_seconds=self.settings.send_retry_base_seconds)
         return self.dispatcher
 
 

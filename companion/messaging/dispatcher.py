@@ -1,15 +1,22 @@
-"""The dispatcher: claims due outbox rows, hands them to the gateway with bounded concurrency,
-and records each result.
+"""The dispatcher: reserves due outbox rows, hands each to the gateway with bounded concurrency,
+and records each result as soon as it returns.
 
-Claims use ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several dispatchers never send one row
-twice; on SQLite there is one dispatcher. A row stays ``sending`` while it is in flight; a row left
-``sending`` by a dispatcher that died is settled by its purpose's rule (policy.settle_stale_claim).
+A row is held by one dispatcher identity at a time (``claimed_by``, see liveness.py). Reserving a
+batch (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several dispatchers never take one row; on
+SQLite there is one writer) leaves the rows ``pending``: a dispatcher that dies before sending them
+loses nothing, they go back to the queue untouched. A row becomes ``sending`` only just before its
+own provider call, and its result is written the moment it returns (results that arrive while a
+write is running go in the next one, never held for the batch). So a crash leaves ambiguous only the
+rows whose calls were in flight at that moment; once the dead identity is proven dead (no beat for
+liveness.DEAD_AFTER) they are settled by their purpose's rule (policy.settle_stale_claim).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,13 +25,15 @@ from sqlalchemy import and_, bindparam, case, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from companion.clock import Clock
+from companion.messaging import liveness
 from companion.messaging.gateways import Accepted, OutgoingSms, SendOutcome, SmsGateway
 from companion.messaging.policy import Purpose, SendError, decide, settle_stale_claim
 from companion.models import Clinic, MessageAttempt, OutboundMessage, Patient
 
 log = logging.getLogger("companion.dispatch")
 
-RECOVERY_EVERY = timedelta(seconds=30)
+# Results written in one statement at most; more wait for the next write (a moment later).
+RECORD_GROUP = 64
 
 T = OutboundMessage.__table__  # type: ignore[attr-defined]
 A = MessageAttempt.__table__  # type: ignore[attr-defined]
@@ -38,7 +47,7 @@ class Claimed:
     to_phone: str
     body: str
     purpose: Purpose
-    attempts: int
+    attempts: int  # counting the attempt being made
     patient_id: int | None
     sender: str | None
 
@@ -51,25 +60,80 @@ class Dispatcher:
         clock: Clock,
         *,
         concurrency: int = 32,
-        batch_size: int = 200,
+        batch_size: int = 100,
         lease: timedelta = timedelta(minutes=2),
         max_priority: int | None = None,
+        dead_after: timedelta = liveness.DEAD_AFTER,
+        retry_base_seconds: float = 5.0,
+        identity: str | None = None,
     ) -> None:
-        """``max_priority`` limits this dispatcher to rows of that priority or more urgent."""
+        """``max_priority`` limits this dispatcher to rows of that priority or more urgent.
+        ``lease`` only settles rows marked ``sending`` by a dispatcher without an identity."""
         self.engine = engine
+        # Marking a row in flight is one statement, committed at once, just before its send.
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
         self.max_priority = max_priority
         self.gateway = gateway
         self.clock = clock
         self.concurrency = concurrency
         self.batch_size = batch_size
         self.lease = lease
+        self.dead_after = dead_after
+        self.retry_base_seconds = retry_base_seconds
+        self.identity = identity or liveness.new_identity("dispatch")
         self._semaphore = asyncio.Semaphore(concurrency)
         self._last_recovery: datetime | None = None
+        self._last_beat: datetime | None = None
+        self._results: list[tuple[Claimed, SendOutcome]] = []
+        self._recording = False
+
+    # ------------------------------------------------------------------------------- identity
+
+    async def beat(self, *, force: bool = False) -> None:
+        now = self.clock.now()
+        if not force and self._last_beat is not None and now - self._last_beat < liveness.BEAT_EVERY:
+            return
+        async with self.engine.begin() as conn:
+            await liveness.beat(conn, self.identity, "dispatch", now)
+        self._last_beat = now
+
+    @contextlib.asynccontextmanager
+    async def _beating(self) -> AsyncIterator[None]:
+        """Keep beating while a batch is out, however long its provider calls take."""
+
+        async def keep() -> None:
+            while True:
+                await asyncio.sleep(liveness.BEAT_EVERY.total_seconds())
+                try:
+                    await self.beat(force=True)
+                    await self._recover_when_due()  # a dead dispatcher's rows need not wait for this batch
+                except Exception:
+                    log.exception("dispatcher heartbeat failed")
+
+        task = asyncio.create_task(keep())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def retire(self) -> None:
+        """A clean stop: hand back what is reserved and drop the identity."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(T).where(T.c.claimed_by == self.identity, T.c.status == "pending").values(claimed_by=None)
+            )
+            await liveness.retire(conn, self.identity)
+
+    # ------------------------------------------------------------------------------- sending
 
     async def claim(self, limit: int) -> list[Claimed]:
+        """Reserve up to ``limit`` due rows for this dispatcher; they stay ``pending``."""
         now = self.clock.now()
         conditions = [
             T.c.status == "pending",
+            T.c.claimed_by.is_(None),
             T.c.due_at <= now,
             or_(T.c.next_attempt_at.is_(None), T.c.next_attempt_at <= now),
         ]
@@ -83,6 +147,10 @@ class Dispatcher:
             .with_for_update(skip_locked=True)
         )
         async with self.engine.begin() as conn:
+            # Anything an earlier round reserved and never sent (it failed midway) goes back first.
+            await conn.execute(
+                update(T).where(T.c.claimed_by == self.identity, T.c.status == "pending").values(claimed_by=None)
+            )
             ids = [row[0] for row in await conn.execute(due)]
             if not ids:
                 return []
@@ -96,7 +164,7 @@ class Dispatcher:
             rows = await conn.execute(
                 update(T)
                 .where(T.c.id.in_(ids), T.c.status == "pending")
-                .values(status="sending", claimed_at=now, attempts=T.c.attempts + 1)
+                .values(claimed_by=self.identity, claimed_at=now)
                 .returning(T.c.id, T.c.to_phone, T.c.body, T.c.purpose, T.c.attempts, T.c.patient_id, T.c.clinic_id,
                            T.c.priority)
             )
@@ -108,30 +176,69 @@ class Dispatcher:
                     (await conn.execute(select(C.c.id, C.c.sms_sender).where(C.c.id.in_(clinic_ids)))).all()
                 )
         return [
-            Claimed(r.id, r.to_phone, r.body, Purpose(r.purpose), r.attempts, r.patient_id,
+            Claimed(r.id, r.to_phone, r.body, Purpose(r.purpose), r.attempts + 1, r.patient_id,
                     senders.get(r.clinic_id) if r.clinic_id is not None else None)
             # Safety replies and pages first: they take the send slots before routine messages.
             for r in sorted(claimed, key=lambda r: (r.priority, r.id))
         ]
 
-    async def _send(self, message: Claimed) -> SendOutcome:
-        async with self._semaphore:
-            return await self.gateway.send(
-                OutgoingSms(message.id, message.to_phone, message.body, message.purpose.value, message.sender)
+    async def _mark_in_flight(self, message: Claimed) -> bool:
+        """The row becomes ``sending`` just before its provider call; False when it is no longer
+        ours to send (cancelled or suppressed meanwhile, or taken back from a stalled process)."""
+        async with self._autocommit.connect() as conn:
+            result = await conn.execute(
+                update(T)
+                .where(T.c.id == message.id, T.c.claimed_by == self.identity, T.c.status == "pending")
+                .values(status="sending", claimed_at=self.clock.now(), attempts=T.c.attempts + 1)
             )
+        return bool(result.rowcount)
+
+    async def _send(self, message: Claimed) -> None:
+        async with self._semaphore:
+            if not await self._mark_in_flight(message):
+                return
+            sms = OutgoingSms(message.id, message.to_phone, message.body, message.purpose.value, message.sender)
+            try:
+                outcome = await self.gateway.send(sms)
+            except Exception as exc:  # a gateway bug must not leave the row in flight for ever
+                log.exception("gateway failed on message %s", message.id)
+                outcome = SendError(http_status=None, code=None, detail=type(exc).__name__, uncertain=True)
+        self._results.append((message, outcome))
+        await self._write_results()
+
+    async def _write_results(self) -> None:
+        """Write what has come back. One write runs at a time; results that arrive meanwhile are
+        taken by its next round, so none waits for the rest of its batch."""
+        if self._recording:
+            return
+        self._recording = True
+        try:
+            while self._results:
+                group = self._results[:RECORD_GROUP]
+                del self._results[:RECORD_GROUP]
+                try:
+                    await self.record(group)
+                except BaseException:
+                    self._results[:0] = group  # kept, and written by the next round
+                    raise
+        finally:
+            self._recording = False
 
     async def run_once(self) -> int:
-        """Claim one batch, send it and record the results. Returns how many rows were handled."""
-        now = self.clock.now()
-        if self._last_recovery is None or now - self._last_recovery >= RECOVERY_EVERY:
-            # Interrupted sends are looked for now and then, not before every batch.
-            self._last_recovery = now
-            await self.recover_stale()
+        """Reserve one batch and send it, each result written as it returns. Returns how many rows
+        were taken."""
+        await self.beat()
+        await self._recover_when_due()
+        await self._write_results()  # anything a failed write left behind
         batch = await self.claim(self.batch_size)
         if not batch:
             return 0
-        outcomes = await asyncio.gather(*(self._send(m) for m in batch))
-        await self.record(list(zip(batch, outcomes, strict=True)))
+        async with self._beating():
+            outcomes = await asyncio.gather(*(self._send(m) for m in batch), return_exceptions=True)
+        errors = [o for o in outcomes if isinstance(o, BaseException)]
+        await self._write_results()
+        if errors:
+            raise errors[0]
         return len(batch)
 
     async def drain(self, max_rounds: int = 1000) -> int:
@@ -157,7 +264,7 @@ class Dispatcher:
                                  "error_code": None, "detail": None})
                 continue
             assert isinstance(outcome, SendError)
-            decision = decide(message.purpose, outcome, message.attempts, now)
+            decision = decide(message.purpose, outcome, message.attempts, now, retry_base=self.retry_base_seconds)
             attempts.append({"message_id": message.id, "at": now, "outcome": decision.action,
                              "http_status": outcome.http_status, "error_code": outcome.code,
                              "detail": outcome.detail[:200]})
@@ -176,15 +283,20 @@ class Dispatcher:
                     opt_outs.append(message.patient_id)
             log.warning("message %s (%s) not sent: %s -> %s", message.id, message.purpose.value,
                         outcome.detail, decision.reason)
+        ours = and_(T.c.id == bindparam("mid"), T.c.status == "sending", T.c.claimed_by == self.identity)
         async with self.engine.begin() as conn:
             if accepted:
+                # Accepted is accepted: even a row taken back meanwhile (this process was stalled
+                # and taken for dead) is marked sent, unless another dispatcher is sending it now.
+                mine = or_(T.c.status == "pending", and_(T.c.status == "sending", T.c.claimed_by == self.identity))
                 await conn.execute(
                     update(T)
                     .where(T.c.id == bindparam("mid"))
                     .values(
                         provider_sid=bindparam("sid"),
                         sent_at=now,
-                        status=case((T.c.status == "sending", bindparam("st")), else_=T.c.status),
+                        status=case((mine, bindparam("st")), else_=T.c.status),
+                        claimed_by=case((or_(mine, T.c.claimed_by == self.identity), None), else_=T.c.claimed_by),
                         status_at=now,
                     ),
                     accepted,
@@ -192,17 +304,17 @@ class Dispatcher:
             if retries:
                 await conn.execute(
                     update(T)
-                    .where(T.c.id == bindparam("mid"), T.c.status == "sending")
-                    .values(status="pending", next_attempt_at=bindparam("nxt"), error_code=bindparam("code"),
-                            error_detail=bindparam("detail"), status_at=now),
+                    .where(ours)
+                    .values(status="pending", claimed_by=None, next_attempt_at=bindparam("nxt"),
+                            error_code=bindparam("code"), error_detail=bindparam("detail"), status_at=now),
                     retries,
                 )
             if finals:
                 await conn.execute(
                     update(T)
-                    .where(T.c.id == bindparam("mid"), T.c.status == "sending")
-                    .values(status=bindparam("st"), error_code=bindparam("code"), error_detail=bindparam("detail"),
-                            needs_attention=bindparam("attn"), status_at=now),
+                    .where(ours)
+                    .values(status=bindparam("st"), claimed_by=None, error_code=bindparam("code"),
+                            error_detail=bindparam("detail"), needs_attention=bindparam("attn"), status_at=now),
                     finals,
                 )
             if opt_outs:
@@ -215,23 +327,43 @@ class Dispatcher:
             if attempts:
                 await conn.execute(insert(A), attempts)
 
-    async def recover_stale(self) -> int:
-        """Settle rows left ``sending`` past the lease by a dispatcher that stopped mid-send."""
+    async def _recover_when_due(self) -> None:
         now = self.clock.now()
-        cutoff = now - self.lease
-        stale = and_(T.c.status == "sending", T.c.claimed_at < cutoff)
+        if self._last_recovery is None or now - self._last_recovery >= liveness.BEAT_EVERY:
+            self._last_recovery = now
+            await self.recover_stale()
+
+    async def recover_stale(self) -> int:
+        """Settle the rows of dispatchers proven dead: reserved rows go back to the queue as they
+        were; rows that were in flight are sent again or settled as maybe-sent, by purpose."""
+        now = self.clock.now()
+        async with self.engine.connect() as conn:
+            gone = await liveness.gone_here_now(conn)
+        dead = liveness.held_by_the_dead(T.c.claimed_by, now, self.dead_after, gone)
+        # Rows marked in flight by a dispatcher without an identity are judged by the lease.
+        stale = or_(and_(dead, T.c.status == "sending"),
+                    and_(T.c.claimed_by.is_(None), T.c.status == "sending", T.c.claimed_at < now - self.lease))
         resend = [p.value for p in Purpose if settle_stale_claim(p) == "resend"]
         async with self.engine.begin() as conn:
+            released = await conn.execute(
+                update(T).where(dead, T.c.status == "pending").values(claimed_by=None)
+            )
             again = await conn.execute(
                 update(T).where(stale, T.c.purpose.in_(resend))
-                .values(status="pending", next_attempt_at=now, error_detail="resent after an interrupted send")
+                .values(status="pending", claimed_by=None, next_attempt_at=now,
+                        error_detail="resent after an interrupted send")
             )
             settled = await conn.execute(
                 update(T).where(stale, T.c.purpose.not_in(resend))
-                .values(status="unknown", status_at=now,
+                .values(status="unknown", claimed_by=None, status_at=now,
                         error_detail="interrupted send; may have gone out, not sent twice")
             )
-        return (again.rowcount or 0) + (settled.rowcount or 0)
+            await liveness.bury(conn, now, self.dead_after, gone)
+        counts = (released.rowcount or 0, again.rowcount or 0, settled.rowcount or 0)
+        if any(counts):
+            log.warning("took back rows of a stopped dispatcher: %d reserved, %d resent, %d settled as maybe sent",
+                        *counts)
+        return sum(counts)
 
 
 async def run_dispatcher(
@@ -249,3 +381,7 @@ async def run_dispatcher(
             handled = 0
         if handled == 0:
             await wait_for_work(tick)
+    try:
+        await dispatcher.retire()
+    except Exception:
+        log.exception("dispatcher could not retire; its rows are taken back once it is proven dead")

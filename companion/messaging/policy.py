@@ -103,8 +103,10 @@ def is_retryable(error: SendError) -> bool:
     return error.http_status == 429 or error.http_status >= 500
 
 
-def decide(purpose: Purpose, error: SendError, attempts: int, now: datetime) -> Decision:
-    """``attempts`` counts the attempt that just failed."""
+def decide(
+    purpose: Purpose, error: SendError, attempts: int, now: datetime, *, retry_base: float = 5.0
+) -> Decision:
+    """``attempts`` counts the attempt that just failed; ``retry_base`` is the first backoff, in seconds."""
     if error.uncertain and purpose not in AT_LEAST_ONCE:
         return Decision("settle_sent", reason="may have been sent; not sent twice")
     if error.code in OPT_OUT_CODES:
@@ -114,7 +116,7 @@ def decide(purpose: Purpose, error: SendError, attempts: int, now: datetime) -> 
                         reason=f"permanent error {error.code or error.http_status}")
     if attempts >= MAX_ATTEMPTS[purpose]:
         return Decision("give_up", needs_attention=True, reason=f"gave up after {attempts} attempts")
-    return Decision("retry", retry_at=now + backoff(attempts), reason="temporary error")
+    return Decision("retry", retry_at=now + backoff(attempts, base=retry_base), reason="temporary error")
 
 
 def settle_stale_claim(purpose: Purpose) -> Literal["resend", "settle_sent"]:

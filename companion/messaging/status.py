@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from companion.clock import Clock
 from companion.messaging.policy import Purpose, SendError, decide, should_apply_status
@@ -29,12 +30,25 @@ async def apply_status(
     if message is None:
         log.info("status callback for an unknown message ignored (%s)", status)
         return None
-    if not should_apply_status(message.status, status):
+    current = message.status
+    if not should_apply_status(current, status):
         return message
-    message.status = status
-    message.status_at = now
+    # A compare-and-set: of several callbacks racing with the same news (Twilio retries, or sends
+    # two at once), one moves the row and acts on it; the others find it moved (on SQLite too,
+    # where the row lock above is not taken).
+    moved = await session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.id == message.id, OutboundMessage.status == current)  # type: ignore[arg-type]
+        .values(status=status, status_at=now, **({"error_code": error_code} if error_code is not None else {}))
+        .execution_options(synchronize_session=False)
+    )
+    if not moved.rowcount:
+        log.info("status callback %s overtaken by another; nothing more to do", status)
+        return message
+    set_committed_value(message, "status", status)
+    set_committed_value(message, "status_at", now)
     if error_code is not None:
-        message.error_code = error_code
+        set_committed_value(message, "error_code", error_code)
     if status in {"undelivered", "failed"}:
         await _delivery_failed(session, clock, message, error_code)
     return message
@@ -55,7 +69,7 @@ async def _delivery_failed(
             clinic_id=message.clinic_id, patient_id=message.patient_id, staff_id=message.staff_id,
             to_phone=message.to_phone, purpose=message.purpose, body=message.body, priority=message.priority,
             status="pending", due_at=message.due_at, next_attempt_at=decision.retry_at, attempts=message.attempts,
-            retry_of=message.id, created_at=clock.now(),
+            retry_of=message.id, dedupe_key=f"retry-of:{message.id}", created_at=clock.now(),
         )
         session.add(retry)
         message.error_detail = f"delivery failed ({error_code}); retry scheduled"

@@ -6,7 +6,7 @@ from companion.models.clinic import Clinic
 from companion.models.messaging import InboundMessage, MessageAttempt, OutboundMessage
 from companion.models.patient import Patient
 from companion.models.safety import Alert, AlertPage
-from companion.models.scheduling import JobHeartbeat
+from companion.models.scheduling import JobHeartbeat, WorkerProcess
 from companion.models.staff import StaffMember
 from companion.models.treatment import TreatmentSession
 
@@ -26,4 +26,5 @@ __all__ = [
     "Prompt",
     "StaffMember",
     "TreatmentSession",
+    "WorkerProcess",
 ]

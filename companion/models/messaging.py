@@ -32,6 +32,8 @@ class OutboundMessage(SQLModel, table=True):
     attempts: int = Field(default=0)
     next_attempt_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     claimed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    # The dispatcher holding the row: reserved while ``pending``, in flight while ``sending``.
+    claimed_by: str | None = Field(default=None, max_length=40, index=True)
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     status_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     provider_sid: str | None = Field(default=None, max_length=64)

@@ -28,6 +28,7 @@ import contextlib
 import email.utils
 import hmac
 import math
+import random
 import re
 import socket
 import threading
@@ -291,6 +292,7 @@ class FakeTwilio:
         self._injected: deque[_InjectedError] = deque()
         self._hangs: deque[float] = deque()
         self._number_failures: dict[str, _NumberFailure] = {}
+        self._random_failures: tuple[float, tuple[int, ...], random.Random] | None = None
         self.request_count = 0
 
         self._base_url: str | None = None
@@ -617,6 +619,14 @@ class FakeTwilio:
         with self._lock:
             self._number_failures[number] = failure
 
+    def fail_randomly(self, rate: float, statuses: tuple[int, ...] = (429, 500, 503), *, seed: int = 0) -> None:
+        """Answer each create request with an error of one of ``statuses`` with probability ``rate``
+        (the message is then not accepted), as a provider having a bad hour does."""
+        if not 0 <= rate <= 1:
+            raise ValueError("rate must be between 0 and 1")
+        with self._lock:
+            self._random_failures = (rate, statuses, random.Random(seed)) if rate else None
+
     def hang_next(self, n: int = 1, seconds: float = 5.0) -> None:
         """Delay the answer to the next ``n`` API requests by ``seconds``.
 
@@ -631,6 +641,7 @@ class FakeTwilio:
             self._injected.clear()
             self._hangs.clear()
             self._number_failures.clear()
+            self._random_failures = None
 
     # ----------------------------------------------------------------------------------- the API
 
@@ -676,6 +687,12 @@ class FakeTwilio:
             return hang, self._error(404, 20404, f"The requested resource {request.path} was not found")
         with self._lock:
             injected = self._injected.popleft() if self._injected else None
+            if injected is None and self._random_failures is not None and request.method == "POST":
+                rate, statuses, rng = self._random_failures
+                if rng.random() < rate:
+                    status = rng.choice(statuses)
+                    code, text = _HTTP_ERROR_DEFAULTS.get(status, (20000 + status, "Error"))
+                    injected = _InjectedError(status, code, text)
         if injected is not None:
             return hang, self._error(injected.status, injected.code, injected.message)
         return hang, None

@@ -196,22 +196,99 @@ async def test_timeout_settles_by_purpose(
     assert len(fake.messages_to("+12025550188")) == 2  # the page went twice: at least once
 
 
-async def test_a_dispatcher_that_died_mid_send_is_settled_by_purpose(
+def _other(dispatcher: Dispatcher) -> Dispatcher:
+    """A second dispatcher (another process, or the same deployment restarted)."""
+    return Dispatcher(dispatcher.engine, dispatcher.gateway, dispatcher.clock, concurrency=8)
+
+
+async def test_rows_reserved_by_a_dispatcher_that_died_go_back_untouched(
     dispatcher: Dispatcher, fake: FakeTwilio, world: World, session: AsyncSession, clock: FrozenClock
 ) -> None:
     patient = await _setup(world, session)
     prompt = await _enqueue(session, clock, patient, Purpose.PROMPT)
     page = await _enqueue(session, clock, None, Purpose.STAFF_PAGE, body="Urgent alert. Reply ACK 1234",
                           to="+12025550188")
-    claimed = await dispatcher.claim(10)  # claimed, then the process "dies" before sending
+    await dispatcher.beat()
+    claimed = await dispatcher.claim(10)  # reserved, then the process "dies" before sending any
     assert {c.id for c in claimed} == {prompt, page}
-    clock.advance(minutes=1)
-    assert await dispatcher.drain() == 0  # still within the lease
-    clock.advance(minutes=2)
-    await dispatcher.drain()
-    assert (await _row(session, prompt)).status == "unknown"
+    assert {(await _row(session, m)).status for m in (prompt, page)} == {"pending"}
+    restarted = _other(dispatcher)
+    clock.advance(seconds=5)
+    assert await restarted.drain() == 0  # the first may only be slow: its rows are still its own
+    clock.advance(seconds=6)  # no beat for more than ten seconds: dead
+    assert await restarted.drain() == 2
+    assert (await _row(session, prompt)).status == "queued"  # nothing had gone out: sent, not dropped
     assert (await _row(session, page)).status == "queued"
-    assert fake.messages_to(PHONE) == [] and len(fake.messages_to("+12025550188")) == 1
+    assert len(fake.messages_to(PHONE)) == 1 and len(fake.messages_to("+12025550188")) == 1
+
+
+async def test_rows_in_flight_when_a_dispatcher_died_are_settled_by_purpose(
+    dispatcher: Dispatcher, fake: FakeTwilio, world: World, session: AsyncSession, clock: FrozenClock
+) -> None:
+    patient = await _setup(world, session)
+    prompt = await _enqueue(session, clock, patient, Purpose.PROMPT)
+    page = await _enqueue(session, clock, None, Purpose.STAFF_PAGE, body="Urgent alert. Reply ACK 1234",
+                          to="+12025550188")
+    waiting = await _enqueue(session, clock, patient, Purpose.REMINDER, body="A reminder: your check-in is open.")
+    await dispatcher.beat()
+    claimed = {c.id: c for c in await dispatcher.claim(10)}
+    for message_id in (prompt, page):  # handed to the provider, then the process "dies"
+        assert await dispatcher._mark_in_flight(claimed[message_id])
+    assert {(await _row(session, m)).status for m in (prompt, page)} == {"sending"}
+    clock.advance(seconds=11)
+    await _other(dispatcher).drain()
+    assert (await _row(session, prompt)).status == "unknown"  # may have gone out: never twice
+    page_row = await _row(session, page)
+    assert (page_row.status, page_row.attempts) == ("queued", 2)  # at least once
+    assert (await _row(session, waiting)).status == "queued"  # only reserved: simply sent
+    assert [m.body for m in fake.messages_to(PHONE)] == ["A reminder: your check-in is open."]
+    assert len(fake.messages_to("+12025550188")) == 1
+
+
+async def test_a_result_is_written_when_its_send_returns_not_with_the_batch(
+    dispatcher: Dispatcher, fake: FakeTwilio, world: World, session: AsyncSession, clock: FrozenClock
+) -> None:
+    patient = await _setup(world, session)
+    ids = [await _enqueue(session, clock, patient, Purpose.NOTICE, body=f"notice {n}") for n in range(4)]
+    fake.hang_next(1, seconds=1.5)
+    run = asyncio.create_task(dispatcher.run_once())
+    try:
+        for _ in range(100):  # while one send hangs, the other three are recorded already
+            await asyncio.sleep(0.02)
+            statuses = [(await _row(session, m)).status for m in ids]
+            if statuses.count("queued") == 3:
+                break
+        assert sorted(statuses) == ["queued", "queued", "queued", "sending"]
+    finally:
+        assert await run == 4
+    assert [(await _row(session, m)).status for m in ids] == ["queued"] * 4
+
+
+async def test_a_row_cancelled_after_it_was_reserved_is_not_sent(
+    dispatcher: Dispatcher, fake: FakeTwilio, world: World, session: AsyncSession, clock: FrozenClock
+) -> None:
+    patient = await _setup(world, session)
+    prompt = await _enqueue(session, clock, patient, Purpose.PROMPT)
+    await dispatcher.beat()
+    [claimed] = await dispatcher.claim(10)
+    await session.execute(update(OutboundMessage).where(OutboundMessage.id == prompt).values(status="cancelled"))
+    await session.commit()
+    assert not await dispatcher._mark_in_flight(claimed)
+    await dispatcher.drain()
+    assert fake.messages_to(PHONE) == []
+    assert (await _row(session, prompt)).status == "cancelled"
+
+
+async def test_a_dispatcher_that_stops_cleanly_hands_its_rows_back_at_once(
+    dispatcher: Dispatcher, fake: FakeTwilio, world: World, session: AsyncSession, clock: FrozenClock
+) -> None:
+    patient = await _setup(world, session)
+    prompt = await _enqueue(session, clock, patient, Purpose.PROMPT)
+    await dispatcher.beat()
+    await dispatcher.claim(10)
+    await dispatcher.retire()
+    assert await _other(dispatcher).drain() == 1  # no wait for it to be proven dead
+    assert (await _row(session, prompt)).status == "queued"
 
 
 async def test_urgent_messages_wake_the_dispatcher_after_commit(
@@ -332,6 +409,21 @@ async def test_unreachable_handset_is_retried_as_a_new_attempt(
     clock.advance(seconds=10)
     await dispatcher.drain()
     assert len(fake.messages_to(PHONE)) == 2
+
+
+async def test_identical_callbacks_at_once_schedule_one_retry(
+    client: httpx.AsyncClient, dispatcher: Dispatcher, fake: FakeTwilio, world: World, session: AsyncSession,
+    clock: FrozenClock,
+) -> None:
+    patient = await _setup(world, session)
+    fake.fail_number(PHONE, 30003)
+    mid = await _enqueue(session, clock, patient, Purpose.SAFETY_REPLY)
+    await dispatcher.drain()
+    sid = fake.messages_to(PHONE)[0].sid
+    codes = await asyncio.gather(*(fake.asend_status(sid, "undelivered", 30003, client=client) for _ in range(20)))
+    assert set(codes) == {204}
+    retries = (await session.execute(select(OutboundMessage).where(OutboundMessage.retry_of == mid))).scalars().all()
+    assert len(retries) == 1
 
 
 @pytest.mark.parametrize(("code", "attention"), [(30006, True), (30005, True), (30007, True)])

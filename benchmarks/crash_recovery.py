@@ -1,0 +1,56 @@
+"""Crash recovery of the scheduler process: `companion jobs` killed with SIGKILL while it sends.
+
+Usage:
+    python benchmarks/crash_recovery.py [--database-url postgresql+asyncpg://postgres@127.0.0.1:5432/companion_bench]
+        [--messages 15000] [--kills 3] [--failure-rate 0.0] [--log jobs.log]
+
+Due outbox rows of every purpose are stored; `companion jobs` sends them through the Twilio SDK to a fake
+Twilio in this process and is killed (SIGKILL) when 1/(kills+1), 2/(kills+1), ... of them are accepted,
+then started again at once. Printed (tests/crash/harness.py counts them): the rows in flight at each kill,
+prompts/reminders/notices/replies never sent (lost), safety replies/pages/codes sent twice (duplicated),
+any row breaking its purpose's rule, and how long after each restart the urgent rows left in flight were
+sent. The database's outbox is emptied first, so its name must contain "bench".
+
+Exit status: 0 when lost and duplicated are each at most the rows in flight, no rule is broken, every row
+is settled and the urgent rows are sent within 15 s of each restart; 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.crash import harness
+
+DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/companion_bench"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default=DEFAULT_URL)
+    parser.add_argument("--messages", type=int, default=15_000)
+    parser.add_argument("--kills", type=int, default=3)
+    parser.add_argument("--failure-rate", type=float, default=0.0)
+    parser.add_argument("--log", type=Path, default=Path("crash_recovery_jobs.log"))
+    args = parser.parse_args()
+    if "bench" not in args.database_url.rsplit("/", 1)[-1]:
+        parser.error("the database's name must contain 'bench' (its outbox is emptied)")
+    harness.ensure_database(args.database_url)
+    kill_at = [(n + 1) / (args.kills + 1) for n in range(args.kills)]
+    report = asyncio.run(harness.run(args.database_url, messages=args.messages, kill_at=kill_at,
+                                     failure_rate=args.failure_rate, log_file=args.log, limit_s=900))
+    for line in report.lines():
+        print(line)
+    ok = (report.unsettled == 0 and report.broken_rule == 0 and report.lost <= report.in_flight
+          and report.duplicated <= report.in_flight
+          and all(k.urgent_settled_s is not None and k.urgent_settled_s < 15 for k in report.kills))
+    print("targets met" if ok else "TARGETS MISSED")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,228 @@
+"""Kill `companion jobs` with SIGKILL while it sends, restart it, and count at the fake Twilio.
+
+Thousands of due outbox rows of every purpose are stored; the scheduler process sends them through
+the real Twilio SDK to a FakeTwilio in this process. At chosen points (a share of the rows accepted)
+the process is killed without warning and started again at once. At the end every row is settled
+and every accepted message is counted by its body, which names its row:
+
+- a row of an at-most-once purpose (prompt, reminder, notice, reply) never accepted, and not given
+  up, is *lost*; the bound is the number of rows that were in flight (``sending``) at the kills;
+- a row of an at-least-once purpose (safety reply, page, code) accepted twice is a *duplicate*;
+  the bound is the same;
+- an at-most-once row accepted twice, or an at-least-once row never accepted and not given up,
+  breaks the purpose's rule outright;
+- ``urgent_settled_s``: for the safety replies and pages left in flight by each killed process, the
+  time from the restart until the last of them was accepted again.
+
+Used by tests/crash/test_crash_recovery.py (in CI, on PostgreSQL) and benchmarks/crash_recovery.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from companion.messaging.policy import AT_LEAST_ONCE, PRIORITY, Purpose
+from companion.migrate import upgrade
+from companion.models import OutboundMessage
+from tests.fakes.fake_twilio import FakeTwilio
+
+T = OutboundMessage.__table__  # type: ignore[attr-defined]
+ROOT = Path(__file__).resolve().parents[2]
+SECRET = "crash-test-secret-key-0123456789-abcdefghijklmnop"
+FROM_NUMBER = "+15005550006"
+SETTLED = ("pending", "sending")  # statuses that are not settled yet
+
+
+@dataclass
+class Kill:
+    accepted_at_kill: int
+    in_flight: int
+    urgent_in_flight: list[int]
+    restarted_at: float
+    urgent_settled_s: float | None = None
+
+
+@dataclass
+class CrashReport:
+    messages: int
+    kills: list[Kill] = field(default_factory=list)
+    lost: int = 0
+    duplicated: int = 0
+    broken_rule: int = 0
+    gave_up: int = 0
+    unsettled: int = 0
+    seconds: float = 0.0
+    accepted: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def in_flight(self) -> int:
+        return sum(k.in_flight for k in self.kills)
+
+    @property
+    def slowest_urgent_s(self) -> float:
+        return max((k.urgent_settled_s or 0.0 for k in self.kills), default=0.0)
+
+    def lines(self) -> list[str]:
+        return [
+            f"messages {self.messages}, kills {len(self.kills)}, in flight at the kills {self.in_flight} "
+            f"({', '.join(str(k.in_flight) for k in self.kills)})",
+            f"lost (at most once, never sent) {self.lost}; duplicated (at least once, sent twice) {self.duplicated}; "
+            f"rule broken {self.broken_rule}; given up {self.gave_up}; unsettled {self.unsettled}",
+            "urgent rows left in flight, settled after restart: "
+            + ", ".join(f"{len(k.urgent_in_flight)} in {k.urgent_settled_s or 0:.1f} s" for k in self.kills),
+            f"accepted by the provider {self.accepted}; statuses {dict(sorted(self.by_status.items()))}; "
+            f"{self.seconds:.1f} s",
+        ]
+
+
+PURPOSES = [Purpose.PROMPT, Purpose.REMINDER, Purpose.NOTICE, Purpose.REPLY, Purpose.SAFETY_REPLY,
+            Purpose.STAFF_PAGE, Purpose.OTP]
+
+
+async def seed(engine: AsyncEngine, count: int) -> None:
+    now = datetime.now(UTC) - timedelta(seconds=1)
+    rows = []
+    for n in range(count):
+        purpose = PURPOSES[n % len(PURPOSES)]
+        rows.append({"to_phone": f"+1202{5550000 + n % 10000:07d}"[:12], "purpose": purpose.value,
+                     "body": f"crash-test {n}", "priority": PRIORITY[purpose], "status": "pending",
+                     "due_at": now, "attempts": 0, "needs_attention": False, "via": "api", "created_at": now})
+    async with engine.begin() as conn:
+        await conn.execute(text("TRUNCATE message_attempt, outbound_message, worker_process RESTART IDENTITY CASCADE"))
+        for start in range(0, count, 1000):
+            await conn.execute(insert(T), rows[start:start + 1000])
+
+
+def ensure_database(database_url: str) -> None:
+    """Create the database when it is missing (PostgreSQL)."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    name = url.database
+
+    async def create() -> None:
+        admin = create_async_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        async with admin.connect() as conn:
+            found = (await conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})).first()
+            if found is None:
+                await conn.execute(text(f'CREATE DATABASE "{name}"'))
+        await admin.dispose()
+
+    asyncio.run(create())
+
+
+def _start(database_url: str, fake: FakeTwilio, log_file: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "COMPANION_DATABASE_URL": database_url,
+        "COMPANION_SECRET_KEY": SECRET,
+        "COMPANION_PUBLIC_BASE_URL": "http://127.0.0.1:9",
+        "COMPANION_TWILIO_ACCOUNT_SID": fake.account_sid,
+        "COMPANION_TWILIO_AUTH_TOKEN": fake.auth_token,
+        "COMPANION_TWILIO_FROM_NUMBER": FROM_NUMBER,
+        "COMPANION_TWILIO_API_BASE_URL": fake.base_url,
+        "COMPANION_SEND_RETRY_BASE_SECONDS": "0.2",
+    }
+    with log_file.open("ab") as out:
+        return subprocess.Popen([sys.executable, "-m", "jobs"], cwd=ROOT, env=env, stdout=out, stderr=out)
+
+
+async def _in_flight(engine: AsyncEngine) -> tuple[int, list[int]]:
+    async with engine.connect() as conn:
+        rows = (await conn.execute(select(T.c.id, T.c.priority).where(T.c.status == "sending"))).all()
+    return len(rows), [r.id for r in rows if r.priority == 0]
+
+
+async def _unsettled(engine: AsyncEngine, ids: list[int] | None = None) -> int:
+    query = select(func.count()).select_from(T).where(T.c.status.in_(SETTLED))
+    if ids is not None:
+        query = query.where(T.c.id.in_(ids))
+    async with engine.connect() as conn:
+        return int((await conn.execute(query)).scalar_one())
+
+
+async def run(database_url: str, *, messages: int, kill_at: list[float], failure_rate: float = 0.0,
+              log_file: Path, limit_s: float = 240.0) -> CrashReport:
+    """Send ``messages`` rows, killing the process when each share in ``kill_at`` is accepted."""
+    await asyncio.to_thread(upgrade, database_url)
+    engine = create_async_engine(database_url)
+    report = CrashReport(messages)
+    began = time.monotonic()
+    with FakeTwilio() as fake:
+        if failure_rate:
+            fake.fail_randomly(failure_rate, seed=7)
+        await seed(engine, messages)
+        process = _start(database_url, fake, log_file)
+        try:
+            waiting: list[Kill] = []  # kills whose urgent rows in flight are not settled yet
+
+            async def watch_urgent() -> None:
+                for kill in list(waiting):
+                    if not await _unsettled(engine, kill.urgent_in_flight):
+                        kill.urgent_settled_s = time.monotonic() - kill.restarted_at
+                        waiting.remove(kill)
+
+            for share in kill_at:
+                target = int(messages * share)
+                while len(fake.messages) < target:
+                    if process.poll() is not None:
+                        raise RuntimeError(f"companion jobs exited with {process.returncode}; see {log_file}")
+                    if time.monotonic() - began > limit_s:
+                        raise TimeoutError(f"only {len(fake.messages)} of {target} accepted; see {log_file}")
+                    await watch_urgent()
+                    await asyncio.sleep(0.005)
+                process.send_signal(signal.SIGKILL)
+                process.wait()
+                accepted = len(fake.messages)
+                in_flight, urgent = await _in_flight(engine)
+                process = _start(database_url, fake, log_file)
+                report.kills.append(Kill(accepted, in_flight, urgent, time.monotonic()))
+                if urgent:
+                    waiting.append(report.kills[-1])
+                else:
+                    report.kills[-1].urgent_settled_s = 0.0
+            while await _unsettled(engine) and time.monotonic() - began <= limit_s:
+                await watch_urgent()
+                await asyncio.sleep(0.05)
+            await watch_urgent()
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        sent = Counter(m.body for m in fake.messages)
+        report.accepted = sum(sent.values())
+    async with engine.connect() as conn:
+        query = select(T.c.body, T.c.purpose, T.c.status).where(T.c.body.like("crash-test %"))
+        rows = (await conn.execute(query)).all()
+    await engine.dispose()
+    for row in rows:
+        report.by_status[row.status] = report.by_status.get(row.status, 0) + 1
+        times = sent.get(row.body, 0)
+        at_least_once = Purpose(row.purpose) in AT_LEAST_ONCE
+        if row.status in SETTLED:
+            report.unsettled += 1
+        elif row.status == "gave_up":
+            report.gave_up += 1
+        if at_least_once:
+            report.duplicated += max(0, times - 1)
+            report.broken_rule += times == 0 and row.status not in ("gave_up", *SETTLED)
+        else:
+            report.lost += times == 0 and row.status not in ("gave_up", *SETTLED)
+            report.broken_rule += times > 1
+    report.seconds = time.monotonic() - began
+    return report
