@@ -107,7 +107,7 @@ async def request_code(
         PatientLoginCode(
             phone=phone,
             patient_id=patient.id if patient is not None else None,
-            code_hash=hash_code(settings.secret_key, phone, code) if patient is not None else None,
+            code_hash=hash_code(settings.signing_key, phone, code) if patient is not None else None,
             client_address=address,
             created_at=now,
             expires_at=now + timedelta(minutes=ttl),
@@ -153,11 +153,11 @@ async def verify_code(
     )
     login = (await session.execute(query)).scalar_one_or_none()
     if login is None:
-        code_matches(settings.secret_key, phone, code, None)  # the same work as a real check
+        code_matches(settings.secret_keys, phone, code, None)  # the same work as a real check
         raise NotAuthenticated(BAD_CODE)
     if login.attempts >= settings.patient_code_max_attempts:
         raise NotAuthenticated(BAD_CODE)
-    if not code_matches(settings.secret_key, phone, code, login.code_hash):
+    if not code_matches(settings.secret_keys, phone, code, login.code_hash):
         login.attempts += 1
         if login.attempts >= settings.patient_code_max_attempts and login.patient_id is not None:
             patient = await session.get(Patient, login.patient_id)
@@ -192,7 +192,7 @@ async def verify_code(
         clinic_id=patient.clinic_id,
     )
     return PatientTokenRead(
-        access_token=tokens.issue(settings.secret_key, claims),
+        access_token=tokens.issue(settings.signing_key, claims),
         expires_at=datetime.fromtimestamp(claims.expires_at, UTC),
         patient=PatientSummary.model_validate(patient),
     )
@@ -209,7 +209,7 @@ async def resolve_patient(
     session: AsyncSession, clock: Clock, settings: Settings, authorization: str | None
 ) -> PatientPrincipal:
     try:
-        claims = tokens.verify(settings.secret_key, bearer_token(authorization), clock.now())
+        claims = tokens.verify(settings.secret_keys, bearer_token(authorization), clock.now())
     except tokens.TokenError as exc:
         raise NotAuthenticated(f"invalid token: {exc}") from exc
     if claims.kind != "patient":

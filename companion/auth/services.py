@@ -58,7 +58,7 @@ async def login_staff(
     audit.record(session, clock, actor=f"staff:{staff.id}", action="staff.login",
                  subject=f"staff:{staff.id}", clinic_id=staff.clinic_id)
     return TokenRead(
-        access_token=tokens.issue(settings.secret_key, claims),
+        access_token=tokens.issue(settings.signing_key, claims),
         expires_at=datetime.fromtimestamp(claims.expires_at, UTC),
         role=staff.role,
     )
@@ -78,7 +78,7 @@ async def resolve_staff(
     allowed_roles: tuple[str, ...] | None,
 ) -> StaffPrincipal:
     try:
-        claims = tokens.verify(settings.secret_key, bearer_token(authorization), clock.now())
+        claims = tokens.verify(settings.secret_keys, bearer_token(authorization), clock.now())
     except tokens.TokenError as exc:
         raise NotAuthenticated(f"invalid token: {exc}") from exc
     if claims.kind != "staff":

@@ -76,7 +76,7 @@ class CrisisController(Controller):
         claims = tokens.make_claims("patient", patient.id, patient.clinic_id, None, state.clock.now(),
                                     timedelta(minutes=state.settings.patient_token_ttl_minutes))
         return LinkSession(
-            access_token=tokens.issue(state.settings.secret_key, claims),
+            access_token=tokens.issue(state.settings.signing_key, claims),
             expires_at=datetime.fromtimestamp(claims.expires_at, UTC), prompt_id=prompt.id,
         )
 

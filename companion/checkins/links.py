@@ -1,7 +1,8 @@
 """Signed, single-use links that open the app at one check-in.
 
 A link carries ``<prompt id>.<nonce>.<signature>``: short enough for an SMS, signed with the
-secret key, tied to a nonce stored on the prompt, and spent on first use.
+signing key (any configured key verifies), tied to a nonce stored on the prompt, and spent on
+first use. A new phone number for the patient withdraws the links not yet used.
 """
 
 from __future__ import annotations
@@ -21,16 +22,21 @@ from companion.settings import Settings
 INVALID = "this link is no longer valid; sign in with a code instead"
 
 
-def _signature(settings: Settings, prompt_id: int, nonce: str) -> str:
-    digest = hmac.new(settings.secret_key.encode(), f"link:{prompt_id}.{nonce}".encode(), hashlib.sha256).digest()
+def _signature(key: str, prompt_id: int, nonce: str) -> str:
+    digest = hmac.new(key.encode(), f"link:{prompt_id}.{nonce}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest[:12]).decode().rstrip("=")
+
+
+def _signed_by_any(settings: Settings, prompt_id: int, nonce: str, signature: str) -> bool:
+    matches = [hmac.compare_digest(signature, _signature(key, prompt_id, nonce)) for key in settings.secret_keys]
+    return any(matches)
 
 
 def link_token(settings: Settings, prompt: Prompt) -> str:
     assert prompt.id is not None
     if prompt.link_nonce is None:
         prompt.link_nonce = secrets.token_urlsafe(9)
-    return f"{prompt.id}.{prompt.link_nonce}.{_signature(settings, prompt.id, prompt.link_nonce)}"
+    return f"{prompt.id}.{prompt.link_nonce}.{_signature(settings.signing_key, prompt.id, prompt.link_nonce)}"
 
 
 def link_url(settings: Settings, prompt: Prompt) -> str:
@@ -44,7 +50,7 @@ async def redeem(session: AsyncSession, clock: Clock, settings: Settings, token:
     if len(parts) != 3 or not parts[0].isdigit():
         raise NotAuthenticated(INVALID)
     prompt_id, nonce, signature = int(parts[0]), parts[1], parts[2]
-    if not hmac.compare_digest(signature, _signature(settings, prompt_id, nonce)):
+    if not _signed_by_any(settings, prompt_id, nonce, signature):
         raise NotAuthenticated(INVALID)
     prompt = await session.get(Prompt, prompt_id, with_for_update=True)
     if (
