@@ -137,7 +137,8 @@ class World:
         from datetime import timedelta
 
         claims = tokens.make_claims(
-            "staff", member.id or 0, member.clinic_id, member.role, self.clock.now(), timedelta(days=60)
+            "staff", member.id or 0, member.clinic_id, member.role, self.clock.now(), timedelta(days=60),
+            version=member.token_version,
         )
         return tokens.issue(self.settings.signing_key, claims)
 
@@ -148,7 +149,8 @@ class World:
         from datetime import timedelta
 
         claims = tokens.make_claims(
-            "patient", patient.id or 0, patient.clinic_id, None, self.clock.now(), timedelta(days=60)
+            "patient", patient.id or 0, patient.clinic_id, None, self.clock.now(), timedelta(days=60),
+            version=patient.token_version,
         )
         return {"Authorization": f"Bearer {tokens.issue(self.settings.signing_key, claims)}"}
 

@@ -12,8 +12,11 @@ import hashlib
 import hmac
 import secrets
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from companion.auth.patient_services import issue_patient_token
+from companion.checkins.schemas import LinkSession
 from companion.clock import Clock
 from companion.errors import NotAuthenticated
 from companion.models import Patient, Prompt
@@ -67,3 +70,26 @@ async def redeem(session: AsyncSession, clock: Clock, settings: Settings, token:
         raise NotAuthenticated(INVALID)
     prompt.link_used_at = clock.now()
     return patient, prompt
+
+
+async def sign_in_with_link(session: AsyncSession, clock: Clock, settings: Settings, token: str) -> LinkSession:
+    """Spend a link: a patient token (at the patient's current token version) and the prompt to open."""
+    patient, prompt = await redeem(session, clock, settings, token)
+    assert prompt.id is not None
+    access_token, expires_at = issue_patient_token(clock, settings, patient)
+    return LinkSession(access_token=access_token, expires_at=expires_at, prompt_id=prompt.id)
+
+
+async def withdraw_links(session: AsyncSession, patient_id: int) -> None:
+    """Make every link not yet used of a patient's prompts worthless (they went to the number the
+    patient had until now); a link made later gets a new nonce."""
+    await session.execute(
+        update(Prompt)
+        .where(
+            Prompt.patient_id == patient_id,
+            Prompt.link_nonce.is_not(None),  # type: ignore[union-attr]
+            Prompt.link_used_at.is_(None),  # type: ignore[union-attr]
+        )
+        .values(link_nonce=None)
+        .execution_options(synchronize_session="fetch")
+    )
