@@ -60,6 +60,7 @@ from benchmarks.sms_throughput import reset_database as rebuild_database  # noqa
 from companion.checkins.instruments import get_instrument, next_question, sms_messages  # noqa: E402
 from companion.clock import FrozenClock  # noqa: E402
 from companion.scheduling.plan import MODALITIES  # noqa: E402
+from companion.secret_keys import new_key  # noqa: E402
 from jobs import release_prompts  # noqa: E402
 from jobs.context import JobContext  # noqa: E402
 from tests.fakes.fake_twilio import DEFAULT_SERVICE_NUMBER, FakeTwilio, new_sid  # noqa: E402
@@ -576,7 +577,8 @@ async def benchmark(args: argparse.Namespace) -> int:
         await reset_database(args.database_url)
         migrated = time.perf_counter() - began
         settings = Settings(
-            database_url=args.database_url, public_base_url=PUBLIC_BASE_URL, twilio_account_sid=account_sid,
+            database_url=args.database_url, secret_key=new_key(), public_base_url=PUBLIC_BASE_URL,
+            twilio_account_sid=account_sid,
             twilio_auth_token=AUTH_TOKEN, twilio_from_number=DEFAULT_SERVICE_NUMBER,
         )
         engine = create_engine(settings)

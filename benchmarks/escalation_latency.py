@@ -97,6 +97,7 @@ from benchmarks.sms_throughput import (  # noqa: E402
     wait_ready,
 )
 from companion.messaging.gateways import INBOUND_PATH  # noqa: E402
+from companion.secret_keys import new_key  # noqa: E402
 from tests.fakes.fake_twilio import FakeTwilio, new_sid  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/companion_escalation_bench"
@@ -713,6 +714,7 @@ async def benchmark(args: argparse.Namespace, children: Processes) -> int:
             public_base_url = f"http://{HOST}:{port}"
             env = {
                 "COMPANION_DATABASE_URL": args.database_url,
+                "COMPANION_SECRET_KEY": new_key(),
                 "COMPANION_PUBLIC_BASE_URL": public_base_url,
                 "COMPANION_TWILIO_ACCOUNT_SID": account_sid,
                 "COMPANION_TWILIO_AUTH_TOKEN": AUTH_TOKEN,

@@ -66,6 +66,7 @@ from companion.clock import Clock  # noqa: E402
 from companion.messaging import texts  # noqa: E402
 from companion.messaging.gateways import INBOUND_PATH  # noqa: E402
 from companion.messaging.policy import PRIORITY, Purpose  # noqa: E402
+from companion.secret_keys import new_key  # noqa: E402
 from tests.fakes.fake_twilio import DEFAULT_SERVICE_NUMBER, FakeTwilio, new_sid  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/companion_bench"
@@ -717,6 +718,7 @@ async def benchmark(args: argparse.Namespace, children: Children) -> int:
         public_base_url = f"http://{HOST}:{companion_port}"
         companion = children.spawn("companion", ["--port", str(companion_port)], env={
             "COMPANION_DATABASE_URL": args.database_url,
+            "COMPANION_SECRET_KEY": new_key(),
             "COMPANION_PUBLIC_BASE_URL": public_base_url,
             "COMPANION_TWILIO_ACCOUNT_SID": account_sid,
             "COMPANION_TWILIO_AUTH_TOKEN": AUTH_TOKEN,

@@ -35,6 +35,7 @@ from companion.messaging.wakeup import Waker
 from companion.patients.controllers import PatientController
 from companion.safety import language
 from companion.safety.controllers import AlertController
+from companion.secret_keys import with_secret_keys
 from companion.settings import Settings, get_settings
 from companion.staff.controllers import StaffController
 from companion.treatments.controllers import TreatmentSessionController
@@ -80,8 +81,10 @@ def create_app(
     run_workers: bool = False,
 ) -> Litestar:
     """Build the app. ``run_workers`` runs the scheduled jobs and the dispatcher in this process
-    (the embedded default); in production the scheduler process (`companion jobs`) does it."""
-    settings = settings or get_settings()
+    (the embedded default); in production the scheduler process (`companion jobs`) does it.
+
+    Without a usable secret key it refuses with :class:`~companion.settings.SecretKeyError`."""
+    settings = with_secret_keys(settings or get_settings())
     clock = clock or Clock()
     owns_engine = engine is None
     engine = engine or create_engine(settings)

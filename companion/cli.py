@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.clock import Clock
 from companion.db import create_engine, create_sessionmaker, session_scope
+from companion.secret_keys import with_secret_keys
 from companion.settings import Settings, get_settings
 
 T = TypeVar("T")
@@ -67,6 +68,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from companion.app import create_app
     from companion.migrate import upgrade
 
+    settings = with_secret_keys(settings)  # refuse before touching the database
     if settings.is_sqlite or args.migrate:
         upgrade(settings.database_url)
     app = create_app(settings, run_workers=not args.no_jobs)
@@ -77,6 +79,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_jobs(settings: Settings, args: argparse.Namespace) -> int:
     from jobs.scheduler import run_forever
 
+    settings = with_secret_keys(settings)  # refuse before touching the database
     if settings.is_sqlite or args.migrate:
         from companion.migrate import upgrade
 
@@ -121,6 +124,7 @@ def cmd_sms_simulate(settings: Settings, args: argparse.Namespace) -> int:
     from companion.messaging.simulate import simulate
     from companion.validation import normalise_phone
 
+    settings = with_secret_keys(settings)  # the key the running companion checks with
     try:
         result = simulate(settings, normalise_phone(args.from_phone), args.text, to_phone=args.to, target=args.url)
     except httpx.HTTPError as exc:

@@ -12,11 +12,23 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./companion.db"
 DEFAULT_PROTOCOL_FILE = Path(__file__).parent / "protocols" / "default.toml"
 
 
+class SecretKeyError(ValueError):
+    """The secret key is missing or too weak to start on (the message says how to make one)."""
+
+
+def parse_secret_keys(raw: str | None) -> tuple[str, ...]:
+    """``COMPANION_SECRET_KEY`` holds one key, or several separated by commas (newest first): the
+    first signs, every one verifies, so a key can be rotated without ending every session."""
+    return tuple(part.strip() for part in (raw or "").split(",") if part.strip())
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="COMPANION_", extra="ignore")
 
     database_url: str = DEFAULT_DATABASE_URL
-    secret_key: str = Field(default="dev-only-secret-change-me", min_length=16)
+    # One key or a comma-separated list, newest first; unset, the embedded SQLite default makes and
+    # keeps its own (companion.secret_keys), and anything else refuses to start.
+    secret_key: str | None = Field(default=None, repr=False)
     public_base_url: str = "http://127.0.0.1:8000"
     protocol_file: Path = DEFAULT_PROTOCOL_FILE
     environment: str = "development"
@@ -54,6 +66,22 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment.strip().lower() == "production"
+
+    @property
+    def secret_keys(self) -> tuple[str, ...]:
+        """Every key that verifies, the signing key first."""
+        keys = parse_secret_keys(self.secret_key)
+        if not keys:
+            raise SecretKeyError("no secret key is configured (set COMPANION_SECRET_KEY)")
+        return keys
+
+    @property
+    def signing_key(self) -> str:
+        return self.secret_keys[0]
 
     @property
     def twilio_configured(self) -> bool:

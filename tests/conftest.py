@@ -50,7 +50,7 @@ def migrated(database_url: str) -> str:
 def settings(migrated: str) -> Settings:
     return Settings(
         database_url=migrated,
-        secret_key="test-secret-key-0123456789",
+        secret_key="test-secret-key-0123456789-abcdefghij",
         public_base_url="https://companion.example.org",
         login_lockout_minutes=15,
     )
@@ -137,9 +137,10 @@ class World:
         from datetime import timedelta
 
         claims = tokens.make_claims(
-            "staff", member.id or 0, member.clinic_id, member.role, self.clock.now(), timedelta(days=60)
+            "staff", member.id or 0, member.clinic_id, member.role, self.clock.now(), timedelta(days=60),
+            version=member.token_version,
         )
-        return tokens.issue(self.settings.secret_key, claims)
+        return tokens.issue(self.settings.signing_key, claims)
 
     def headers(self, member: StaffMember) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(member)}"}
@@ -148,9 +149,10 @@ class World:
         from datetime import timedelta
 
         claims = tokens.make_claims(
-            "patient", patient.id or 0, patient.clinic_id, None, self.clock.now(), timedelta(days=60)
+            "patient", patient.id or 0, patient.clinic_id, None, self.clock.now(), timedelta(days=60),
+            version=patient.token_version,
         )
-        return {"Authorization": f"Bearer {tokens.issue(self.settings.secret_key, claims)}"}
+        return {"Authorization": f"Bearer {tokens.issue(self.settings.signing_key, claims)}"}
 
     async def patient(
         self, clinic: Clinic, reference: str = "P-1042", phone: str = "+12025550142",

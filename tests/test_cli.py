@@ -14,7 +14,7 @@ from companion.settings import Settings
 @pytest.fixture
 def fresh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "fresh.db"
-    settings = Settings(database_url=f"sqlite+aiosqlite:///{path}", secret_key="cli-test-secret-key-0123")
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{path}", secret_key="cli-test-secret-key-0123456789-abcdef")
     monkeypatch.setattr("companion.cli.get_settings", lambda: settings)
     return path
 

@@ -2,7 +2,8 @@
 
 A code is 6 random digits. Only a keyed hash is stored: HMAC-SHA256 with the secret key over
 the phone number and the code, so a copy of the table reveals no usable code and a code sent
-to one number is worth nothing for another.
+to one number is worth nothing for another. The hash is made with the signing key and checked
+against every configured key, so a code sent just before a key rotation still works.
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
+
+from companion.auth.tokens import as_keys
 
 CODE_DIGITS = 6
 _DOMAIN = b"patient-sign-in-code\x00"
@@ -24,15 +28,16 @@ def is_code_shaped(value: str) -> bool:
     return len(value) == CODE_DIGITS and value.isascii() and value.isdigit()
 
 
-def hash_code(secret: str, phone: str, code: str) -> str:
+def hash_code(key: str, phone: str, code: str) -> str:
     message = _DOMAIN + phone.encode() + b"\x00" + code.encode()
-    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+    return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
 
 
-def code_matches(secret: str, phone: str, code: str, code_hash: str | None) -> bool:
-    """Compare in constant time; the hash is computed even when there is nothing to compare."""
-    candidate = hash_code(secret, phone, code)
-    return hmac.compare_digest(candidate, code_hash or "") and code_hash is not None
+def code_matches(keys: Sequence[str], phone: str, code: str, code_hash: str | None) -> bool:
+    """Compare in constant time with every key; the hashes are computed even when there is
+    nothing to compare, and whichever key matches."""
+    matches = [hmac.compare_digest(hash_code(key, phone, code), code_hash or "") for key in as_keys(keys)]
+    return any(matches) and code_hash is not None
 
 
 def code_message(code: str, ttl_minutes: int) -> str:

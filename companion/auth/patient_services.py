@@ -20,6 +20,7 @@ from companion.auth import tokens
 from companion.auth.patient_codes import code_matches, code_message, hash_code, lock_key, new_code
 from companion.auth.patient_schemas import PatientSummary, PatientTokenRead
 from companion.auth.principals import PatientPrincipal
+from companion.auth.revocation import check_version
 from companion.auth.services import bearer_token
 from companion.clock import Clock
 from companion.errors import NotAuthenticated, TooManyRequests
@@ -107,7 +108,7 @@ async def request_code(
         PatientLoginCode(
             phone=phone,
             patient_id=patient.id if patient is not None else None,
-            code_hash=hash_code(settings.secret_key, phone, code) if patient is not None else None,
+            code_hash=hash_code(settings.signing_key, phone, code) if patient is not None else None,
             client_address=address,
             created_at=now,
             expires_at=now + timedelta(minutes=ttl),
@@ -153,11 +154,11 @@ async def verify_code(
     )
     login = (await session.execute(query)).scalar_one_or_none()
     if login is None:
-        code_matches(settings.secret_key, phone, code, None)  # the same work as a real check
+        code_matches(settings.secret_keys, phone, code, None)  # the same work as a real check
         raise NotAuthenticated(BAD_CODE)
     if login.attempts >= settings.patient_code_max_attempts:
         raise NotAuthenticated(BAD_CODE)
-    if not code_matches(settings.secret_key, phone, code, login.code_hash):
+    if not code_matches(settings.secret_keys, phone, code, login.code_hash):
         login.attempts += 1
         if login.attempts >= settings.patient_code_max_attempts and login.patient_id is not None:
             patient = await session.get(Patient, login.patient_id)
@@ -179,9 +180,7 @@ async def verify_code(
     if patient is None or patient.status == "discharged" or patient.phone != phone:
         raise NotAuthenticated(BAD_CODE, keep_changes=True)
     assert patient.id is not None
-    claims = tokens.make_claims(
-        "patient", patient.id, patient.clinic_id, None, now, timedelta(minutes=settings.patient_token_ttl_minutes)
-    )
+    access_token, expires_at = issue_patient_token(clock, settings, patient)
     principal = PatientPrincipal(patient_id=patient.id, clinic_id=patient.clinic_id)
     audit.record(
         session,
@@ -192,10 +191,19 @@ async def verify_code(
         clinic_id=patient.clinic_id,
     )
     return PatientTokenRead(
-        access_token=tokens.issue(settings.secret_key, claims),
-        expires_at=datetime.fromtimestamp(claims.expires_at, UTC),
-        patient=PatientSummary.model_validate(patient),
+        access_token=access_token, expires_at=expires_at, patient=PatientSummary.model_validate(patient)
     )
+
+
+def issue_patient_token(clock: Clock, settings: Settings, patient: Patient) -> tuple[str, datetime]:
+    """A patient token (signed with the signing key, carrying the patient's token version) and
+    when it expires."""
+    assert patient.id is not None
+    claims = tokens.make_claims(
+        "patient", patient.id, patient.clinic_id, None, clock.now(),
+        timedelta(minutes=settings.patient_token_ttl_minutes), version=patient.token_version,
+    )
+    return tokens.issue(settings.signing_key, claims), datetime.fromtimestamp(claims.expires_at, UTC)
 
 
 async def _load_patient(session: AsyncSession, patient_id: int, clinic_id: int) -> Patient:
@@ -209,12 +217,13 @@ async def resolve_patient(
     session: AsyncSession, clock: Clock, settings: Settings, authorization: str | None
 ) -> PatientPrincipal:
     try:
-        claims = tokens.verify(settings.secret_key, bearer_token(authorization), clock.now())
+        claims = tokens.verify(settings.secret_keys, bearer_token(authorization), clock.now())
     except tokens.TokenError as exc:
         raise NotAuthenticated(f"invalid token: {exc}") from exc
     if claims.kind != "patient":
         raise NotAuthenticated("a patient token is required")
     patient = await _load_patient(session, claims.subject_id, claims.clinic_id)
+    check_version(claims.version, patient.token_version)
     assert patient.id is not None
     return PatientPrincipal(patient_id=patient.id, clinic_id=patient.clinic_id)
 

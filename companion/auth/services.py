@@ -11,6 +11,7 @@ from companion.audit import services as audit
 from companion.auth import tokens
 from companion.auth.passwords import verify_password
 from companion.auth.principals import StaffPrincipal
+from companion.auth.revocation import check_version
 from companion.auth.schemas import TokenRead
 from companion.clock import Clock
 from companion.errors import Forbidden, Locked, NotAuthenticated
@@ -53,12 +54,13 @@ async def login_staff(
     staff.locked_until = None
     assert staff.id is not None
     claims = tokens.make_claims(
-        "staff", staff.id, staff.clinic_id, staff.role, now, timedelta(minutes=settings.staff_token_ttl_minutes)
+        "staff", staff.id, staff.clinic_id, staff.role, now, timedelta(minutes=settings.staff_token_ttl_minutes),
+        version=staff.token_version,
     )
     audit.record(session, clock, actor=f"staff:{staff.id}", action="staff.login",
                  subject=f"staff:{staff.id}", clinic_id=staff.clinic_id)
     return TokenRead(
-        access_token=tokens.issue(settings.secret_key, claims),
+        access_token=tokens.issue(settings.signing_key, claims),
         expires_at=datetime.fromtimestamp(claims.expires_at, UTC),
         role=staff.role,
     )
@@ -78,7 +80,7 @@ async def resolve_staff(
     allowed_roles: tuple[str, ...] | None,
 ) -> StaffPrincipal:
     try:
-        claims = tokens.verify(settings.secret_key, bearer_token(authorization), clock.now())
+        claims = tokens.verify(settings.secret_keys, bearer_token(authorization), clock.now())
     except tokens.TokenError as exc:
         raise NotAuthenticated(f"invalid token: {exc}") from exc
     if claims.kind != "staff":
@@ -86,6 +88,7 @@ async def resolve_staff(
     staff = await session.get(StaffMember, claims.subject_id)
     if staff is None or not staff.active or staff.clinic_id != claims.clinic_id:
         raise NotAuthenticated("this account is no longer active")
+    check_version(claims.version, staff.token_version)
     if allowed_roles is not None and staff.role not in allowed_roles:
         raise Forbidden(f"this action needs the role {' or '.join(allowed_roles)}")
     assert staff.id is not None

@@ -1,4 +1,10 @@
-"""Stateless signed bearer tokens (HMAC-SHA256). Pure: no I/O, time passed in."""
+"""Stateless signed bearer tokens (HMAC-SHA256). Pure: no I/O, time passed in.
+
+A token is signed with one key and verified against a list (newest first), so a key can be
+rotated: tokens signed with the previous key verify while it stays second in the list. A token
+carries its subject's token version; a change that must end every earlier session increments
+the version, and the request check refuses a token whose version is behind.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,6 +30,16 @@ class TokenClaims:
     expires_at: int  # unix seconds
     purpose: str = "access"
     nonce: str | None = None
+    version: int = 0  # the subject's token version when it was issued
+
+
+def as_keys(keys: Sequence[str]) -> tuple[str, ...]:
+    """The keys to verify with; one bare string is refused (iterated, it would be its characters)."""
+    if isinstance(keys, str):
+        raise TypeError("pass a sequence of keys, not a single key")
+    if not keys:
+        raise ValueError("at least one key is needed")
+    return tuple(keys)
 
 
 def _b64(data: bytes) -> str:
@@ -47,6 +64,7 @@ def issue(secret: str, claims: TokenClaims) -> str:
             "r": claims.role,
             "e": claims.expires_at,
             "p": claims.purpose,
+            "v": claims.version,
             **({"n": claims.nonce} if claims.nonce else {}),
         },
         separators=(",", ":"),
@@ -57,17 +75,21 @@ def issue(secret: str, claims: TokenClaims) -> str:
 
 def make_claims(
     kind: str, subject_id: int, clinic_id: int, role: str | None, now: datetime, ttl: timedelta,
-    purpose: str = "access",
+    purpose: str = "access", version: int = 0,
 ) -> TokenClaims:
-    return TokenClaims(kind, subject_id, clinic_id, role, int((now + ttl).timestamp()), purpose)
+    return TokenClaims(kind, subject_id, clinic_id, role, int((now + ttl).timestamp()), purpose, version=version)
 
 
-def verify(secret: str, token: str, now: datetime, purpose: str = "access") -> TokenClaims:
+def verify(keys: Sequence[str], token: str, now: datetime, purpose: str = "access") -> TokenClaims:
+    """The claims of a token signed with any of ``keys``, unexpired and meant for ``purpose``."""
+    keys = as_keys(keys)
     try:
         payload, signature = token.split(".", 1)
     except ValueError as exc:
         raise TokenError("malformed token") from exc
-    if not hmac.compare_digest(signature, _sign(secret, payload)):
+    # Every key is tried, matched or not: the time taken does not tell which key signed.
+    matches = [hmac.compare_digest(signature, _sign(key, payload)) for key in keys]
+    if not any(matches):
         raise TokenError("bad signature")
     try:
         data = json.loads(_unb64(payload))
@@ -79,6 +101,8 @@ def verify(secret: str, token: str, now: datetime, purpose: str = "access") -> T
             expires_at=int(data["e"]),
             purpose=str(data.get("p", "access")),
             nonce=data.get("n"),
+            # Tokens issued before versions existed carry none: version 0, every row's start.
+            version=int(data.get("v", 0)),
         )
     except (ValueError, KeyError, TypeError) as exc:
         raise TokenError("malformed token") from exc

@@ -1,13 +1,10 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 from litestar import Controller, Response, get, post
 from litestar.datastructures import State
 from litestar.di import Provide
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from companion.auth import tokens
 from companion.auth.dependencies import provide_patient, provide_staff
 from companion.auth.principals import PatientPrincipal, StaffPrincipal
 from companion.checkins import links, submissions, views
@@ -71,14 +68,7 @@ class CrisisController(Controller):
 
     @post("/api/v1/auth/patient/link", status_code=200)
     async def redeem_link(self, data: LinkRedeem, db_session: AsyncSession, state: State) -> LinkSession:
-        patient, prompt = await links.redeem(db_session, state.clock, state.settings, data.token)
-        assert patient.id is not None and prompt.id is not None
-        claims = tokens.make_claims("patient", patient.id, patient.clinic_id, None, state.clock.now(),
-                                    timedelta(minutes=state.settings.patient_token_ttl_minutes))
-        return LinkSession(
-            access_token=tokens.issue(state.settings.secret_key, claims),
-            expires_at=datetime.fromtimestamp(claims.expires_at, UTC), prompt_id=prompt.id,
-        )
+        return await links.sign_in_with_link(db_session, state.clock, state.settings, data.token)
 
 
 class TimelineController(Controller):

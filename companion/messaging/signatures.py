@@ -13,13 +13,21 @@ from twilio.request_validator import RequestValidator
 from companion.settings import Settings
 
 
-def webhook_auth_token(settings: Settings) -> str:
-    """The key Twilio signs with. Without Twilio credentials (the console gateway) a local key is
-    derived from the secret key, so `companion sms simulate` can sign and every webhook is still
-    checked."""
+def webhook_auth_tokens(settings: Settings) -> tuple[str, ...]:
+    """The keys a webhook may be signed with, the one to sign with first. With Twilio credentials:
+    Twilio's auth token. Without them (the console gateway) a local key is derived from each secret
+    key, so `companion sms simulate` can sign, every webhook is still checked, and a rotated key
+    keeps verifying while it stays in the list."""
     if settings.twilio_auth_token:
-        return settings.twilio_auth_token
-    return hmac.new(settings.secret_key.encode(), b"companion-console-webhook", hashlib.sha256).hexdigest()
+        return (settings.twilio_auth_token,)
+    return tuple(
+        hmac.new(key.encode(), b"companion-console-webhook", hashlib.sha256).hexdigest() for key in settings.secret_keys
+    )
+
+
+def webhook_auth_token(settings: Settings) -> str:
+    """The key webhooks are signed with."""
+    return webhook_auth_tokens(settings)[0]
 
 
 def public_url(settings: Settings, path: str, query: str) -> str:
@@ -44,12 +52,12 @@ def _signature(auth_token: str, url: str, params: Mapping[str, str]) -> str:
 def is_valid(settings: Settings, url: str, params: Mapping[str, str], signature: str | None) -> bool:
     if not signature:
         return False
-    token = webhook_auth_token(settings)
+    tokens = webhook_auth_tokens(settings)
     # Twilio signs the URL it was configured with: that is checked first (the webhook's hot path);
     # the SDK's full check also tries it with and without the port.
-    if hmac.compare_digest(_signature(token, url, params), signature):
+    if any(hmac.compare_digest(_signature(token, url, params), signature) for token in tokens):
         return True
-    return bool(_validator(token).validate(url, dict(params), signature))
+    return any(_validator(token).validate(url, dict(params), signature) for token in tokens)
 
 
 def sign(settings: Settings, url: str, params: Mapping[str, str]) -> str:

@@ -32,4 +32,6 @@ class Patient(SQLModel, table=True):
     )
     sms_consent_source: str | None = Field(default=None, max_length=32)
     status: str = Field(default="active", max_length=16)
+    # Carried in every patient token; a new phone number increments it, ending older tokens.
+    token_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = created_at_field()

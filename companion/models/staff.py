@@ -23,4 +23,6 @@ class StaffMember(SQLModel, table=True):
     active: bool = Field(default=True)
     failed_logins: int = Field(default=0)
     locked_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    # Carried in every token; a new password, role or deactivation increments it, ending older tokens.
+    token_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = created_at_field()

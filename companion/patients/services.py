@@ -9,6 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.audit import services as audit
 from companion.auth.principals import StaffPrincipal
+from companion.auth.revocation import end_patient_sessions
+from companion.checkins.links import withdraw_links
 from companion.clock import Clock
 from companion.errors import Conflict, NotFound
 from companion.models import Patient
@@ -83,15 +85,24 @@ async def update_patient(
                          exclude_id=patient_id)
     if patient.status == "discharged" and "status" in changes:
         raise Conflict("a discharged patient cannot be resumed or paused", field="status")
+    # A new number: whoever holds the old one keeps no session and no link sent to it.
+    new_phone = changes.get("phone") not in (None, patient.phone)
     for field, value in changes.items():
         if value is None:
             continue
         setattr(patient, field, value)
     await session.flush()
+    if new_phone:
+        assert patient.id is not None
+        await end_patient_sessions(session, patient)
+        await withdraw_links(session, patient.id)
     if REPLAN_FIELDS & changes.keys():
         await replan_patient(session, clock, patient)
+    detail: dict[str, Any] = {"fields": sorted(changes)}
+    if new_phone:
+        detail["sessions_ended"] = True
     audit.record(session, clock, actor=staff.actor, action="patient.update", subject=f"patient:{patient_id}",
-                 clinic_id=staff.clinic_id, detail={"fields": sorted(changes)})
+                 clinic_id=staff.clinic_id, detail=detail)
     return patient
 
 

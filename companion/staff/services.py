@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.audit import services as audit
 from companion.auth.passwords import hash_password
 from companion.auth.principals import StaffPrincipal
+from companion.auth.revocation import end_staff_sessions
 from companion.clock import Clock
 from companion.errors import Conflict, NotFound
 from companion.models import StaffMember
@@ -62,12 +65,29 @@ async def update_staff(
     changes = data.model_dump(exclude_unset=True)
     if staff_id == staff.staff_id and (changes.get("active") is False or changes.get("role", "admin") != "admin"):
         raise Conflict("you cannot demote or deactivate yourself", field="role")
+    ends_sessions = ends_staff_sessions(member, changes)
     for field, value in changes.items():
+        if value is None and field != "phone":
+            continue  # only the phone can be cleared
         if field == "password":
             member.password_hash = hash_password(value)
-        elif value is not None or field == "phone":
+        else:
             setattr(member, field, value)
     await session.flush()
+    if ends_sessions:
+        await end_staff_sessions(session, member)
+    detail: dict[str, Any] = {"fields": sorted(changes)}
+    if ends_sessions:
+        detail["sessions_ended"] = True
     audit.record(session, clock, actor=staff.actor, action="staff.update", subject=f"staff:{staff_id}",
-                 clinic_id=staff.clinic_id, detail={"fields": sorted(changes)})
+                 clinic_id=staff.clinic_id, detail=detail)
     return member
+
+
+def ends_staff_sessions(member: StaffMember, changes: dict[str, Any]) -> bool:
+    """A new password, a new role or a change of ``active`` ends every session the member has open."""
+    return (
+        changes.get("password") is not None
+        or changes.get("role", member.role) not in (None, member.role)
+        or changes.get("active", member.active) not in (None, member.active)
+    )

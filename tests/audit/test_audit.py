@@ -49,7 +49,7 @@ async def test_reads_and_changes_are_audited_without_phi(
             assert phi not in text
     update = events[2]
     assert update.subject == f"patient:{pid}"
-    assert update.detail == {"fields": ["display_name", "phone"]}
+    assert update.detail == {"fields": ["display_name", "phone"], "sessions_ended": True}
 
 
 async def test_a_refused_change_writes_no_audit_event(

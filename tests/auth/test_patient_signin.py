@@ -112,7 +112,7 @@ async def test_code_arrives_by_sms_and_signs_the_patient_in(
     assert body["patient"] == {"reference": "P-1042", "display_name": "Pat Example"}
     ttl = timedelta(minutes=world.settings.patient_token_ttl_minutes)
     assert body["expires_at"].startswith((clock.now() + ttl).strftime("%Y-%m-%dT%H:%M:%S"))
-    claims = tokens.verify(world.settings.secret_key, body["access_token"], clock.now())
+    claims = tokens.verify(world.settings.secret_keys, body["access_token"], clock.now())
     assert (claims.kind, claims.subject_id, claims.clinic_id, claims.role) == ("patient", patient.id, clinic.id, None)
 
     me = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {body['access_token']}"})
@@ -150,7 +150,7 @@ async def test_a_patient_token_reaches_only_that_patient(client: AsyncClient, wo
         tokens.make_claims("patient", bob.id or 0, other_clinic.id or 0, None, now, timedelta(hours=1)),
     )
     crossed = tokens.issue(
-        world.settings.secret_key,
+        world.settings.signing_key,
         tokens.make_claims("patient", bob.id or 0, clinic.id or 0, None, now, timedelta(hours=1)),
     )
     for token in (forged, crossed):

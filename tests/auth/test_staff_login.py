@@ -120,4 +120,9 @@ async def test_role_change_takes_effect_on_existing_tokens(client: AsyncClient, 
     assert (await client.get("/api/v1/staff", headers=headers)).status_code == 200
     response = await client.patch(f"/api/v1/staff/{other.id}", json={"role": "staff"}, headers=world.headers(admin))
     assert response.status_code == 200
-    assert (await client.get("/api/v1/staff", headers=headers)).status_code == 403
+    # The old token is ended; a new sign-in carries the new role, which the endpoint refuses.
+    assert (await client.get("/api/v1/staff", headers=headers)).status_code == 401
+    status, body = await _login(client, other.email, PASSWORD)
+    assert status == 200 and body["role"] == "staff"
+    fresh = {"Authorization": f"Bearer {body['access_token']}"}
+    assert (await client.get("/api/v1/staff", headers=fresh)).status_code == 403

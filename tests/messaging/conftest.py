@@ -28,7 +28,7 @@ CLINIC_NUMBER = "+15005550006"
 def settings(migrated: str, fake_server: FakeTwilio) -> Settings:
     return Settings(
         database_url=migrated,
-        secret_key="test-secret-key-0123456789",
+        secret_key="test-secret-key-0123456789-abcdefghij",
         public_base_url=PUBLIC,
         twilio_account_sid=fake_server.account_sid,
         twilio_auth_token=fake_server.auth_token,

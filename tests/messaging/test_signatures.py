@@ -23,10 +23,27 @@ def test_published_twilio_vector() -> None:
     assert not signatures.is_valid(settings, url, {**params, "Digits": "1235"}, "RSOYDt4T1cUTdK1PDd93/VVr8B8=")
 
 
+OLD_KEY, NEW_KEY = "old-console-key-" + "o" * 32, "new-console-key-" + "n" * 32
+
+
 def test_console_mode_still_has_a_signing_key() -> None:
-    a = signatures.webhook_auth_token(Settings(secret_key="a-secret-key-of-length"))
-    b = signatures.webhook_auth_token(Settings(secret_key="another-secret-key-len"))
+    a = signatures.webhook_auth_token(Settings(secret_key=OLD_KEY))
+    b = signatures.webhook_auth_token(Settings(secret_key=NEW_KEY))
     assert a and b and a != b
+
+
+def test_console_mode_accepts_a_key_derived_from_any_listed_secret_key() -> None:
+    url, params = INBOUND_URL, {"From": "+12025550999", "To": CLINIC_NUMBER, "Body": "hi"}
+    before, rotated, dropped = (Settings(secret_key=k) for k in (OLD_KEY, f"{NEW_KEY},{OLD_KEY}", NEW_KEY))
+    signed_before = signatures.sign(before, url, params)
+    assert signatures.is_valid(rotated, url, params, signed_before)
+    assert not signatures.is_valid(dropped, url, params, signed_before)
+    # The first key signs.
+    assert signatures.sign(rotated, url, params) == signatures.sign(dropped, url, params) != signed_before
+    # With Twilio configured only Twilio's token counts, whatever the secret keys.
+    twilio = Settings(secret_key=f"{NEW_KEY},{OLD_KEY}", twilio_auth_token="12345", twilio_account_sid="AC1")
+    assert signatures.webhook_auth_tokens(twilio) == ("12345",)
+    assert not signatures.is_valid(twilio, url, params, signed_before)
 
 
 async def _stored(session: AsyncSession) -> int:

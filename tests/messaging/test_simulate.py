@@ -23,7 +23,7 @@ from tests.live import free_port, serving
 def running(migrated: str, engine: AsyncEngine) -> Iterator[Settings]:
     """`companion serve` in a thread; the database is cleaned (``engine``) before its jobs start."""
     port = free_port()
-    settings = Settings(database_url=migrated, secret_key="simulate-secret-key-0123",
+    settings = Settings(database_url=migrated, secret_key="simulate-secret-key-0123456789-abcde",
                         public_base_url=f"http://127.0.0.1:{port}")
     # As `companion serve` runs it: the API with the workers in process.
     with serving(create_app(settings, run_workers=True), port):
@@ -43,7 +43,7 @@ async def test_simulated_message_is_signed_stored_and_answered(
 
 
 async def test_a_wrong_key_is_refused(running: Settings, world: World) -> None:
-    wrong = running.model_copy(update={"secret_key": "some-other-secret-key-xx"})
+    wrong = running.model_copy(update={"secret_key": "some-other-secret-key-0123456789-abcd"})
     result = await asyncio.to_thread(simulate, wrong, "+12025550142", "hi")
     assert result.status_code == 403
 

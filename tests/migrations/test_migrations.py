@@ -6,12 +6,14 @@ import asyncio
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from companion.db import create_engine, metadata
 from companion.migrate import downgrade, head_revision, upgrade
 from companion.settings import Settings
+from tests.conftest import World
 
 
 def _tables(connection: Connection) -> set[str]:
@@ -47,3 +49,18 @@ async def test_models_and_migrations_agree(settings: Settings) -> None:
 
 def test_single_head() -> None:
     assert head_revision() is not None
+
+
+async def test_token_versions_start_at_zero_for_rows_stored_before_them(
+    settings: Settings, engine: AsyncEngine, world: World
+) -> None:
+    clinic = await world.clinic()
+    await world.staff(clinic)
+    await world.patient(clinic)
+    await engine.dispose()
+    await asyncio.to_thread(downgrade, settings.database_url, "7cc8c7d6e716")
+    await asyncio.to_thread(upgrade, settings.database_url, "head")
+    async with engine.connect() as conn:
+        staff = (await conn.execute(text("SELECT token_version FROM staff_member"))).scalars().all()
+        patients = (await conn.execute(text("SELECT token_version FROM patient"))).scalars().all()
+    assert (list(staff), list(patients)) == ([0], [0])

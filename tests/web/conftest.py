@@ -39,7 +39,7 @@ def live_server(migrated: str, engine: AsyncEngine) -> Iterator[LiveServer]:
     Depends on ``engine`` only so the tables are clean before it starts."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    settings = Settings(database_url=migrated, secret_key="browser-test-secret-key-01", public_base_url=url)
+    settings = Settings(database_url=migrated, secret_key="browser-test-secret-key-0123456789-ab", public_base_url=url)
     with serving(create_app(settings, clock=Clock()), port):
         yield LiveServer(url, settings)
 
