@@ -1,7 +1,7 @@
 """dispatcher identity: who holds an outbox row, and which dispatchers are alive
 
 Revision ID: d5c4a5h0f11e
-Revises: 7cc8c7d6e716
+Revises: a1k3y5t0ken0
 Create Date: 2026-12-01 23:35:00
 """
 
@@ -15,7 +15,7 @@ import companion.db_types
 
 
 revision: str = 'd5c4a5h0f11e'
-down_revision: str | None = '7cc8c7d6e716'
+down_revision: str | None = 'a1k3y5t0ken0'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
