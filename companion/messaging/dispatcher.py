@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from companion.clock import Clock
 from companion.messaging.gateways import Accepted, OutgoingSms, SendOutcome, SmsGateway
 from companion.messaging.policy import Purpose, SendError, decide, settle_stale_claim
+from companion.metrics import instruments as metrics
 from companion.models import Clinic, MessageAttempt, OutboundMessage, Patient
 
 log = logging.getLogger("companion.dispatch")
@@ -116,9 +117,10 @@ class Dispatcher:
 
     async def _send(self, message: Claimed) -> SendOutcome:
         async with self._semaphore:
-            return await self.gateway.send(
-                OutgoingSms(message.id, message.to_phone, message.body, message.purpose.value, message.sender)
-            )
+            with metrics.SEND_SECONDS.labels(self.gateway.name, message.purpose.value).time():
+                return await self.gateway.send(
+                    OutgoingSms(message.id, message.to_phone, message.body, message.purpose.value, message.sender)
+                )
 
     async def run_once(self) -> int:
         """Claim one batch, send it and record the results. Returns how many rows were handled."""
@@ -158,6 +160,7 @@ class Dispatcher:
                 continue
             assert isinstance(outcome, SendError)
             decision = decide(message.purpose, outcome, message.attempts, now)
+            metrics.provider_error(outcome.code, outcome.http_status, decision.action)
             attempts.append({"message_id": message.id, "at": now, "outcome": decision.action,
                              "http_status": outcome.http_status, "error_code": outcome.code,
                              "detail": outcome.detail[:200]})
