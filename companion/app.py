@@ -32,6 +32,7 @@ from companion.messaging.inbound_worker import InboundProcessor, run_inbound
 from companion.messaging.intake import InboundIntake
 from companion.messaging.policy import PRIORITY, Purpose
 from companion.messaging.wakeup import Waker
+from companion.metrics.controllers import MetricsController
 from companion.patients.controllers import PatientController
 from companion.safety import language
 from companion.safety.controllers import AlertController
@@ -152,6 +153,7 @@ def create_app(
     return Litestar(
         route_handlers=[
             HealthController,
+            MetricsController,
             TwilioWebhookController,
             PatientCheckinController,
             CrisisController,

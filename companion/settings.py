@@ -60,6 +60,14 @@ class Settings(BaseSettings):
     # The first wait before a failed send is tried again; each further wait doubles (SMS conventions).
     send_retry_base_seconds: float = Field(default=5.0, gt=0, le=60)
 
+    # Prometheus metrics (docs/metrics.md): off unless enabled. With a token, a scrape must send
+    # "Authorization: Bearer <token>". The scheduler process serves its own /metrics on
+    # metrics_jobs_port when one is set (its dispatcher's send latency and provider errors).
+    metrics_enabled: bool = False
+    metrics_token: str | None = Field(default=None, min_length=16)
+    metrics_jobs_host: str = "127.0.0.1"
+    metrics_jobs_port: int | None = Field(default=None, ge=1, le=65535)
+
     db_echo: bool = False
     db_pool_size: int = 10
 

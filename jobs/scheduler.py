@@ -20,6 +20,7 @@ from companion.messaging.dispatcher import run_dispatcher
 from companion.messaging.gateways import SmsGateway, create_gateway
 from companion.messaging.inbound_worker import run_inbound
 from companion.messaging.listener import OutboxListener
+from companion.metrics.server import start_metrics_server
 from companion.settings import Settings
 from jobs import (
     dispatch_outbox,
@@ -113,9 +114,14 @@ async def run_forever(settings: Settings) -> None:
     ctx = make_context(settings)
     workers = Workers.create(ctx)
     await workers.start()
+    metrics = None
+    if settings.metrics_enabled and settings.metrics_jobs_port is not None:
+        metrics = await start_metrics_server(settings, ctx.sessionmaker, ctx.clock, port=settings.metrics_jobs_port)
     try:
         await asyncio.Event().wait()
     finally:
+        if metrics is not None:
+            await metrics.stop()
         await workers.shutdown()
         await ctx.gateway.close()
         await ctx.engine.dispose()

@@ -28,6 +28,7 @@ from companion.clock import Clock
 from companion.messaging import liveness
 from companion.messaging.gateways import Accepted, OutgoingSms, SendOutcome, SmsGateway
 from companion.messaging.policy import Purpose, SendError, decide, settle_stale_claim
+from companion.metrics import instruments as metrics
 from companion.models import Clinic, MessageAttempt, OutboundMessage, Patient
 
 log = logging.getLogger("companion.dispatch")
@@ -199,7 +200,8 @@ class Dispatcher:
                 return
             sms = OutgoingSms(message.id, message.to_phone, message.body, message.purpose.value, message.sender)
             try:
-                outcome = await self.gateway.send(sms)
+                with metrics.SEND_SECONDS.labels(self.gateway.name, message.purpose.value).time():
+                    outcome = await self.gateway.send(sms)
             except Exception as exc:  # a gateway bug must not leave the row in flight for ever
                 log.exception("gateway failed on message %s", message.id)
                 outcome = SendError(http_status=None, code=None, detail=type(exc).__name__, uncertain=True)
@@ -265,6 +267,7 @@ class Dispatcher:
                 continue
             assert isinstance(outcome, SendError)
             decision = decide(message.purpose, outcome, message.attempts, now, retry_base=self.retry_base_seconds)
+            metrics.provider_error(outcome.code, outcome.http_status, decision.action)
             attempts.append({"message_id": message.id, "at": now, "outcome": decision.action,
                              "http_status": outcome.http_status, "error_code": outcome.code,
                              "detail": outcome.detail[:200]})

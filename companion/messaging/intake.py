@@ -22,6 +22,7 @@ from companion.clock import Clock
 from companion.messaging import inbound
 from companion.messaging.policy import INBOUND_URGENT
 from companion.messaging.wakeup import Waker
+from companion.metrics import instruments as metrics
 
 log = logging.getLogger("companion.sms.inbound")
 
@@ -119,6 +120,7 @@ class InboundIntake:
                     continue
                 log.error("cannot reach the database to store %d inbound messages", len(self._waiting))
                 for waiting in self._take():  # their webhooks fail, and Twilio tries them again
+                    metrics.webhook_refused("sms", "store_failed")
                     waiting.answer.set_exception(exc)
 
     @contextlib.asynccontextmanager
@@ -135,6 +137,7 @@ class InboundIntake:
                 async with self._connection() as conn:
                     await self._store(conn, [waiting])
             except Exception as exc:  # this message alone: its webhook fails and Twilio retries
+                metrics.webhook_refused("sms", "store_failed")
                 waiting.answer.set_exception(exc)
 
     async def _store(self, conn: AsyncConnection, batch: list[_Waiting]) -> None:
@@ -142,6 +145,7 @@ class InboundIntake:
         for waiting in batch:
             first.setdefault(waiting.row["message_sid"], waiting)
         stored = await inbound.store_rows(conn, [w.row for w in first.values()], notify=self.notify)
+        metrics.inbound_stored(new=len(stored), duplicate=len(batch) - len(stored))
         for waiting in batch:
             sid = waiting.row["message_sid"]
             waiting.answer.set_result(sid in stored and first[sid] is waiting)

@@ -1,17 +1,22 @@
 """Acknowledging and resolving alerts, by SMS (ACK <code>, RESOLVE <code> <note>) or the API.
 
-Acknowledging stops the climb; resolving needs a note. The alert row is locked while it changes,
-so two people acknowledging at once get one acknowledgement and one polite "already"."""
+Acknowledging stops the climb; resolving needs a note. Who may do either is the protocol's
+``[permissions]`` (companion/safety/permissions.py): the dashboard gets 403 naming who may, an SMS
+the same sentence. The alert row is locked while it changes, so two people acknowledging at once
+get one acknowledgement and one polite "already"."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.audit import services as audit
+from companion.auth.principals import StaffPrincipal
 from companion.clock import Clock
-from companion.errors import Conflict, InvalidInput, NotFound
+from companion.errors import Conflict, Forbidden, InvalidInput, NotFound
 from companion.models import Alert, AlertPage, Patient, StaffMember
+from companion.safety.config import current_protocol
+from companion.safety.permissions import Action, Permissions, may, refusal
 
 
 async def _by_code(session: AsyncSession, clinic_id: int, code: str) -> Alert | None:
@@ -48,6 +53,31 @@ async def _name(session: AsyncSession, staff_id: int | None) -> str:
     return member.name if member else "a colleague"
 
 
+async def _was_paged(session: AsyncSession, alert_id: int, staff_id: int) -> bool:
+    query = select(exists().where(AlertPage.alert_id == alert_id, AlertPage.staff_id == staff_id))
+    return bool((await session.execute(query)).scalar())
+
+
+async def _refusal(
+    session: AsyncSession, permissions: Permissions | None, action: Action, alert: Alert, staff_id: int, role: str,
+) -> str | None:
+    """Why this person may not do ``action`` to ``alert`` (None: they may). ``permissions``
+    default to the current protocol's: a change of who may applies to alerts already open."""
+    permissions = permissions or current_protocol().permissions
+    assert alert.id is not None
+    if may(permissions, action, alert.severity, role, paged=False):
+        return None
+    if may(permissions, action, alert.severity, role, paged=await _was_paged(session, alert.id, staff_id)):
+        return None
+    return refusal(permissions, action, alert.severity)
+
+
+def _record_refusal(session: AsyncSession, clock: Clock, alert: Alert, staff_id: int, action: Action,
+                    channel: str) -> None:
+    audit.record(session, clock, actor=f"staff:{staff_id}", action=f"alert.{action}_refused",
+                 subject=f"alert:{alert.id}", clinic_id=alert.clinic_id, detail={"channel": channel})
+
+
 def _acknowledge(alert: Alert, staff_id: int, clock: Clock) -> None:
     alert.status = "acknowledged"
     alert.acknowledged_at = clock.now()
@@ -66,7 +96,9 @@ def _resolve(alert: Alert, staff_id: int, note: str, clock: Clock) -> None:
     alert.resolution_note = note
 
 
-async def acknowledge_by_sms(session: AsyncSession, clock: Clock, staff: StaffMember, code: str | None) -> str:
+async def acknowledge_by_sms(
+    session: AsyncSession, clock: Clock, staff: StaffMember, code: str | None, permissions: Permissions | None = None,
+) -> str:
     assert staff.id is not None
     alert = await (_by_code(session, staff.clinic_id, code) if code else _newest_paged(session, staff.id))
     if alert is None:
@@ -75,6 +107,9 @@ async def acknowledge_by_sms(session: AsyncSession, clock: Clock, staff: StaffMe
         if code is None:
             return "You have no open alert to acknowledge."
         return f"No alert matches {code}. Check the code in the page or open the dashboard."
+    if (refused := await _refusal(session, permissions, "acknowledge", alert, staff.id, staff.role)) is not None:
+        _record_refusal(session, clock, alert, staff.id, "acknowledge", "sms")
+        return f"{refused} Alert {alert.ack_code} is unchanged."
     reference = await _reference(session, alert)
     if alert.status == "resolved":
         return (f"Thank you. Alert {alert.ack_code} for {reference} was already resolved by "
@@ -89,11 +124,17 @@ async def acknowledge_by_sms(session: AsyncSession, clock: Clock, staff: StaffMe
             f"Reply RESOLVE {alert.ack_code} <note> when done.")
 
 
-async def resolve_by_sms(session: AsyncSession, clock: Clock, staff: StaffMember, code: str, note: str) -> str:
+async def resolve_by_sms(
+    session: AsyncSession, clock: Clock, staff: StaffMember, code: str, note: str,
+    permissions: Permissions | None = None,
+) -> str:
     assert staff.id is not None
     alert = await _by_code(session, staff.clinic_id, code)
     if alert is None:
         return f"No alert matches {code}. Check the code in the page or open the dashboard."
+    if (refused := await _refusal(session, permissions, "resolve", alert, staff.id, staff.role)) is not None:
+        _record_refusal(session, clock, alert, staff.id, "resolve", "sms")
+        return f"{refused} Alert {alert.ack_code} is unchanged."
     reference = await _reference(session, alert)
     if alert.status == "resolved":
         return f"Alert {alert.ack_code} for {reference} was already resolved; nothing more is needed."
@@ -110,8 +151,21 @@ async def _locked(session: AsyncSession, clinic_id: int, alert_id: int) -> Alert
     return alert
 
 
-async def acknowledge(session: AsyncSession, clock: Clock, clinic_id: int, staff_id: int, alert_id: int) -> Alert:
+async def _check(
+    session: AsyncSession, clock: Clock, staff: StaffPrincipal, alert: Alert, action: Action,
+    permissions: Permissions | None,
+) -> None:
+    if (refused := await _refusal(session, permissions, action, alert, staff.staff_id, staff.role)) is not None:
+        _record_refusal(session, clock, alert, staff.staff_id, action, "dashboard")
+        raise Forbidden(refused, keep_changes=True)
+
+
+async def acknowledge(
+    session: AsyncSession, clock: Clock, staff: StaffPrincipal, alert_id: int, permissions: Permissions | None = None,
+) -> Alert:
+    clinic_id, staff_id = staff.clinic_id, staff.staff_id
     alert = await _locked(session, clinic_id, alert_id)
+    await _check(session, clock, staff, alert, "acknowledge", permissions)
     if alert.status == "resolved":
         raise Conflict("this alert is already resolved", field="status")
     if alert.status == "acknowledged":
@@ -123,11 +177,14 @@ async def acknowledge(session: AsyncSession, clock: Clock, clinic_id: int, staff
 
 
 async def resolve(
-    session: AsyncSession, clock: Clock, clinic_id: int, staff_id: int, alert_id: int, note: str
+    session: AsyncSession, clock: Clock, staff: StaffPrincipal, alert_id: int, note: str,
+    permissions: Permissions | None = None,
 ) -> Alert:
     if not note.strip():
         raise InvalidInput("resolving an alert needs a note", field="note")
+    clinic_id, staff_id = staff.clinic_id, staff.staff_id
     alert = await _locked(session, clinic_id, alert_id)
+    await _check(session, clock, staff, alert, "resolve", permissions)
     if alert.status == "resolved":
         raise Conflict("this alert is already resolved", field="status")
     _resolve(alert, staff_id, note.strip(), clock)

@@ -36,12 +36,12 @@ class AlertController(Controller):
     async def acknowledge(
         self, alert_id: int, db_session: AsyncSession, state: State, staff: StaffPrincipal
     ) -> AlertRead:
-        await acknowledgements.acknowledge(db_session, state.clock, staff.clinic_id, staff.staff_id, alert_id)
+        await acknowledgements.acknowledge(db_session, state.clock, staff, alert_id)
         return await services.get_alert(db_session, state.clock, staff, alert_id)
 
     @post("/{alert_id:int}/resolve", status_code=200)
     async def resolve(
         self, alert_id: int, data: AlertResolve, db_session: AsyncSession, state: State, staff: StaffPrincipal
     ) -> AlertRead:
-        await acknowledgements.resolve(db_session, state.clock, staff.clinic_id, staff.staff_id, alert_id, data.note)
+        await acknowledgements.resolve(db_session, state.clock, staff, alert_id, data.note)
         return await services.get_alert(db_session, state.clock, staff, alert_id)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -35,6 +35,7 @@ from pydantic_core import ErrorDetails
 
 from companion.checkins.instruments import gsm7_length
 from companion.safety.escalation import Chain, Step, Target
+from companion.safety.permissions import STAFF_ROLES, Permissions, PermissionsSpec, describe
 from companion.safety.rota import (
     WEEKDAYS,
     BusinessHours,
@@ -81,9 +82,6 @@ MAX_WAIT_MINUTES = 24 * 60
 """A chain step waits at least a minute and at most a day."""
 
 MAX_REPEAT = 10
-
-STAFF_ROLES: tuple[str, ...] = ("admin", "clinician", "staff")
-"""Values of a ``role:`` target."""
 
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
 _EMAIL = re.compile(r"[^@\s:]+@[^@\s:]+\.[^@\s:]+")
@@ -265,6 +263,7 @@ class ProtocolSpec(_Spec):
     chains: dict[str, ChainSpec]
     rules: list[RuleSpec]
     aftercare: dict[str, AftercareSpec] = {}
+    permissions: PermissionsSpec = PermissionsSpec()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -298,6 +297,7 @@ class Protocol:
     business_hours: BusinessHours
     aftercare: AftercarePlan
     source: str = "<string>"
+    permissions: Permissions = field(default_factory=Permissions)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "chains", MappingProxyType(dict(self.chains)))
@@ -422,7 +422,8 @@ class _Builder:
         aftercare = self.aftercare()
         if self.problems or wording is None or hours is None or aftercare is None:
             return None
-        return Protocol(spec.version.strip(), wording, rules, chains, rota, hours, aftercare, self.source)
+        return Protocol(spec.version.strip(), wording, rules, chains, rota, hours, aftercare, self.source,
+                        Permissions.from_spec(spec.permissions))
 
     def wording(self) -> Wording | None:
         spec = self.spec.wording
@@ -692,6 +693,7 @@ def _summary_lines(protocol: Protocol) -> list[str]:
         lines.append(f"  {position}: {', '.join(rota.rotation)} (weekly, handoff {rota.handoff}){extra}")
         for override in rota.overrides:
             lines.append(f"    {override.staff} from {override.start.isoformat()} to {override.end.isoformat()}")
+    lines += ["", "Permissions:", *(f"  {line}" for line in describe(protocol.permissions))]
     lines += ["", "Aftercare:"]
     plan = protocol.aftercare
     lines.append(f"  default: {_plan_text(plan.default)}")

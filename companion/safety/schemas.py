@@ -32,3 +32,7 @@ class AlertRead(BaseModel):
     resolved_at: datetime | None
     resolved_by: int | None
     resolution_note: str | None
+    # What the caller may do under the protocol's [permissions]; the API enforces it either way.
+    may_acknowledge: bool = True
+    may_resolve: bool = True
+    permission_note: str | None = None  # who may, when the caller may not (for the dashboard)

@@ -9,12 +9,30 @@ from companion.audit import services as audit
 from companion.auth.principals import StaffPrincipal
 from companion.clock import Clock
 from companion.errors import NotFound
-from companion.models import Alert, Patient
+from companion.models import Alert, AlertPage, Patient
+from companion.safety.config import current_protocol
+from companion.safety.permissions import Permissions, may, refusal
 from companion.safety.schemas import AlertRead
 
 
-def alert_read(alert: Alert, reference: str, clock: Clock) -> AlertRead:
+def alert_read(
+    alert: Alert, reference: str, clock: Clock, staff: StaffPrincipal | None = None, paged: bool = False,
+    permissions: Permissions | None = None,
+) -> AlertRead:
+    """The alert for ``staff`` (what they may do to it, given whether they were ``paged`` for it)."""
     assert alert.id is not None
+    may_ack = may_resolve = True
+    note = None
+    if staff is not None:
+        permissions = permissions or current_protocol().permissions
+        may_ack = may(permissions, "acknowledge", alert.severity, staff.role, paged)
+        may_resolve = may(permissions, "resolve", alert.severity, staff.role, paged)
+        refused = []
+        if alert.status == "open" and not may_ack:
+            refused.append(refusal(permissions, "acknowledge", alert.severity))
+        if alert.status != "resolved" and not may_resolve:
+            refused.append(refusal(permissions, "resolve", alert.severity))
+        note = " ".join(refused) or None
     step = None
     if alert.pass_no is not None and alert.step_index is not None:
         step = f"pass {alert.pass_no}, step {alert.step_index + 1}"
@@ -25,7 +43,19 @@ def alert_read(alert: Alert, reference: str, clock: Clock) -> AlertRead:
         next_step_at=alert.next_step_at, escalation_end_reason=alert.escalation_end_reason, findings=alert.findings,
         acknowledged_at=alert.acknowledged_at, acknowledged_by=alert.acknowledged_by, resolved_at=alert.resolved_at,
         resolved_by=alert.resolved_by, resolution_note=alert.resolution_note,
+        may_acknowledge=may_ack, may_resolve=may_resolve, permission_note=note,
     )
+
+
+async def _paged(session: AsyncSession, staff: StaffPrincipal, alert_ids: list[int]) -> set[int]:
+    """Which of these alerts paged this staff member (one query for the lot)."""
+    if not alert_ids:
+        return set()
+    rows = await session.execute(
+        select(AlertPage.alert_id).where(AlertPage.staff_id == staff.staff_id, AlertPage.alert_id.in_(alert_ids))  # type: ignore[attr-defined]
+        .distinct()
+    )
+    return set(rows.scalars())
 
 
 SEVERITY_ORDER = case({"urgent": 0, "high": 1, "routine": 2}, value=Alert.severity, else_=3)
@@ -49,7 +79,9 @@ async def list_alerts(
     rows = (await session.execute(query.limit(500))).all()
     audit.record(session, clock, actor=staff.actor, action="alert.list", subject="alerts", clinic_id=staff.clinic_id,
                  detail={"count": len(rows)})
-    return [alert_read(alert, reference, clock) for alert, reference in rows]
+    paged = await _paged(session, staff, [alert.id for alert, _ in rows])
+    permissions = current_protocol().permissions
+    return [alert_read(alert, reference, clock, staff, alert.id in paged, permissions) for alert, reference in rows]
 
 
 async def get_alert(session: AsyncSession, clock: Clock, staff: StaffPrincipal, alert_id: int) -> AlertRead:
@@ -59,4 +91,5 @@ async def get_alert(session: AsyncSession, clock: Clock, staff: StaffPrincipal, 
     patient = await session.get(Patient, alert.patient_id)
     audit.record(session, clock, actor=staff.actor, action="alert.read", subject=f"alert:{alert_id}",
                  clinic_id=staff.clinic_id)
-    return alert_read(alert, patient.reference if patient else "?", clock)
+    paged = alert_id in await _paged(session, staff, [alert_id])
+    return alert_read(alert, patient.reference if patient else "?", clock, staff, paged)

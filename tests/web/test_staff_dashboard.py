@@ -282,3 +282,29 @@ async def test_a_session_recorded_from_the_timeline_is_marked_on_the_mood_chart(
     assert recorded[0].started_at == started.astimezone(UTC)
     assert recorded[0].ended_at == (started + timedelta(minutes=100)).astimezone(UTC)
     assert (recorded[0].dose_mg, recorded[0].location, recorded[0].recorded_by) == (35.0, "Room 2", on_call.id)
+
+
+async def test_the_front_desk_is_not_offered_what_the_protocol_keeps_for_clinicians(
+    live_server: LiveServer, world: World, page: Any, artifacts: Path, session: AsyncSession
+) -> None:
+    """An unpaged non-clinical member sees the urgent alert but no Acknowledge or Resolve, and is
+    told who may; a routine alert they may resolve keeps its form."""
+    clinic, _on_call, _backup, patient = await _team(world)
+    await world.staff(clinic, "staff", email="frontdesk@demo.clinic")
+    urgent = Alert(clinic_id=clinic.id or 0, patient_id=patient.id or 0, kind="crisis", severity="urgent",
+                   status="open", ack_code="4821", protocol_version="test", opened_at=datetime.now(UTC))
+    routine = Alert(clinic_id=clinic.id or 0, patient_id=patient.id or 0, kind="routine", severity="routine",
+                    status="open", ack_code="7070", protocol_version="test", opened_at=datetime.now(UTC))
+    session.add_all([urgent, routine])
+    await session.commit()
+
+    await _sign_in(page, live_server, "frontdesk@demo.clinic")
+    await page.wait_for_selector(f"#alert-{urgent.id}-permission")
+    assert await page.locator(f"#ack-{urgent.id}").count() == 0
+    assert await page.locator(f"#resolve-{urgent.id}").count() == 0
+    note = await page.locator(f"#alert-{urgent.id}-permission").inner_text()
+    assert note == ("Only someone paged for it, a clinician or an admin may acknowledge an urgent alert. "
+                    "Only a clinician or an admin may resolve an urgent alert.")
+    assert await page.locator(f"#resolve-{routine.id}").count() == 1
+    assert await page.locator(f"#alert-{routine.id}-permission").count() == 0
+    await _shot(page, artifacts, "10-front-desk-alerts")

@@ -106,7 +106,14 @@ export function alertCard(alert, { session, fetchedAt, onChanged, headingLevel =
   );
 
   const actions = h("div", { class: "alert-actions" });
-  if (alert.status === "open") {
+  // The protocol says who may acknowledge and resolve; the API refuses anyone else, and the
+  // buttons are not offered to them.
+  const mayAcknowledge = alert.may_acknowledge !== false;
+  const mayResolve = alert.may_resolve !== false;
+  if (alert.permission_note && alert.status !== "resolved") {
+    actions.append(h("p", { class: "hint permission-note", id: `alert-${id}-permission` }, alert.permission_note));
+  }
+  if (alert.status === "open" && mayAcknowledge) {
     const ack = h("button", { type: "button", class: "button button-primary", id: `ack-${id}` }, "Acknowledge");
     ack.addEventListener("click", async () => {
       ack.disabled = true;
@@ -124,7 +131,7 @@ export function alertCard(alert, { session, fetchedAt, onChanged, headingLevel =
     actions.append(h("div", { class: "ack-row" }, ack,
       h("span", { class: "hint" }, alert.next_step_at ? "Stops further pages." : "Marks it as being handled.")));
   }
-  if (alert.status !== "resolved") {
+  if (alert.status !== "resolved" && mayResolve) {
     const noteId = `note-${id}`;
     const hintId = `note-${id}-hint`;
     const textarea = h("textarea", {
@@ -168,7 +175,7 @@ export function alertCard(alert, { session, fetchedAt, onChanged, headingLevel =
       }
     });
     actions.append(form);
-  } else if (alert.resolution_note) {
+  } else if (alert.status === "resolved" && alert.resolution_note) {
     actions.append(h("div", { class: "resolution" }, h("h3", {}, "Resolution note"),
       h("p", { class: "resolution-note" }, alert.resolution_note)));
   }
