@@ -2,7 +2,7 @@
 
 Usage:
     python benchmarks/crash_recovery.py [--database-url postgresql+asyncpg://postgres@127.0.0.1:5432/companion_bench]
-        [--messages 15000] [--kills 3] [--failure-rate 0.0] [--log jobs.log]
+        [--messages 15000] [--kills 3] [--failure-rate 0.0] [--inbound 500] [--log jobs.log]
 
 Due outbox rows of every purpose are stored; `companion jobs` sends them through the Twilio SDK to a fake
 Twilio in this process and is killed (SIGKILL) when 1/(kills+1), 2/(kills+1), ... of them are accepted,
@@ -35,6 +35,7 @@ def main() -> int:
     parser.add_argument("--messages", type=int, default=15_000)
     parser.add_argument("--kills", type=int, default=3)
     parser.add_argument("--failure-rate", type=float, default=0.0)
+    parser.add_argument("--inbound", type=int, default=500, help="stored inbound messages handled in the run")
     parser.add_argument("--log", type=Path, default=Path("crash_recovery_jobs.log"))
     args = parser.parse_args()
     if "bench" not in args.database_url.rsplit("/", 1)[-1]:
@@ -42,10 +43,12 @@ def main() -> int:
     harness.ensure_database(args.database_url)
     kill_at = [(n + 1) / (args.kills + 1) for n in range(args.kills)]
     report = asyncio.run(harness.run(args.database_url, messages=args.messages, kill_at=kill_at,
-                                     failure_rate=args.failure_rate, log_file=args.log, limit_s=900))
+                                     failure_rate=args.failure_rate, inbound=args.inbound,
+                                     log_file=args.log, limit_s=900))
     for line in report.lines():
         print(line)
-    ok = (report.unsettled == 0 and report.broken_rule == 0 and report.lost <= report.in_flight
+    ok = (report.unsettled == 0 and report.broken_rule == 0 and report.inbound_unhandled == 0
+          and report.inbound_replies_wrong == 0 and report.lost <= report.in_flight
           and report.duplicated <= report.in_flight
           and all(k.urgent_settled_s is not None and k.urgent_settled_s < 15 for k in report.kills))
     print("targets met" if ok else "TARGETS MISSED")

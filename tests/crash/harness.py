@@ -14,6 +14,10 @@ and every accepted message is counted by its body, which names its row:
 - ``urgent_settled_s``: for the safety replies and pages left in flight by each killed process, the
   time from the restart until the last of them was accepted again.
 
+Inbound messages stored and not yet handled are in the run too (from numbers the companion does
+not know, each answered with one reply): each must be handled once, its reply queued once and sent
+at most once, whatever the kills.
+
 Used by tests/crash/test_crash_recovery.py (in CI, on PostgreSQL) and benchmarks/crash_recovery.py.
 """
 
@@ -35,7 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from companion.messaging.policy import AT_LEAST_ONCE, PRIORITY, Purpose
 from companion.migrate import upgrade
-from companion.models import OutboundMessage
+from companion.models import InboundMessage, OutboundMessage
 from tests.fakes.fake_twilio import FakeTwilio
 
 T = OutboundMessage.__table__  # type: ignore[attr-defined]
@@ -63,6 +67,9 @@ class CrashReport:
     broken_rule: int = 0
     gave_up: int = 0
     unsettled: int = 0
+    inbound: int = 0
+    inbound_unhandled: int = 0
+    inbound_replies_wrong: int = 0  # replies queued other than once, or sent more than once
     seconds: float = 0.0
     accepted: int = 0
     by_status: dict[str, int] = field(default_factory=dict)
@@ -83,6 +90,8 @@ class CrashReport:
             f"rule broken {self.broken_rule}; given up {self.gave_up}; unsettled {self.unsettled}",
             "urgent rows left in flight, settled after restart: "
             + ", ".join(f"{len(k.urgent_in_flight)} in {k.urgent_settled_s or 0:.1f} s" for k in self.kills),
+            f"inbound {self.inbound}: unhandled {self.inbound_unhandled}, replies queued or sent other than "
+            f"once {self.inbound_replies_wrong}",
             f"accepted by the provider {self.accepted}; statuses {dict(sorted(self.by_status.items()))}; "
             f"{self.seconds:.1f} s",
         ]
@@ -92,8 +101,18 @@ PURPOSES = [Purpose.PROMPT, Purpose.REMINDER, Purpose.NOTICE, Purpose.REPLY, Pur
             Purpose.STAFF_PAGE, Purpose.OTP]
 
 
-async def seed(engine: AsyncEngine, count: int) -> None:
+IN = InboundMessage.__table__  # type: ignore[attr-defined]
+
+
+def _inbound_phone(n: int) -> str:
+    return f"+1303{5550000 + n:07d}"
+
+
+async def seed(engine: AsyncEngine, count: int, inbound: int = 0) -> None:
     now = datetime.now(UTC) - timedelta(seconds=1)
+    received = [{"message_sid": f"SMcrash{n:026d}", "from_phone": _inbound_phone(n), "to_phone": FROM_NUMBER,
+                 "body": "hello?", "received_at": now, "sender_kind": "unknown", "needs_review": False,
+                 "status": "received", "priority": 5, "attempts": 0} for n in range(inbound)]
     rows = []
     for n in range(count):
         purpose = PURPOSES[n % len(PURPOSES)]
@@ -101,9 +120,12 @@ async def seed(engine: AsyncEngine, count: int) -> None:
                      "body": f"crash-test {n}", "priority": PRIORITY[purpose], "status": "pending",
                      "due_at": now, "attempts": 0, "needs_attention": False, "via": "api", "created_at": now})
     async with engine.begin() as conn:
-        await conn.execute(text("TRUNCATE message_attempt, outbound_message, worker_process RESTART IDENTITY CASCADE"))
+        await conn.execute(text("TRUNCATE message_attempt, outbound_message, inbound_message, worker_process "
+                                "RESTART IDENTITY CASCADE"))
         for start in range(0, count, 1000):
             await conn.execute(insert(T), rows[start:start + 1000])
+        if received:
+            await conn.execute(insert(IN), received)
 
 
 def ensure_database(database_url: str) -> None:
@@ -150,21 +172,23 @@ async def _unsettled(engine: AsyncEngine, ids: list[int] | None = None) -> int:
     query = select(func.count()).select_from(T).where(T.c.status.in_(SETTLED))
     if ids is not None:
         query = query.where(T.c.id.in_(ids))
+    waiting = select(func.count()).select_from(IN).where(IN.c.status == "received")
     async with engine.connect() as conn:
-        return int((await conn.execute(query)).scalar_one())
+        count = int((await conn.execute(query)).scalar_one())
+        return count if ids is not None else count + int((await conn.execute(waiting)).scalar_one())
 
 
 async def run(database_url: str, *, messages: int, kill_at: list[float], failure_rate: float = 0.0,
-              log_file: Path, limit_s: float = 240.0) -> CrashReport:
+              inbound: int = 0, log_file: Path, limit_s: float = 240.0) -> CrashReport:
     """Send ``messages`` rows, killing the process when each share in ``kill_at`` is accepted."""
     await asyncio.to_thread(upgrade, database_url)
     engine = create_async_engine(database_url)
-    report = CrashReport(messages)
+    report = CrashReport(messages, inbound=inbound)
     began = time.monotonic()
     with FakeTwilio() as fake:
         if failure_rate:
             fake.fail_randomly(failure_rate, seed=7)
-        await seed(engine, messages)
+        await seed(engine, messages, inbound)
         process = _start(database_url, fake, log_file)
         try:
             waiting: list[Kill] = []  # kills whose urgent rows in flight are not settled yet
@@ -205,11 +229,19 @@ async def run(database_url: str, *, messages: int, kill_at: list[float], failure
             except subprocess.TimeoutExpired:
                 process.kill()
         sent = Counter(m.body for m in fake.messages)
+        sent_to = Counter(m.to for m in fake.messages)
         report.accepted = sum(sent.values())
     async with engine.connect() as conn:
         query = select(T.c.body, T.c.purpose, T.c.status).where(T.c.body.like("crash-test %"))
         rows = (await conn.execute(query)).all()
+        report.inbound_unhandled = int((await conn.execute(
+            select(func.count()).select_from(IN).where(IN.c.status != "handled"))).scalar_one())
+        replies = Counter((await conn.execute(
+            select(T.c.to_phone).where(T.c.purpose == Purpose.REPLY.value, T.c.to_phone.like("+1303%")))).scalars())
     await engine.dispose()
+    for n in range(inbound):
+        phone = _inbound_phone(n)
+        report.inbound_replies_wrong += replies[phone] != 1 or sent_to[phone] > 1
     for row in rows:
         report.by_status[row.status] = report.by_status.get(row.status, 0) + 1
         times = sent.get(row.body, 0)

@@ -15,6 +15,7 @@ pytestmark = pytest.mark.skipif(not PG_URL, reason="the crash test runs on Postg
 
 def _check(report: harness.CrashReport) -> None:
     assert report.unsettled == 0, report.lines()
+    assert report.inbound_unhandled == 0 and report.inbound_replies_wrong == 0, report.lines()
     assert report.broken_rule == 0, report.lines()
     assert report.lost <= report.in_flight, report.lines()
     assert report.duplicated <= report.in_flight, report.lines()
@@ -23,7 +24,8 @@ def _check(report: harness.CrashReport) -> None:
 
 async def test_kills_mid_send_lose_and_double_at_most_what_was_in_flight(tmp_path: Path) -> None:
     assert PG_URL is not None
-    report = await harness.run(PG_URL, messages=3000, kill_at=[0.2, 0.45, 0.7], log_file=tmp_path / "jobs.log")
+    report = await harness.run(PG_URL, messages=3000, kill_at=[0.2, 0.45, 0.7], inbound=300,
+                                log_file=tmp_path / "jobs.log")
     _check(report)
     assert report.gave_up == 0 and report.accepted >= report.messages - report.lost
 
