@@ -13,6 +13,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import ValidationException
 from litestar.openapi.config import OpenAPIConfig
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -32,6 +33,8 @@ from companion.messaging.inbound_worker import InboundProcessor, run_inbound
 from companion.messaging.intake import InboundIntake
 from companion.messaging.policy import PRIORITY, Purpose
 from companion.messaging.wakeup import Waker
+from companion.observability import request_id
+from companion.observability.errors import unexpected_error
 from companion.patients.controllers import PatientController
 from companion.safety import language
 from companion.safety.controllers import AlertController
@@ -145,7 +148,7 @@ def create_app(
             "intake": intake,
         }
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             HealthController,
             TwilioWebhookController,
@@ -171,9 +174,13 @@ def create_app(
             DomainError: _domain_error,
             IntegrityError: _integrity_error,
             ValidationException: _validation_error,
+            HTTP_500_INTERNAL_SERVER_ERROR: unexpected_error,
         },
         openapi_config=OpenAPIConfig(title="Companion API", version="1.0.0", path="/schema"),
+        logging_config=None,  # companion.observability.logs configures logging, for uvicorn too
         state=state,
         lifespan=[lifespan],
         request_max_body_size=1_048_576,
     )
+    request_id.install(app)  # last: the outermost layer, so every answer carries the id
+    return app
