@@ -13,10 +13,12 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import ValidationException
 from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from companion import web_security
 from companion.auth.controllers import AuthController
 from companion.auth.patient_controllers import PatientAuthController, PatientSelfController
 from companion.checkins.controllers import CrisisController, PatientCheckinController, TimelineController
@@ -176,11 +178,15 @@ def create_app(
             ValidationException: _validation_error,
             HTTP_500_INTERNAL_SERVER_ERROR: unexpected_error,
         },
-        openapi_config=OpenAPIConfig(title="Companion API", version="1.0.0", path="/schema"),
+        # The schema as JSON only: the HTML viewers load scripts from CDNs, which have no place on
+        # the origin that holds patients' tokens (and the content security policy refuses them).
+        openapi_config=OpenAPIConfig(title="Companion API", version="1.0.0", path="/schema",
+                                     render_plugins=[JsonRenderPlugin()]),
         logging_config=None,  # companion.observability.logs configures logging, for uvicorn too
         state=state,
         lifespan=[lifespan],
         request_max_body_size=1_048_576,
     )
+    web_security.install(app)
     request_id.install(app)  # last: the outermost layer, so every answer carries the id
     return app
