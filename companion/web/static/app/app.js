@@ -57,6 +57,8 @@ function h(tag, props = {}, ...children) {
     if (value === undefined || value === null || value === false) continue;
     if (key === "class") node.className = value;
     else if (key === "text") node.textContent = value;
+    // Styles through the CSSOM: the content security policy refuses style attributes.
+    else if (key === "style") Object.assign(node.style, value);
     else if (key.startsWith("on") && typeof value === "function") node.addEventListener(key.slice(2), value);
     else if (value === true) node.setAttribute(key, "");
     else node.setAttribute(key, String(value));
@@ -743,7 +745,7 @@ function renderQuestion(options) {
   render(flow.prompt.title, [
     h("p", { class: "progress-text", id: "progress-text" }, `${flow.prompt.title} · Question ${flow.index + 1} of ${questions.length}`),
     h("div", { class: "progress", role: "progressbar", "aria-labelledby": "progress-text", "aria-valuemin": "0", "aria-valuemax": String(questions.length), "aria-valuenow": String(flow.index) },
-      h("span", { style: `width: ${percent}%` })),
+      h("span", { style: { width: `${percent}%` } })),
     flow.prompt.intro ? h("p", { class: "intro" }, flow.prompt.intro) : null,
     h("h1", { class: "question", id: "screen-title", tabindex: "-1" }, question.text, question.optional ? h("span", { class: "hint" }, " (optional)") : null),
     form,
