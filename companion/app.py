@@ -13,9 +13,12 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import ValidationException
 from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from companion import web_security
 from companion.auth.controllers import AuthController
 from companion.auth.patient_controllers import PatientAuthController, PatientSelfController
 from companion.checkins.controllers import CrisisController, PatientCheckinController, TimelineController
@@ -33,6 +36,8 @@ from companion.messaging.intake import InboundIntake
 from companion.messaging.policy import PRIORITY, Purpose
 from companion.messaging.wakeup import Waker
 from companion.metrics.controllers import MetricsController
+from companion.observability import request_id
+from companion.observability.errors import unexpected_error
 from companion.patients.controllers import PatientController
 from companion.safety import language
 from companion.safety.controllers import AlertController
@@ -150,7 +155,7 @@ def create_app(
             "intake": intake,
         }
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             HealthController,
             MetricsController,
@@ -177,9 +182,17 @@ def create_app(
             DomainError: _domain_error,
             IntegrityError: _integrity_error,
             ValidationException: _validation_error,
+            HTTP_500_INTERNAL_SERVER_ERROR: unexpected_error,
         },
-        openapi_config=OpenAPIConfig(title="Companion API", version="1.0.0", path="/schema"),
+        # The schema as JSON only: the HTML viewers load scripts from CDNs, which have no place on
+        # the origin that holds patients' tokens (and the content security policy refuses them).
+        openapi_config=OpenAPIConfig(title="Companion API", version="1.0.0", path="/schema",
+                                     render_plugins=[JsonRenderPlugin()]),
+        logging_config=None,  # companion.observability.logs configures logging, for uvicorn too
         state=state,
         lifespan=[lifespan],
         request_max_body_size=1_048_576,
     )
+    web_security.install(app)
+    request_id.install(app)  # last: the outermost layer, so every answer carries the id
+    return app

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
-import logging
 import sys
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -14,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.clock import Clock
 from companion.db import create_engine, create_sessionmaker, session_scope
+from companion.observability.logs import configure_logging
 from companion.secret_keys import with_secret_keys
 from companion.settings import Settings, get_settings
 
@@ -72,7 +72,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     if settings.is_sqlite or args.migrate:
         upgrade(settings.database_url)
     app = create_app(settings, run_workers=not args.no_jobs)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    # log_config=None: uvicorn's loggers keep the handler main() configured (text or JSON lines).
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", log_config=None)
     return 0
 
 
@@ -209,13 +210,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
     try:
-        return int(args.func(get_settings(), args) or 0)
+        settings = get_settings()
+        configure_logging(settings.log_format)
+        return int(args.func(settings, args) or 0)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -32,6 +33,8 @@ class Settings(BaseSettings):
     public_base_url: str = "http://127.0.0.1:8000"
     protocol_file: Path = DEFAULT_PROTOCOL_FILE
     environment: str = "development"
+    # Log lines as text (the default) or one JSON object a line, for a log collector.
+    log_format: Literal["text", "json"] = "text"
 
     twilio_account_sid: str | None = None
     twilio_auth_token: str | None = None

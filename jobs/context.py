@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -81,8 +80,9 @@ def with_heartbeat(job_id: str, interval_seconds: int) -> Callable[[Job], Job]:
             try:
                 result = await job(ctx)
             except Exception as exc:
-                error = f"{type(exc).__name__}: {exc}"
-                log.error("job %s failed: %s\n%s", job_id, error, traceback.format_exc())
+                # The type, not the message: a database error's message quotes its parameters.
+                error = type(exc).__name__
+                log.error("job %s failed (%s)", job_id, error, exc_info=True)
             try:
                 async with session_scope(ctx.sessionmaker) as session:
                     await heartbeat.beat(session, ctx.clock, job_id, interval_seconds, started=started, error=error)

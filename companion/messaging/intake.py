@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -69,7 +70,9 @@ class InboundIntake:
         self._arrived.set()
         if self._idle == 0 and len(self._writers) < MAX_WRITERS:
             # Every writer is busy committing: another one takes what arrives meanwhile.
-            writer = asyncio.create_task(self._write())
+            # In a context of its own: it stores other requests' messages too, so its log lines
+            # carry no one request's id.
+            writer = asyncio.create_task(self._write(), context=contextvars.Context())
             self._writers.add(writer)
             writer.add_done_callback(self._writers.discard)
         # A webhook whose caller went away is still stored: the writer owns the row from here on.

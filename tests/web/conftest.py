@@ -9,6 +9,7 @@ import shutil
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -24,6 +25,19 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
     "--disable-sync", "--no-first-run", "--disable-quic",
 ]
+
+
+def csp_violations(context: Any) -> list[str]:
+    """The Content Security Policy violations Chromium reports in the consoles of ``context``'s
+    pages from now on (it reports each refused script, style, image or connection there)."""
+    found: list[str] = []
+
+    def on_console(message: Any) -> None:
+        if "Content Security Policy" in message.text:
+            found.append(message.text)
+
+    context.on("console", on_console)
+    return found
 
 
 @dataclass

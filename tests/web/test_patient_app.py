@@ -25,7 +25,7 @@ from companion.db import create_sessionmaker
 from companion.models import CheckIn, OutboundMessage, Patient, Prompt, TreatmentSession
 from tests.checkins.helpers import make_prompt
 from tests.conftest import World
-from tests.web.conftest import LiveServer
+from tests.web.conftest import LiveServer, csp_violations
 
 try:
     from playwright.async_api import Browser, BrowserContext, Page, expect
@@ -51,10 +51,12 @@ def real_now_clock() -> FrozenClock:
 async def context(browser: Browser) -> AsyncIterator[BrowserContext]:
     context = await browser.new_context(viewport=VIEWPORT, device_scale_factor=1)
     context.set_default_timeout(TIMEOUT_MS)
+    violations = csp_violations(context)
     try:
         yield context
     finally:
         await context.close()
+    assert violations == [], f"the content security policy refused: {violations}"
 
 
 def shooter(page: Page, artifacts: Path, prefix: str) -> Callable[[str], Awaitable[None]]:

@@ -18,7 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from companion.messaging.simulate import simulate
 from companion.models import Alert, CheckIn, Clinic, Patient, StaffMember, TreatmentSession
 from tests.conftest import PASSWORD, World
-from tests.web.conftest import LiveServer
+from tests.web.conftest import LiveServer, csp_violations
+
+try:
+    from playwright.async_api import expect
+except ImportError:  # the browser fixture skips these tests with a reason
+    pass
 
 ON_CALL_PHONE = "+12025550181"
 BACKUP_PHONE = "+12025550182"
@@ -32,12 +37,14 @@ TIMEOUT_MS = 20000  # generous: a loaded CI machine is slow to paint
 async def page(browser: Any) -> AsyncIterator[Any]:
     context = await browser.new_context(viewport=VIEWPORT, locale="en-US", timezone_id="Europe/Berlin")
     context.set_default_timeout(TIMEOUT_MS)
+    violations = csp_violations(context)
     page = await context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     yield page
     await context.close()
     assert errors == [], f"script errors in the page: {errors}"
+    assert violations == [], f"the content security policy refused: {violations}"
 
 
 async def _shot(page: Any, artifacts: Path, name: str) -> None:
@@ -135,7 +142,7 @@ async def test_a_clinician_acknowledges_and_resolves_an_alert_raised_by_an_sms_r
     # A refresh underneath keeps what is being typed and where.
     before = await page.locator("#alerts-updated").inner_text()
     await page.clock.fast_forward(15_500)
-    await page.wait_for_function(f"document.getElementById('alerts-updated').textContent !== {before!r}")
+    await expect(page.locator("#alerts-updated")).not_to_have_text(before)
     assert await page.locator(f"#note-{raised.id}").input_value() == "ok"
     assert await page.evaluate("document.activeElement.id") == f"note-{raised.id}"
     await _shot(page, artifacts, "03-acknowledged")
@@ -148,7 +155,7 @@ async def test_a_clinician_acknowledges_and_resolves_an_alert_raised_by_an_sms_r
     await page.wait_for_selector(f"#alert-{raised.id}", state="detached")
     assert await page.locator(".alert-list > li").count() == 1
     assert await page.locator(".alert-list article").get_attribute("data-severity") == "high"
-    await page.wait_for_function("document.title === '(1) Alerts · Companion staff'")
+    await expect(page).to_have_title("(1) Alerts · Companion staff")
     await _shot(page, artifacts, "05-resolved-left-the-list")
 
     await page.click("button[data-filter='resolved']")
@@ -270,7 +277,7 @@ async def test_a_session_recorded_from_the_timeline_is_marked_on_the_mood_chart(
     await page.click("#session-submit")
     await page.wait_for_selector("#session-recorded")
     assert "IV infusion session" in await page.locator("#session-recorded").inner_text()
-    await page.wait_for_function("document.querySelectorAll('svg.timeline-chart .session-mark').length === 2")
+    await expect(page.locator("svg.timeline-chart .session-mark")).to_have_count(2)
     assert await page.evaluate("document.activeElement.id") == "session-recorded"
     assert await page.locator(".session-list li").count() == 2
     await _shot(page, artifacts, "13-session-recorded")

@@ -57,6 +57,8 @@ function h(tag, props = {}, ...children) {
     if (value === undefined || value === null || value === false) continue;
     if (key === "class") node.className = value;
     else if (key === "text") node.textContent = value;
+    // Styles through the CSSOM: the content security policy refuses style attributes.
+    else if (key === "style") Object.assign(node.style, value);
     else if (key.startsWith("on") && typeof value === "function") node.addEventListener(key.slice(2), value);
     else if (value === true) node.setAttribute(key, "");
     else node.setAttribute(key, String(value));
@@ -236,8 +238,13 @@ function afterSent(sent) {
     const item = sent.find((s) => s.entry.client_ref === state.result.client_ref);
     state.result = { status: "sent", title: state.result.title, checkin: item.checkin, client_ref: state.result.client_ref };
   }
-  toast(sent.length === 1 ? "Your saved check-in was sent." : `${sent.length} saved check-ins were sent.`);
+  announceSent(sent.length);
   refreshAfterOutboxChange();
+}
+
+// Whichever sent them (this page, or the service worker's background sync), the patient is told.
+function announceSent(count) {
+  toast(count === 1 ? "Your saved check-in was sent." : `${count} saved check-ins were sent.`);
 }
 
 async function refreshAfterOutboxChange() {
@@ -743,7 +750,7 @@ function renderQuestion(options) {
   render(flow.prompt.title, [
     h("p", { class: "progress-text", id: "progress-text" }, `${flow.prompt.title} · Question ${flow.index + 1} of ${questions.length}`),
     h("div", { class: "progress", role: "progressbar", "aria-labelledby": "progress-text", "aria-valuemin": "0", "aria-valuemax": String(questions.length), "aria-valuenow": String(flow.index) },
-      h("span", { style: `width: ${percent}%` })),
+      h("span", { style: { width: `${percent}%` } })),
     flow.prompt.intro ? h("p", { class: "intro" }, flow.prompt.intro) : null,
     h("h1", { class: "question", id: "screen-title", tabindex: "-1" }, question.text, question.optional ? h("span", { class: "hint" }, " (optional)") : null),
     form,
@@ -1115,6 +1122,7 @@ function registerServiceWorker() {
   navigator.serviceWorker.addEventListener("message", (event) => {
     if (event.data && event.data.type === "checkins-sent" && event.data.count) {
       state.pending = null;
+      announceSent(event.data.count);
       refreshAfterOutboxChange();
     }
   });

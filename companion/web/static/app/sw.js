@@ -3,7 +3,11 @@
  *
  * - The app shell is precached and served cache-first, so the app opens without a network.
  * - The patient's own reads (profile, today's check-ins, history, crisis resources) go to the
- *   network first and fall back to the last copy, so they still show offline.
+ *   network first and fall back to the last copy, so they still show offline. A copy is kept under
+ *   its address alone, never with the request that fetched it: that request's Authorization header
+ *   is the patient's token, and no token is ever put in a cache. Nothing else of the API is kept,
+ *   the sign-in and link answers that carry tokens least of all (they are POSTs, which this worker
+ *   leaves to the network), and signing out deletes the copies.
  * - Check-ins wait in the outbox (outbox.js) until the companion has them; a Background Sync
  *   event sends them when the network is back, as the page itself does.
  */
@@ -12,7 +16,7 @@ importScripts("/outbox.js");
 
 // Change VERSION with any change to a file in SHELL: the new worker precaches the new shell and
 // drops the old one when it takes over.
-const VERSION = "2026-11-27.1";
+const VERSION = "2026-12-01.2";
 const SHELL_CACHE = `companion-shell-${VERSION}`;
 const API_CACHE = "companion-api";
 const SHELL = [
@@ -70,13 +74,15 @@ async function appPage(request) {
 
 async function networkFirst(request) {
   const cache = await caches.open(API_CACHE);
+  // The address alone, without the request's headers (its Authorization header is the token).
+  const key = new Request(request.url);
   try {
     const response = await fetch(request);
-    if (response.ok) await cache.put(request, response.clone());
-    else if (response.status === 401) await cache.delete(request);
+    if (response.ok) await cache.put(key, response.clone());
+    else if (response.status === 401) await cache.delete(key);
     return response;
   } catch (error) {
-    const cached = await cache.match(request);
+    const cached = await cache.match(key);
     if (cached) return cached;
     throw error;
   }
