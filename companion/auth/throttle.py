@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, delete, literal, or_, select, update
+from sqlalchemy import case, delete, literal, null, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -67,7 +67,9 @@ async def claim(
     counted = previous + 1
     schedule = backoff.schedule(now)
     allowed_at = case(
-        (counted < backoff.free, literal(now, UTCDateTime())),
+        # No wait at all (not "from now"): a request stamped a moment earlier that reaches the row
+        # later must not find itself too soon.
+        (counted < backoff.free, null()),
         *((counted == backoff.free + k, literal(at, UTCDateTime())) for k, at in enumerate(schedule[:-1])),
         else_=literal(schedule[-1], UTCDateTime()),
     )
