@@ -8,7 +8,7 @@ The companion runs under uvicorn in its own process, as ``companion serve --no-j
 COMPANION_* variables; the public base URL is the address called, so every webhook signature is checked),
 with the fake Twilio in another process. Each argon2 check of a password costs about a tenth of a second of
 a core; they run in the app's password pool (COMPANION_PASSWORD_WORKERS threads, at most
-COMPANION_PASSWORD_MAX_PENDING checks waiting or running, the rest refused at once with 429).
+COMPANION_PASSWORD_MAX_PENDING checks waiting or running, the rest refused with 429 after a short pause).
 
 1. Quiet: ``--webhook-workers`` workers post pre-signed inbound webhooks back to back for ``--duration``
    seconds (after a warm-up that is not counted): webhook p50/p99/max.

@@ -4,8 +4,11 @@ One argon2 hash or check costs a core about a tenth of a second on purpose. Run 
 a handful of sign-ins at once would hold up every other request of the process, crisis webhooks
 included. So hashing and checking run in a small thread pool of their own (argon2 releases the
 interpreter lock while it works), and the number of checks waiting or running at once is capped:
-past the cap a sign-in is refused at once with 429 and a Retry-After, before it touches the
-database, so a flood of wrong passwords costs the process a few threads' work and nothing more.
+past the cap a sign-in is refused with 429 and a Retry-After before it touches the database, so
+a flood of wrong passwords costs the process a few threads' work and little more. The refusal is
+answered after a short pause, which costs nothing but a waiting coroutine: a client that ignores
+Retry-After and asks again at once would otherwise turn refusals into a busy loop that takes
+the event loop from everyone else.
 
 ``hash_password`` and ``verify_password`` are the plain blocking forms, for offline code (the
 CLI, tests' fixtures); everything on the request path goes through a ``PasswordPool``.
@@ -28,6 +31,7 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("no-such-account-placeholder")
 
 BUSY = "too many sign-ins are being checked at the moment; try again in a second"
+REFUSAL_PAUSE_SECONDS = 0.5
 
 
 def hash_password(password: str) -> str:
@@ -63,18 +67,21 @@ class PasswordPool:
     held on this event loop, so it needs no lock.
     """
 
-    def __init__(self, workers: int, max_pending: int, retry_after_seconds: int = 1) -> None:
+    def __init__(self, workers: int, max_pending: int, retry_after_seconds: int = 1,
+                 refusal_pause: float = REFUSAL_PAUSE_SECONDS) -> None:
         if workers < 1 or max_pending < 1:
             raise ValueError("a password pool needs at least one worker and one pending slot")
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="argon2")
         self.max_pending = max_pending
         self.retry_after_seconds = retry_after_seconds
+        self.refusal_pause = refusal_pause
         self.pending = 0
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[PasswordSlot]:
-        """Hold one of the ``max_pending`` slots; none free answers 429 at once."""
+        """Hold one of the ``max_pending`` slots; none free answers 429 after the pause."""
         if self.pending >= self.max_pending:
+            await asyncio.sleep(self.refusal_pause)
             raise TooManyRequests(BUSY, retry_after=self.retry_after_seconds)
         self.pending += 1
         try:

@@ -13,7 +13,7 @@ from companion.errors import TooManyRequests
 
 @pytest.fixture
 def pool() -> Iterator[PasswordPool]:
-    made = PasswordPool(workers=2, max_pending=2)
+    made = PasswordPool(workers=2, max_pending=2, refusal_pause=0)
     yield made
     made.close()
 

@@ -130,7 +130,7 @@ async def test_the_lockout_still_holds_after_the_backoff_and_then_ends(
 
 
 @pytest.mark.settings(password_max_pending=2, **NO_BACKOFF)
-async def test_checks_beyond_the_cap_are_refused_at_once_and_count_nothing(
+async def test_checks_beyond_the_cap_are_refused_and_count_nothing(
     client: AsyncClient, world: World
 ) -> None:
     clinic = await world.clinic()

@@ -1,5 +1,5 @@
 """A flood of wrong passwords does not hold up inbound SMS: argon2 runs in its own small thread
-pool, and checks beyond the cap are refused at once. Before, each check ran on the event loop
+pool, and checks beyond the cap are refused (429). Before, each check ran on the event loop
 (about a tenth of a second of a core), so 64 at once held every webhook for seconds."""
 
 from __future__ import annotations
