@@ -65,12 +65,12 @@ class TooManyRequests(DomainError):
 
     status_code = 429
 
-    def __init__(self, message: str, *, retry_after: int | None = None) -> None:
-        headers = {}
-        extra = None
+    def __init__(self, message: str, *, retry_after: int | None = None, **kwargs: Any) -> None:
+        headers = dict(kwargs.pop("headers", None) or {})
+        extra = kwargs.pop("extra", None)
         if retry_after is not None:
             retry_after = max(1, int(retry_after))
             headers["Retry-After"] = str(retry_after)
-            extra = {"retry_after": retry_after}
-        super().__init__(message, extra=extra, headers=headers)
+            extra = {**(extra or {}), "retry_after": retry_after}
+        super().__init__(message, extra=extra, headers=headers, **kwargs)
         self.retry_after = retry_after
