@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from companion import web_security
 from companion.auth.controllers import AuthController
+from companion.auth.dependencies import provide_client_address
+from companion.auth.passwords import PasswordPool
 from companion.auth.patient_controllers import PatientAuthController, PatientSelfController
 from companion.checkins.controllers import CrisisController, PatientCheckinController, TimelineController
 from companion.clinics.controllers import ClinicController
@@ -55,7 +57,7 @@ INTAKE_LINGER = 2.0
 
 
 def _domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
-    return Response(exc.to_dict(), status_code=exc.status_code, media_type=MediaType.JSON)
+    return Response(exc.to_dict(), status_code=exc.status_code, media_type=MediaType.JSON, headers=exc.headers)
 
 
 def _integrity_error(_: Request[Any, Any, Any], exc: IntegrityError) -> Response[dict[str, Any]]:
@@ -97,6 +99,7 @@ def create_app(
     gateway = gateway or create_gateway(settings)
     waker = Waker()
     inbound_waker = Waker()
+    passwords = PasswordPool(settings.password_workers, settings.password_max_pending)
     urgent_in_api = settings.handle_urgent_inbound_in_api and not run_workers
     intake = InboundIntake(engine, clock, notify=not settings.is_sqlite, waker=inbound_waker,
                            wake_for_urgent_only=not run_workers, linger=INTAKE_LINGER)
@@ -140,6 +143,7 @@ def create_app(
             if workers is not None:
                 await workers.shutdown()
             await gateway.close()
+            passwords.close()
             if owns_engine:
                 await engine.dispose()
 
@@ -153,6 +157,7 @@ def create_app(
             "waker": waker,
             "inbound_waker": inbound_waker,
             "intake": intake,
+            "passwords": passwords,
         }
     )
     app = Litestar(
@@ -177,6 +182,7 @@ def create_app(
             "db_session": Provide(provide_db_session),
             "clock": Provide(provide_clock, sync_to_thread=False),
             "settings": Provide(provide_settings, sync_to_thread=False),
+            "client_address": Provide(provide_client_address, sync_to_thread=False),
         },
         exception_handlers={
             DomainError: _domain_error,

@@ -7,10 +7,12 @@ import asyncio
 import getpass
 import sys
 from collections.abc import Awaitable, Callable
+from contextlib import closing
 from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from companion.auth.passwords import PasswordPool
 from companion.clock import Clock
 from companion.db import create_engine, create_sessionmaker, session_scope
 from companion.observability.logs import configure_logging
@@ -49,7 +51,8 @@ def cmd_demo(settings: Settings, _args: argparse.Namespace) -> int:
     async def work(session: AsyncSession) -> list[demo.DemoCredentials] | None:
         if await demo.has_data(session):
             return None
-        return await demo.create_demo(session, Clock())
+        with closing(PasswordPool(workers=1, max_pending=1)) as passwords:
+            return await demo.create_demo(session, Clock(), passwords)
 
     created = _run_in_session(settings, work)
     if created is None:
@@ -60,6 +63,13 @@ def cmd_demo(settings: Settings, _args: argparse.Namespace) -> int:
         print(f"  {cred.role:<10} {cred.email:<24} {cred.password}")
     print("Patients: P-1001, P-1002, P-1003 (phones +12025550101..03)")
     return 0
+
+
+def forwarded_header_options(settings: Settings) -> dict[str, object]:
+    """uvicorn believes X-Forwarded-For/-Proto from exactly the proxies the app trusts (by default
+    uvicorn would trust 127.0.0.1; the companion trusts none unless COMPANION_TRUSTED_PROXIES says)."""
+    proxies = [str(network) for network in settings.trusted_proxies]
+    return {"proxy_headers": bool(proxies), "forwarded_allow_ips": proxies or ""}
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -73,7 +83,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         upgrade(settings.database_url)
     app = create_app(settings, run_workers=not args.no_jobs)
     # log_config=None: uvicorn's loggers keep the handler main() configured (text or JSON lines).
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", log_config=None)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", log_config=None,
+                **forwarded_header_options(settings))
     return 0
 
 
@@ -110,7 +121,8 @@ def cmd_staff_create(settings: Settings, args: argparse.Namespace) -> int:
         if clinic is None:
             clinic = await create_clinic(session, clock, ClinicCreate(name=args.clinic, timezone=args.timezone))
         assert clinic.id is not None
-        member = await create_staff(session, clock, clinic.id, data, actor="system:cli")
+        with closing(PasswordPool(workers=1, max_pending=1)) as passwords:
+            member = await create_staff(session, clock, passwords, clinic.id, data, actor="system:cli")
         assert member.id is not None
         return clinic.id, member.id
 

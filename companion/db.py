@@ -7,7 +7,13 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlmodel import SQLModel
 
 import companion.models  # noqa: F401  (registers the tables)
@@ -73,3 +79,17 @@ async def session_scope(maker: async_sessionmaker[AsyncSession]) -> AsyncIterato
             await session.rollback()
             session.info.pop(AFTER_COMMIT_KEY, None)
             raise
+
+
+@asynccontextmanager
+async def own_transaction(session: AsyncSession) -> AsyncIterator[AsyncConnection]:
+    """A short transaction beside the session's unit of work, on its own connection, committed
+    when the block ends whatever becomes of the request: for a fact that must stand even when
+    the request then fails, and that concurrent requests must see at once (a counted sign-in
+    attempt). Use it before the session writes anything: on SQLite the session's own write
+    would hold the lock this transaction waits for."""
+    bind = session.bind
+    if not isinstance(bind, AsyncEngine):
+        raise TypeError("own_transaction needs a session bound to an engine")
+    async with bind.begin() as conn:
+        yield conn

@@ -9,6 +9,7 @@ from datetime import time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from companion.auth.passwords import PasswordPool
 from companion.auth.principals import StaffPrincipal
 from companion.clinics.schemas import ClinicCreate
 from companion.clinics.services import create_clinic
@@ -40,7 +41,7 @@ async def has_data(session: AsyncSession) -> bool:
     return (await session.execute(select(func.count()).select_from(Clinic))).scalar_one() > 0
 
 
-async def create_demo(session: AsyncSession, clock: Clock) -> list[DemoCredentials]:
+async def create_demo(session: AsyncSession, clock: Clock, passwords: PasswordPool) -> list[DemoCredentials]:
     """Create the demo clinic, its staff and three patients with sessions. Call on an empty database."""
     clinic = await create_clinic(
         session, clock, ClinicCreate(name="Demo Ketamine Clinic", timezone="America/New_York")
@@ -54,7 +55,7 @@ async def create_demo(session: AsyncSession, clock: Clock) -> list[DemoCredentia
     ):
         password = secrets.token_urlsafe(12)
         members[role] = await create_staff(
-            session, clock, clinic.id,
+            session, clock, passwords, clinic.id,
             StaffCreate(name=name, email=email, phone=phone, role=role, password=password), actor="system:demo",
         )
         credentials.append(DemoCredentials(email, password, role))

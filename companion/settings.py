@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
+import json
+import os
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./companion.db"
 DEFAULT_PROTOCOL_FILE = Path(__file__).parent / "protocols" / "default.toml"
+
+Network = IPv4Network | IPv6Network
+
+
+def parse_networks(value: str) -> list[Network]:
+    """``"10.0.0.0/8, 192.0.2.7"`` -> networks (a bare address is a network of one)."""
+    try:
+        return [ip_network(part.strip(), strict=False) for part in value.split(",") if part.strip()]
+    except ValueError as exc:
+        raise ValueError(f"trusted_proxies: {exc}") from exc
+
+
+def default_password_workers() -> int:
+    return min(4, os.cpu_count() or 1)
 
 
 class SecretKeyError(ValueError):
@@ -44,15 +61,35 @@ class Settings(BaseSettings):
 
     staff_token_ttl_minutes: int = 12 * 60
     patient_token_ttl_minutes: int = 30 * 24 * 60
-    login_max_failures: int = 5
-    login_lockout_minutes: int = 15
+    # Staff sign-in: this many failed passwords in a row lock the account for a while (the outer
+    # bound); before that, each account and each client address backs off (see below).
+    login_max_failures: int = Field(default=5, ge=1)
+    login_lockout_minutes: int = Field(default=15, ge=1)
 
-    # Patient sign-in by a one-time SMS code. The limits count stored code requests over a
-    # sliding window, per phone number and per client address, so they hold across replicas.
+    # Backoff: after `free` sign-in attempts in a row that did not succeed, the next one from the
+    # same account, address or phone number waits 2 s, then 4 s, 8 s ... up to the cap (429 with
+    # Retry-After). Success starts afresh, and so does a quiet spell of `backoff_forget_minutes`.
+    login_backoff_free_per_account: int = Field(default=3, ge=1)
+    login_backoff_free_per_address: int = Field(default=10, ge=1)
+    login_backoff_cap_seconds: int = Field(default=300, ge=1)
+    patient_backoff_free_per_phone: int = Field(default=6, ge=1)
+    patient_backoff_cap_seconds: int = Field(default=300, ge=1)
+    backoff_forget_minutes: int = Field(default=60, ge=1)
+
+    # argon2 runs in a thread pool of this many threads; at most `password_max_pending` password
+    # checks wait or run at once in a process, more are refused with 429 (they cost no database).
+    password_workers: int = Field(default_factory=default_password_workers, ge=1, le=64)
+    password_max_pending: int = Field(default=8, ge=1)
+
+    # Addresses or networks (CIDR) of the reverse proxies in front of the API: only their
+    # X-Forwarded-For is believed, to find the client's address. None by default.
+    trusted_proxies: Annotated[list[Network], NoDecode] = Field(default_factory=list)
+
+    # Patient sign-in by a one-time SMS code. Requests per client address are limited over a
+    # sliding window of stored requests; each number backs off (above); both hold across replicas.
     patient_code_ttl_minutes: int = Field(default=10, ge=1, le=60)
     patient_code_max_attempts: int = Field(default=5, ge=1)
     patient_code_window_minutes: int = Field(default=60, ge=1)
-    patient_code_limit_per_phone: int = Field(default=5, ge=1)
     patient_code_limit_per_address: int = Field(default=20, ge=1)
 
     # An API process handles the messages it stores that read as risk itself, right after commit,
@@ -73,6 +110,17 @@ class Settings(BaseSettings):
 
     db_echo: bool = False
     db_pool_size: int = 10
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: Any) -> Any:
+        """A comma-separated list in the environment; a JSON list or a list also works."""
+        if isinstance(value, str):
+            value = value.strip()
+            if value.startswith("["):
+                value = ",".join(str(v) for v in json.loads(value))
+            return parse_networks(value)
+        return [parse_networks(v)[0] if isinstance(v, str) else v for v in value or []]
 
     @property
     def is_sqlite(self) -> bool:

@@ -47,12 +47,15 @@ def migrated(database_url: str) -> str:
 
 
 @pytest.fixture
-def settings(migrated: str) -> Settings:
+def settings(migrated: str, request: pytest.FixtureRequest) -> Settings:
+    """The test settings; ``@pytest.mark.settings(name=value, ...)`` changes some for one test."""
+    marker = request.node.get_closest_marker("settings")
     return Settings(
         database_url=migrated,
         secret_key="test-secret-key-0123456789-abcdefghij",
         public_base_url="https://companion.example.org",
         login_lockout_minutes=15,
+        **(marker.kwargs if marker is not None else {}),
     )
 
 
@@ -103,6 +106,7 @@ async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(transport=transport, base_url="https://companion.example.org") as client:
         yield client
     await app.state.intake.close()  # as the app's shutdown does (the ASGI transport runs no lifespan)
+    app.state.passwords.close()
 
 
 @dataclass
@@ -190,3 +194,17 @@ def world(engine: AsyncEngine, settings: Settings, clock: FrozenClock) -> World:
 
 
 Factory = Callable[..., Awaitable[object]]
+
+
+async def waiting_out_backoff(
+    clock: FrozenClock, call: Callable[[], Awaitable[httpx.Response]], limit: int = 20
+) -> httpx.Response:
+    """As a well-behaved client would: after a 429, wait its Retry-After (on the frozen clock)
+    and try again."""
+    response = await call()
+    for _ in range(limit):
+        if response.status_code != 429:
+            break
+        clock.advance(seconds=int(response.headers["retry-after"]))
+        response = await call()
+    return response

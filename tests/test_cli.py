@@ -52,3 +52,33 @@ def test_staff_create_refuses_a_short_password(fresh: Path, capsys: pytest.Captu
     assert code == 2
     assert "password" in capsys.readouterr().err
     assert _count(fresh, "staff_member") == 0
+
+
+@pytest.mark.parametrize(
+    ("proxies", "expected"),
+    [
+        ([], {"proxy_headers": False, "forwarded_allow_ips": ""}),
+        (["10.0.0.0/8", "192.0.2.7"], {"proxy_headers": True, "forwarded_allow_ips": ["10.0.0.0/8", "192.0.2.7/32"]}),
+    ],
+)
+def test_serve_gives_uvicorn_the_proxies_the_app_trusts(
+    proxies: list[str], expected: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    from companion import cli
+
+    settings = Settings(database_url="sqlite+aiosqlite:///:memory:", trusted_proxies=proxies)
+    assert cli.forwarded_header_options(settings) == expected
+    seen: dict[str, object] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: seen.update(options))
+    monkeypatch.setattr("companion.migrate.upgrade", lambda url: None)
+    monkeypatch.setattr("companion.cli.get_settings", lambda: settings)
+    assert main(["serve", "--no-jobs"]) == 0
+    assert {k: seen[k] for k in expected} == expected
+    # uvicorn reads the list the same way: a trusted peer's X-Forwarded-For is believed, no other.
+    from uvicorn.middleware.proxy_headers import _TrustedHosts
+
+    trusted = _TrustedHosts(seen["forwarded_allow_ips"])  # type: ignore[arg-type]
+    assert ("10.1.2.3" in trusted) is bool(proxies)
+    assert "127.0.0.1" not in trusted

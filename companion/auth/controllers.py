@@ -13,5 +13,9 @@ class AuthController(Controller):
     tags = ["auth"]
 
     @post("/staff/login", status_code=200)
-    async def staff_login(self, data: StaffLogin, db_session: AsyncSession, state: State) -> TokenRead:
-        return await services.login_staff(db_session, state.clock, state.settings, data.email, data.password)
+    async def staff_login(
+        self, data: StaffLogin, db_session: AsyncSession, state: State, client_address: str
+    ) -> TokenRead:
+        return await services.login_staff(
+            db_session, state.clock, state.settings, state.passwords, data.email, data.password, client_address
+        )

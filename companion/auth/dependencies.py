@@ -12,6 +12,7 @@ from litestar.datastructures import State
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.auth import patient_services, services
+from companion.auth.addresses import client_address
 from companion.auth.principals import PatientPrincipal, StaffPrincipal
 
 
@@ -27,6 +28,13 @@ async def provide_patient(request: Request, db_session: AsyncSession, state: Sta
     return await patient_services.resolve_patient(
         db_session, state.clock, state.settings, request.headers.get("authorization")
     )
+
+
+def provide_client_address(request: Request, state: State) -> str:
+    """The caller's address: the peer, or behind a trusted proxy the client it forwarded for."""
+    peer = request.client.host if request.client is not None else None
+    forwarded = request.headers.getall("x-forwarded-for", [])
+    return client_address(peer, forwarded, state.settings.trusted_proxies)
 
 
 ADMIN = {"roles": ("admin",)}

@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Controller, Request, get, patch, post
+from litestar import Controller, get, patch, post
 from litestar.datastructures import State
 from litestar.di import Provide
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,9 +25,8 @@ class PatientAuthController(Controller):
 
     @post("/code", status_code=202)
     async def request_code(
-        self, data: PatientCodeRequest, request: Request[Any, Any, Any], db_session: AsyncSession, state: State
+        self, data: PatientCodeRequest, db_session: AsyncSession, state: State, client_address: str
     ) -> CodeRequested:
-        client_address = request.client.host if request.client is not None else None
         await patient_services.request_code(db_session, state.clock, state.settings, data.phone, client_address)
         return CodeRequested(detail=patient_services.CODE_SENT)
 

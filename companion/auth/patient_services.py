@@ -10,19 +10,22 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from companion.audit import services as audit
-from companion.auth import tokens
+from companion.auth import throttle, tokens
+from companion.auth.backoff import retry_after_seconds
 from companion.auth.patient_codes import code_matches, code_message, hash_code, lock_key, new_code
 from companion.auth.patient_schemas import PatientSummary, PatientTokenRead
 from companion.auth.principals import PatientPrincipal
 from companion.auth.revocation import check_version
 from companion.auth.services import bearer_token
 from companion.clock import Clock
+from companion.db import own_transaction
 from companion.errors import NotAuthenticated, TooManyRequests
 from companion.messaging.outbox import enqueue
 from companion.messaging.policy import Purpose
@@ -35,7 +38,10 @@ log = logging.getLogger("companion.auth")
 CODE_SENT = "If this number is enrolled, a code is on its way."
 BAD_CODE = "the code is wrong or has expired"
 TOO_MANY_CODES = "too many sign-in codes were requested; wait a while and try again"
+TOO_MANY_GUESSES = "too many sign-in attempts for this number; wait a little and try again"
 UNKNOWN_ADDRESS = "unknown"
+
+L = PatientLoginCode.__table__  # type: ignore[attr-defined]
 
 
 async def _serialise(session: AsyncSession, *keys: int) -> None:
@@ -67,28 +73,47 @@ async def _enrolled_patient(session: AsyncSession, phone: str) -> Patient | None
     return (await session.execute(query)).scalar_one_or_none()
 
 
+async def _address_retry_after(session: AsyncSession, address: str, since: datetime, window: timedelta,
+                               now: datetime) -> int:
+    """Seconds until the oldest request from the address in the window slides out of it."""
+    oldest = (
+        await session.execute(
+            select(func.min(PatientLoginCode.created_at)).where(
+                PatientLoginCode.client_address == address, PatientLoginCode.created_at > since
+            )
+        )
+    ).scalar_one_or_none()
+    return retry_after_seconds(now, (oldest or now) + window)
+
+
 async def request_code(
     session: AsyncSession, clock: Clock, settings: Settings, phone: str, client_address: str | None
 ) -> None:
     """Record the request and, when the number belongs to an enrolled patient, send a code.
 
-    Every request that passes the limits is a row, enrolled or not: the rows are what the limits
-    count. A refused request stores nothing, so the window slides even under a flood.
+    Every request that passes the limits is a row, enrolled or not: the rows are what the limit
+    per address counts. Each request also counts towards the number's backoff (cleared when the
+    patient signs in). A refused request stores nothing, so the window slides even under a flood.
     """
     now = clock.now()
     address = (client_address or UNKNOWN_ADDRESS)[:64]
+    # The number's count first, in its own short transaction: once this request holds a
+    # connection and a lock below, it never waits for another connection.
+    try:
+        await throttle.claim(session, throttle.PATIENT_PHONE, phone, throttle.patient_phone_backoff(settings),
+                             now, TOO_MANY_CODES)
+    except TooManyRequests:
+        log.warning("sign-in code request for number %s refused by its backoff", mask_phone(phone))
+        raise
     await _serialise(session, lock_key("phone", phone), lock_key("address", address))
-    since = now - timedelta(minutes=settings.patient_code_window_minutes)
-    per_phone = await _count_since(session, PatientLoginCode.phone == phone, since)
+    window = timedelta(minutes=settings.patient_code_window_minutes)
+    since = now - window
     per_address = await _count_since(session, PatientLoginCode.client_address == address, since)
-    if per_phone >= settings.patient_code_limit_per_phone or per_address >= settings.patient_code_limit_per_address:
-        log.warning(
-            "sign-in code request refused by the rate limit (number %s: %d, address: %d in the window)",
-            mask_phone(phone),
-            per_phone,
-            per_address,
+    if per_address >= settings.patient_code_limit_per_address:
+        log.warning("sign-in code request refused by the limit per address (%d in the window)", per_address)
+        raise TooManyRequests(
+            TOO_MANY_CODES, retry_after=await _address_retry_after(session, address, since, window, now)
         )
-        raise TooManyRequests(TOO_MANY_CODES)
 
     # A new code supersedes every unused one for this number.
     await session.execute(
@@ -131,54 +156,71 @@ async def request_code(
     log.info("sign-in code issued for patient %s", patient.id)
 
 
+async def _count_guess(session: AsyncSession, phone: str, max_attempts: int, now: datetime) -> Row[Any] | None:
+    """Count one guess at the newest live code for the number, in one conditional statement
+    committed at once, before the guess is checked: of any number of concurrent guesses at most
+    ``max_attempts`` are ever counted, and only a counted guess is checked. ``None``: no live
+    code, or its guesses are used up."""
+    newest = (
+        select(L.c.id)
+        .where(L.c.phone == phone, L.c.code_hash.is_not(None), L.c.used_at.is_(None), L.c.expires_at > now)
+        .order_by(L.c.created_at.desc(), L.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    statement = (
+        update(L)
+        .where(L.c.id == newest, L.c.attempts < max_attempts, L.c.used_at.is_(None), L.c.expires_at > now)
+        .values(attempts=L.c.attempts + 1)
+        .returning(L.c.id, L.c.attempts, L.c.code_hash, L.c.patient_id)
+    )
+    async with own_transaction(session) as conn:
+        return (await conn.execute(statement)).first()
+
+
+async def _use_code(session: AsyncSession, login_id: int, now: datetime) -> bool:
+    """Mark the code used, unless a concurrent right guess did first."""
+    statement = update(L).where(L.c.id == login_id, L.c.used_at.is_(None)).values(used_at=now).returning(L.c.id)
+    return (await session.execute(statement)).first() is not None
+
+
 async def verify_code(
     session: AsyncSession, clock: Clock, settings: Settings, phone: str, code: str
 ) -> PatientTokenRead:
-    """Check the newest live code for the number; a wrong guess counts towards its limit.
+    """Check the newest live code for the number.
 
-    The row is locked while it is checked, so two guesses at once both count and the right
-    code signs in once only.
+    Each guess counts towards the number's backoff and towards the code's own limit, both before
+    it is checked; a right code clears the backoff and signs in once only.
     """
     now = clock.now()
-    query = (
-        select(PatientLoginCode)
-        .where(
-            PatientLoginCode.phone == phone,
-            PatientLoginCode.code_hash.is_not(None),  # type: ignore[union-attr]
-            PatientLoginCode.used_at.is_(None),  # type: ignore[union-attr]
-            PatientLoginCode.expires_at > now,
-        )
-        .order_by(PatientLoginCode.created_at.desc(), PatientLoginCode.id.desc())  # type: ignore[attr-defined, union-attr]
-        .limit(1)
-        .with_for_update()
-    )
-    login = (await session.execute(query)).scalar_one_or_none()
-    if login is None:
+    await throttle.claim(session, throttle.PATIENT_PHONE, phone, throttle.patient_phone_backoff(settings), now,
+                         TOO_MANY_GUESSES)
+    counted = await _count_guess(session, phone, settings.patient_code_max_attempts, now)
+    if counted is None:
         code_matches(settings.secret_keys, phone, code, None)  # the same work as a real check
         raise NotAuthenticated(BAD_CODE)
-    if login.attempts >= settings.patient_code_max_attempts:
-        raise NotAuthenticated(BAD_CODE)
-    if not code_matches(settings.secret_keys, phone, code, login.code_hash):
-        login.attempts += 1
-        if login.attempts >= settings.patient_code_max_attempts and login.patient_id is not None:
-            patient = await session.get(Patient, login.patient_id)
+    if not code_matches(settings.secret_keys, phone, code, counted.code_hash):
+        if counted.attempts >= settings.patient_code_max_attempts and counted.patient_id is not None:
+            patient = await session.get(Patient, counted.patient_id)
             audit.record(
                 session,
                 clock,
                 actor="anonymous",
                 action="patient.login_code_exhausted",
-                subject=f"patient:{login.patient_id}",
+                subject=f"patient:{counted.patient_id}",
                 clinic_id=patient.clinic_id if patient is not None else None,
-                detail={"attempts": login.attempts},
+                detail={"attempts": counted.attempts},
             )
-        # The attempt count must persist even though the request fails.
-        raise NotAuthenticated(BAD_CODE, keep_changes=True)
+            raise NotAuthenticated(BAD_CODE, keep_changes=True)
+        raise NotAuthenticated(BAD_CODE)
 
-    login.used_at = now
-    patient = await session.get(Patient, login.patient_id) if login.patient_id is not None else None
+    if not await _use_code(session, counted.id, now):
+        raise NotAuthenticated(BAD_CODE)
+    patient = await session.get(Patient, counted.patient_id) if counted.patient_id is not None else None
     # The record may have changed since the code was sent: discharged, or a new number.
     if patient is None or patient.status == "discharged" or patient.phone != phone:
         raise NotAuthenticated(BAD_CODE, keep_changes=True)
+    await throttle.reset(session, throttle.PATIENT_PHONE, phone)
     assert patient.id is not None
     access_token, expires_at = issue_patient_token(clock, settings, patient)
     principal = PatientPrincipal(patient_id=patient.id, clinic_id=patient.clinic_id)

@@ -1,58 +1,90 @@
-"""Staff sign-in with lockout, and resolving a bearer token to a principal."""
+"""Staff sign-in with backoff and lockout, and resolving a bearer token to a principal."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.audit import services as audit
-from companion.auth import tokens
-from companion.auth.passwords import verify_password
+from companion.auth import throttle, tokens
+from companion.auth.passwords import PasswordPool
 from companion.auth.principals import StaffPrincipal
 from companion.auth.revocation import check_version
 from companion.auth.schemas import TokenRead
 from companion.clock import Clock
+from companion.db import own_transaction
 from companion.errors import Forbidden, Locked, NotAuthenticated
 from companion.models import StaffMember
 from companion.settings import Settings
 
 BAD_CREDENTIALS = "email or password is incorrect"
+LOCKED = "too many failed sign-ins; the account is locked for a while, try again later"
+TOO_SOON = "too many failed sign-ins; wait a little before trying again"
+
+S = StaffMember.__table__  # type: ignore[attr-defined]
+
+
+async def _count_attempt(session: AsyncSession, staff_id: int, settings: Settings, now: datetime) -> bool:
+    """Count one password check towards the lockout, in one statement committed at once, before
+    the check: concurrent wrong passwords each see the count the one before left, so exactly
+    ``login_max_failures`` are checked before the lock. Returns whether this attempt set the lock
+    (it holds unless this very password is right); ``Locked`` when the account already is."""
+    counted = S.c.failed_logins + 1
+    locks = counted >= settings.login_max_failures
+    until = now + timedelta(minutes=settings.login_lockout_minutes)
+    statement = (
+        update(S)
+        .where(S.c.id == staff_id, or_(S.c.locked_until.is_(None), S.c.locked_until <= now))
+        .values(failed_logins=case((locks, 0), else_=counted), locked_until=case((locks, until), else_=None))
+        .returning(S.c.locked_until)
+    )
+    async with own_transaction(session) as conn:
+        row = (await conn.execute(statement)).first()
+    if row is None:
+        raise Locked(LOCKED)
+    return row.locked_until is not None
 
 
 async def login_staff(
-    session: AsyncSession, clock: Clock, settings: Settings, email: str, password: str
+    session: AsyncSession, clock: Clock, settings: Settings, passwords: PasswordPool,
+    email: str, password: str, client_address: str,
 ) -> TokenRead:
-    """Check the password; lock the account for a while after repeated failures.
+    """Check the password, slowed by backoff per client address and per account, and lock the
+    account for a while after ``login_max_failures`` failures in a row.
 
-    The lockout is counted on the row (not in process memory) so it holds across replicas.
+    Every count is a row in the database (not process memory), so it holds across replicas, and
+    is counted before the password is checked, so no attempt escapes it. A successful sign-in
+    clears the account's count and gives back the address's attempt.
     """
     now = clock.now()
-    staff = (
-        await session.execute(
-            select(StaffMember).where(func.lower(StaffMember.email) == email.strip().lower())
-        )
-    ).scalar_one_or_none()
-    if staff is None:
-        verify_password(None, password)
-        raise NotAuthenticated(BAD_CREDENTIALS)
-    if staff.locked_until is not None and staff.locked_until > now:
-        raise Locked("too many failed sign-ins; the account is locked for a while, try again later")
-    if not verify_password(staff.password_hash, password):
-        staff.failed_logins += 1
-        if staff.failed_logins >= settings.login_max_failures:
-            staff.locked_until = now + timedelta(minutes=settings.login_lockout_minutes)
-            staff.failed_logins = 0
+    async with passwords.slot() as slot:
+        await throttle.claim(session, throttle.STAFF_ADDRESS, client_address,
+                             throttle.staff_address_backoff(settings), now, TOO_SOON)
+        # Read apart from the unit of work, like the counts: until the password is checked this
+        # request holds no connection of its own, so a burst of sign-ins cannot drain the pool.
+        async with own_transaction(session) as conn:
+            staff = (await conn.execute(select(S).where(func.lower(S.c.email) == email.strip().lower()))).first()
+        if staff is None:
+            await slot.verify(None, password)
+            raise NotAuthenticated(BAD_CREDENTIALS)
+        if staff.locked_until is not None and staff.locked_until > now:
+            raise Locked(LOCKED)
+        await throttle.claim(session, throttle.STAFF_ACCOUNT, str(staff.id),
+                             throttle.staff_account_backoff(settings), now, TOO_SOON)
+        locked_now = await _count_attempt(session, staff.id, settings, now)
+        right = await slot.verify(staff.password_hash, password)
+    if not right:
+        if locked_now:
             audit.record(session, clock, actor=f"staff:{staff.id}", action="staff.locked",
                          subject=f"staff:{staff.id}", clinic_id=staff.clinic_id)
-        # The failure count must persist even though the request fails.
-        raise NotAuthenticated(BAD_CREDENTIALS, keep_changes=True)
+        raise NotAuthenticated(BAD_CREDENTIALS, keep_changes=locked_now)
     if not staff.active:
         raise NotAuthenticated(BAD_CREDENTIALS)
-    staff.failed_logins = 0
-    staff.locked_until = None
-    assert staff.id is not None
+    await session.execute(update(S).where(S.c.id == staff.id).values(failed_logins=0, locked_until=None))
+    await throttle.reset(session, throttle.STAFF_ACCOUNT, str(staff.id))
+    await throttle.refund(session, throttle.STAFF_ADDRESS, client_address)
     claims = tokens.make_claims(
         "staff", staff.id, staff.clinic_id, staff.role, now, timedelta(minutes=settings.staff_token_ttl_minutes),
         version=staff.token_version,

@@ -1,6 +1,7 @@
 """Table models, one domain a file. Importing this package registers every table."""
 
 from companion.models.audit import AuditEvent
+from companion.models.auth import SignInThrottle
 from companion.models.checkin import Answer, CheckIn, PatientLoginCode, Prompt
 from companion.models.clinic import Clinic
 from companion.models.messaging import InboundMessage, MessageAttempt, OutboundMessage
@@ -24,6 +25,7 @@ __all__ = [
     "Patient",
     "PatientLoginCode",
     "Prompt",
+    "SignInThrottle",
     "StaffMember",
     "TreatmentSession",
     "WorkerProcess",

@@ -25,7 +25,9 @@ class StaffController(Controller):
     async def create_staff(
         self, data: StaffCreate, db_session: AsyncSession, state: State, staff: StaffPrincipal
     ) -> StaffRead:
-        member = await services.create_staff(db_session, state.clock, staff.clinic_id, data, staff.actor)
+        member = await services.create_staff(
+            db_session, state.clock, state.passwords, staff.clinic_id, data, staff.actor
+        )
         return StaffRead.model_validate(member)
 
     @get("/{staff_id:int}")
@@ -36,4 +38,5 @@ class StaffController(Controller):
     async def update_staff(
         self, staff_id: int, data: StaffUpdate, db_session: AsyncSession, state: State, staff: StaffPrincipal
     ) -> StaffRead:
-        return StaffRead.model_validate(await services.update_staff(db_session, state.clock, staff, staff_id, data))
+        member = await services.update_staff(db_session, state.clock, state.passwords, staff, staff_id, data)
+        return StaffRead.model_validate(member)

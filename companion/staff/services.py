@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.audit import services as audit
-from companion.auth.passwords import hash_password
+from companion.auth.passwords import PasswordPool
 from companion.auth.principals import StaffPrincipal
 from companion.auth.revocation import end_staff_sessions
 from companion.clock import Clock
@@ -24,16 +24,17 @@ async def _ensure_email_free(session: AsyncSession, email: str) -> None:
 
 
 async def create_staff(
-    session: AsyncSession, clock: Clock, clinic_id: int, data: StaffCreate, actor: str
+    session: AsyncSession, clock: Clock, passwords: PasswordPool, clinic_id: int, data: StaffCreate, actor: str
 ) -> StaffMember:
     await _ensure_email_free(session, data.email)
+    password_hash = await passwords.hash(data.password)
     member = StaffMember(
         clinic_id=clinic_id,
         name=data.name,
         email=data.email.lower(),
         phone=data.phone,
         role=data.role,
-        password_hash=hash_password(data.password),
+        password_hash=password_hash,
         active=True,
         created_at=clock.now(),
     )
@@ -59,7 +60,8 @@ async def list_staff(session: AsyncSession, staff: StaffPrincipal) -> list[Staff
 
 
 async def update_staff(
-    session: AsyncSession, clock: Clock, staff: StaffPrincipal, staff_id: int, data: StaffUpdate
+    session: AsyncSession, clock: Clock, passwords: PasswordPool, staff: StaffPrincipal, staff_id: int,
+    data: StaffUpdate,
 ) -> StaffMember:
     member = await get_staff(session, staff, staff_id)
     changes = data.model_dump(exclude_unset=True)
@@ -70,7 +72,7 @@ async def update_staff(
         if value is None and field != "phone":
             continue  # only the phone can be cleared
         if field == "password":
-            member.password_hash = hash_password(value)
+            member.password_hash = await passwords.hash(value)
         else:
             setattr(member, field, value)
     await session.flush()

@@ -20,7 +20,7 @@ from companion.auth import patient_services, tokens
 from companion.clock import FrozenClock
 from companion.db import create_sessionmaker
 from companion.models import AuditEvent, Clinic, OutboundMessage, Patient, PatientLoginCode
-from tests.conftest import World
+from tests.conftest import World, waiting_out_backoff
 
 CODE_URL = "/api/v1/auth/patient/code"
 VERIFY_URL = "/api/v1/auth/patient/verify"
@@ -232,7 +232,7 @@ async def test_unknown_or_missing_fields_are_refused(client: AsyncClient, url: s
 
 
 async def test_five_wrong_codes_kill_the_code_and_the_attempts_persist(
-    client: AsyncClient, world: World, clinic: Clinic
+    client: AsyncClient, world: World, clinic: Clinic, clock: FrozenClock
 ) -> None:
     patient = await world.patient(clinic)
     await _ask(client, patient.phone)
@@ -244,14 +244,15 @@ async def test_five_wrong_codes_kill_the_code_and_the_attempts_persist(
         assert response.status_code == 401
         [row] = await _login_rows(world)
         assert row.attempts == attempt and row.used_at is None
-    assert (await _verify(client, patient.phone, code)).status_code == 401
+    assert (await waiting_out_backoff(clock, lambda: _verify(client, patient.phone, code))).status_code == 401
     [row] = await _login_rows(world)
     assert row.attempts == limit and row.used_at is None
     [event] = await _all(world, select(AuditEvent).where(AuditEvent.action == "patient.login_code_exhausted"))
     assert event.subject == f"patient:{patient.id}" and event.detail == {"attempts": limit}
     # A fresh code works again.
-    await _ask(client, patient.phone)
-    assert (await _verify(client, patient.phone, await _last_code(world, patient))).status_code == 200
+    assert (await waiting_out_backoff(clock, lambda: _ask(client, patient.phone))).status_code == 202
+    fresh = await _last_code(world, patient)
+    assert (await waiting_out_backoff(clock, lambda: _verify(client, patient.phone, fresh))).status_code == 200
 
 
 async def test_a_wrong_guess_then_the_right_code_signs_in(client: AsyncClient, world: World, clinic: Clinic) -> None:
@@ -315,14 +316,22 @@ async def test_a_code_for_another_number_does_not_work(
     assert (await _verify(client, alice.phone, "111111")).status_code == 200
 
 
-async def test_the_limit_per_number_answers_alike_and_slides(
+async def _retry_after(response: httpx.Response) -> int:
+    assert response.status_code == 429, response.text
+    seconds = int(response.headers["retry-after"])
+    assert response.json()["extra"] == [{"retry_after": seconds}]
+    return seconds
+
+
+@pytest.mark.settings(patient_code_limit_per_address=1000)
+async def test_each_number_backs_off_alike_from_every_address(
     client: AsyncClient, world: World, clinic: Clinic, clock: FrozenClock, other_address: httpx.AsyncClient
 ) -> None:
     patient = await world.patient(clinic)
-    limit = world.settings.patient_code_limit_per_phone
-    assert limit == 5
+    free = world.settings.patient_backoff_free_per_phone
+    assert free == 6
     for phone in (patient.phone, UNKNOWN):
-        for _ in range(limit):
+        for _ in range(free):
             assert (await _ask(client, phone)).status_code == 202
     refused = [
         await _ask(client, patient.phone),
@@ -331,18 +340,63 @@ async def test_the_limit_per_number_answers_alike_and_slides(
         await _ask(other_address, UNKNOWN),
     ]
     assert {r.status_code for r in refused} == {429}
-    assert len({r.content for r in refused}) == 1
-    assert "too many" in refused[0].json()["detail"]
-    # A refused request stores nothing and sends nothing.
-    assert len(await _login_rows(world, patient.phone)) == len(await _login_rows(world, UNKNOWN)) == limit
-    assert len(await _otp_messages(world, patient.id)) == limit
+    assert len({r.content for r in refused}) == 1 and "too many" in refused[0].json()["detail"]
+    assert {await _retry_after(r) for r in refused} == {2}
+    # A refused request stores nothing, sends nothing, and does not push the wait further out.
+    assert len(await _login_rows(world, patient.phone)) == len(await _login_rows(world, UNKNOWN)) == free
+    assert len(await _otp_messages(world, patient.id)) == free
 
-    clock.advance(minutes=59)
+    # Each further request doubles the wait, up to the cap.
+    waits = []
+    for _ in range(12):
+        clock.advance(seconds=waits[-1] if waits else 2)
+        assert (await _ask(client, patient.phone)).status_code == 202
+        waits.append(await _retry_after(await _ask(client, patient.phone)))
+    cap = world.settings.patient_backoff_cap_seconds
+    assert waits == [4, 8, 16, 32, 64, 128, 256, cap, cap, cap, cap, cap]
+    clock.advance(seconds=cap - 1)
     assert (await _ask(client, patient.phone)).status_code == 429
-    clock.advance(minutes=1)
+    clock.advance(seconds=1)
     assert (await _ask(client, patient.phone)).status_code == 202
-    assert (await _ask(client, UNKNOWN)).status_code == 202
+    clock.advance(seconds=cap)
     assert (await _verify(client, patient.phone, await _last_code(world, patient))).status_code == 200
+    # Signing in starts the number afresh; the other number keeps its count.
+    for _ in range(free):
+        assert (await _ask(client, patient.phone)).status_code == 202
+    assert (await _ask(client, UNKNOWN)).status_code == 202
+    assert await _retry_after(await _ask(client, UNKNOWN)) == 4
+
+
+async def test_a_quiet_number_starts_afresh(client: AsyncClient, world: World, clinic: Clinic,
+                                            clock: FrozenClock) -> None:
+    patient = await world.patient(clinic)
+    for _ in range(world.settings.patient_backoff_free_per_phone):
+        assert (await _ask(client, patient.phone)).status_code == 202
+    assert (await _ask(client, patient.phone)).status_code == 429
+    clock.advance(minutes=world.settings.backoff_forget_minutes)
+    for _ in range(world.settings.patient_backoff_free_per_phone):
+        assert (await _ask(client, patient.phone)).status_code == 202
+
+
+async def test_a_guesser_cannot_lock_the_patient_out_for_an_hour(
+    client: AsyncClient, world: World, clinic: Clinic, clock: FrozenClock, other_address: httpx.AsyncClient
+) -> None:
+    """Someone asks for codes and guesses at them for the patient's number for hours on end; the
+    patient still signs in within a few minutes of trying."""
+    patient = await world.patient(clinic)
+    started = clock.now()
+    while clock.now() - started < timedelta(hours=3):
+        for attempt in (_ask(other_address, patient.phone), _verify(other_address, patient.phone, "000000")):
+            response = await attempt
+            if response.status_code == 429:
+                clock.advance(seconds=int(response.headers["retry-after"]))
+    # The guesser has just been let through once more; now the patient tries.
+    trying = clock.now()
+    assert (await waiting_out_backoff(clock, lambda: _ask(client, patient.phone))).status_code == 202
+    code = await _last_code(world, patient)
+    assert (await waiting_out_backoff(clock, lambda: _verify(client, patient.phone, code))).status_code == 200
+    cap = timedelta(seconds=world.settings.patient_backoff_cap_seconds)
+    assert clock.now() - trying <= 2 * cap < timedelta(hours=1)
 
 
 async def test_the_limit_per_client_address_answers_alike_and_slides(
@@ -449,38 +503,38 @@ async def test_neither_the_code_nor_the_number_is_logged(
     await _verify(client, patient.phone, _other(code))
     await _verify(client, UNKNOWN, code)
     assert (await _verify(client, patient.phone, code)).status_code == 200
-    for _ in range(world.settings.patient_code_limit_per_phone):
+    for _ in range(world.settings.patient_backoff_free_per_phone):
         await _ask(client, UNKNOWN)
-    assert "sign-in code" in caplog.text and "refused by the rate limit" in caplog.text
+    assert "sign-in code" in caplog.text and "refused by its backoff" in caplog.text
     for secret in (code, _other(code), patient.phone, "2025550142", UNKNOWN, "2025550199"):
         assert secret not in caplog.text
 
 
 async def test_concurrent_checks_count_every_guess_and_sign_in_once(
-    client: AsyncClient, world: World, clinic: Clinic, is_postgres: bool
+    client: AsyncClient, world: World, clinic: Clinic, clock: FrozenClock
 ) -> None:
-    if not is_postgres:
-        pytest.skip("concurrent row locks need PostgreSQL; SQLite runs one writer")
     patient = await world.patient(clinic)
     await _ask(client, patient.phone)
     code = await _last_code(world, patient)
     right = await asyncio.gather(*(_verify(client, patient.phone, code) for _ in range(4)))
     assert sorted(r.status_code for r in right) == [200, 401, 401, 401]
 
+    # A quiet number starts afresh: a request and then the free guesses pass the backoff, the
+    # code's own limit counts five of them, and the rest wait.
+    clock.advance(minutes=world.settings.backoff_forget_minutes)
     await _ask(client, patient.phone)
     code = await _last_code(world, patient)
     wrong = await asyncio.gather(*(_verify(client, patient.phone, _other(code)) for _ in range(9)))
-    assert {r.status_code for r in wrong} == {401}
+    free = world.settings.patient_backoff_free_per_phone
+    assert sorted(r.status_code for r in wrong) == [401] * (free - 1) + [429] * (10 - free)
     assert (await _login_rows(world))[-1].attempts == world.settings.patient_code_max_attempts
 
 
-async def test_concurrent_requests_respect_the_limit_per_number(
-    client: AsyncClient, world: World, clinic: Clinic, is_postgres: bool
+async def test_concurrent_requests_respect_the_backoff_per_number(
+    client: AsyncClient, world: World, clinic: Clinic
 ) -> None:
-    if not is_postgres:
-        pytest.skip("concurrent requests need PostgreSQL; SQLite runs one writer")
     patient = await world.patient(clinic)
     answers = await asyncio.gather(*(_ask(client, patient.phone) for _ in range(9)))
-    limit = world.settings.patient_code_limit_per_phone
-    assert sorted(a.status_code for a in answers) == [202] * limit + [429] * (9 - limit)
-    assert len(await _otp_messages(world, patient.id)) == limit
+    free = world.settings.patient_backoff_free_per_phone
+    assert sorted(a.status_code for a in answers) == [202] * free + [429] * (9 - free)
+    assert len(await _otp_messages(world, patient.id)) == free

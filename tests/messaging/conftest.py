@@ -60,6 +60,7 @@ async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(transport=transport, base_url=PUBLIC) as client:
         yield client
     await app.state.intake.close()  # as the app's shutdown does (the ASGI transport runs no lifespan)
+    app.state.passwords.close()
 
 
 class Sms:
