@@ -12,7 +12,6 @@ from litestar import Litestar, MediaType, Request, Response
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import ValidationException
-from litestar.openapi.config import OpenAPIConfig
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -33,7 +32,9 @@ from companion.messaging.intake import InboundIntake
 from companion.messaging.policy import PRIORITY, Purpose
 from companion.messaging.wakeup import Waker
 from companion.metrics.controllers import MetricsController
+from companion.openapi import openapi_config, openapi_plugins
 from companion.patients.controllers import PatientController
+from companion.requests import CompanionRequest
 from companion.safety import language
 from companion.safety.controllers import AlertController
 from companion.secret_keys import with_secret_keys
@@ -178,7 +179,9 @@ def create_app(
             IntegrityError: _integrity_error,
             ValidationException: _validation_error,
         },
-        openapi_config=OpenAPIConfig(title="Companion API", version="1.0.0", path="/schema"),
+        openapi_config=openapi_config(),
+        plugins=openapi_plugins(),
+        request_class=CompanionRequest,
         state=state,
         lifespan=[lifespan],
         request_max_body_size=1_048_576,
