@@ -46,10 +46,9 @@ def migrated(database_url: str) -> str:
     return database_url
 
 
-@pytest.fixture
-def settings(migrated: str) -> Settings:
+def make_settings(database_url: str) -> Settings:
     return Settings(
-        database_url=migrated,
+        database_url=database_url,
         secret_key="test-secret-key-0123456789-abcdefghij",
         public_base_url="https://companion.example.org",
         login_lockout_minutes=15,
@@ -57,11 +56,16 @@ def settings(migrated: str) -> Settings:
 
 
 @pytest.fixture
+def settings(migrated: str) -> Settings:
+    return make_settings(migrated)
+
+
+@pytest.fixture
 def is_postgres(settings: Settings) -> bool:
     return not settings.is_sqlite
 
 
-async def _clean(engine: AsyncEngine) -> None:
+async def clean(engine: AsyncEngine) -> None:
     tables = [t.name for t in reversed(metadata.sorted_tables)]
     async with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
@@ -74,7 +78,7 @@ async def _clean(engine: AsyncEngine) -> None:
 @pytest.fixture
 async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(settings)
-    await _clean(engine)
+    await clean(engine)
     yield engine
     await engine.dispose()
 

@@ -12,11 +12,10 @@ import pytest
 from httpx import AsyncClient
 
 from companion.app import create_app
-from companion.settings import Settings
-from tests.conftest import World
+from tests.conftest import World, make_settings
 
 _SPEC: dict[str, Any] = create_app(
-    Settings(database_url="sqlite+aiosqlite://", secret_key="test-secret-key-0123456789")
+    make_settings("sqlite+aiosqlite://")
 ).openapi_schema.to_schema()
 SCHEMAS: dict[str, Any] = _SPEC["components"]["schemas"]
 OPERATIONS = [
