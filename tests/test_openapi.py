@@ -106,7 +106,8 @@ async def test_guarded_routes_declare_their_bearer_scheme_and_their_refusals(
         checked += 1
         assert operation["security"] == [{expected: []}], (method, path)
         assert "401" in operation["responses"], (method, path)
-        assert ("403" in operation["responses"]) is bool(handler.opt.get("roles")), (method, path)
+        if handler.opt.get("roles"):
+            assert "403" in operation["responses"], (method, path)
         if "{" in path:
             assert "404" in operation["responses"], (method, path)
     assert checked >= 25

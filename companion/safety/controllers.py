@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.api import StaffApi
 from companion.auth.principals import StaffPrincipal
+from companion.openapi import errors
 from companion.params import OptionalRowId, RowId
 from companion.safety import acknowledgements, services
 from companion.safety.schemas import AlertRead, AlertResolve
@@ -31,14 +32,15 @@ class AlertController(StaffApi):
     ) -> AlertRead:
         return await services.get_alert(db_session, state.clock, staff, alert_id)
 
-    @post("/{alert_id:int}/ack", status_code=200)
+    # The clinic's protocol says who may acknowledge and resolve: a 403 for the others.
+    @post("/{alert_id:int}/ack", status_code=200, responses=errors(403))
     async def acknowledge(
         self, alert_id: RowId, db_session: AsyncSession, state: State, staff: StaffPrincipal
     ) -> AlertRead:
         await acknowledgements.acknowledge(db_session, state.clock, staff, alert_id)
         return await services.get_alert(db_session, state.clock, staff, alert_id)
 
-    @post("/{alert_id:int}/resolve", status_code=200)
+    @post("/{alert_id:int}/resolve", status_code=200, responses=errors(403))
     async def resolve(
         self, alert_id: RowId, data: AlertResolve, db_session: AsyncSession, state: State, staff: StaffPrincipal
     ) -> AlertRead:
