@@ -12,8 +12,6 @@ from litestar import Litestar, MediaType, Request, Response
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import ValidationException
-from litestar.openapi.config import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -40,7 +38,9 @@ from companion.messaging.wakeup import Waker
 from companion.metrics.controllers import MetricsController
 from companion.observability import request_id
 from companion.observability.errors import unexpected_error
+from companion.openapi import openapi_config, openapi_plugins
 from companion.patients.controllers import PatientController
+from companion.requests import CompanionRequest
 from companion.safety import language
 from companion.safety.controllers import AlertController
 from companion.secret_keys import with_secret_keys
@@ -190,10 +190,11 @@ def create_app(
             ValidationException: _validation_error,
             HTTP_500_INTERNAL_SERVER_ERROR: unexpected_error,
         },
-        # The schema as JSON only: the HTML viewers load scripts from CDNs, which have no place on
-        # the origin that holds patients' tokens (and the content security policy refuses them).
-        openapi_config=OpenAPIConfig(title="Companion API", version="1.0.0", path="/schema",
-                                     render_plugins=[JsonRenderPlugin()]),
+        # The schema as JSON only (see companion.openapi): the HTML viewers load scripts from CDNs,
+        # which have no place on the origin that holds patients' tokens.
+        openapi_config=openapi_config(),
+        plugins=openapi_plugins(),
+        request_class=CompanionRequest,
         logging_config=None,  # companion.observability.logs configures logging, for uvicorn too
         state=state,
         lifespan=[lifespan],

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 
 import companion.models  # noqa: F401  (registers the tables)
@@ -24,12 +25,17 @@ metadata = SQLModel.metadata
 AFTER_COMMIT_KEY = "after_commit"
 
 
-def create_engine(settings: Settings) -> AsyncEngine:
+def create_engine(settings: Settings, *, pooled: bool = True) -> AsyncEngine:
+    """The engine for ``settings``. Unpooled, each session opens and closes its own connection, so
+    the engine can serve an event loop other than the one that made it (an app driven from a thread
+    of its own)."""
     url = settings.database_url
     kwargs: dict[str, Any] = {"echo": settings.db_echo}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": 30}
-    else:
+    if not pooled:
+        kwargs["poolclass"] = NullPool
+    elif not url.startswith("sqlite"):
         kwargs["pool_size"] = settings.db_pool_size
         kwargs["max_overflow"] = settings.db_pool_size
         kwargs["pool_pre_ping"] = True

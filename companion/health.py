@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from litestar import Controller, Response, get
 from litestar.datastructures import State
+from litestar.openapi.datastructures import ResponseSpec
 from sqlalchemy import text
 
 from companion.migrate import current_revision, head_revision
@@ -66,7 +67,7 @@ class HealthController(Controller):
     async def health(self) -> dict[str, str]:
         return {"status": "ok"}
 
-    @get("/ready")
+    @get("/ready", responses={503: ResponseSpec(Readiness, description="Not ready: the fields say what is missing.")})
     async def ready(self, state: State) -> Response[Readiness]:
         readiness = await check_readiness(state)
         return Response(readiness, status_code=200 if readiness.ready else 503)

@@ -7,13 +7,15 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-from companion.validation import check_timezone, normalise_phone, require_aware
+from companion.validation import MAX_ROW_ID, check_timezone, normalise_phone, require_aware
 
 T = TypeVar("T")
 
 Phone = Annotated[str, Field(max_length=32), AfterValidator(normalise_phone)]
 TimeZoneName = Annotated[str, Field(max_length=64), AfterValidator(check_timezone)]
 AwareDatetime = Annotated[datetime, AfterValidator(require_aware)]
+# A reference to a stored row in a body: ids start at 1 and fit the database's INTEGER.
+RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID)]
 
 
 def _local_time(value: Any) -> time:

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -46,17 +47,21 @@ def migrated(database_url: str) -> str:
     return database_url
 
 
+def make_settings(database_url: str, **changes: Any) -> Settings:
+    return Settings(
+        database_url=database_url,
+        secret_key="test-secret-key-0123456789-abcdefghij",
+        public_base_url="https://companion.example.org",
+        login_lockout_minutes=15,
+        **changes,
+    )
+
+
 @pytest.fixture
 def settings(migrated: str, request: pytest.FixtureRequest) -> Settings:
     """The test settings; ``@pytest.mark.settings(name=value, ...)`` changes some for one test."""
     marker = request.node.get_closest_marker("settings")
-    return Settings(
-        database_url=migrated,
-        secret_key="test-secret-key-0123456789-abcdefghij",
-        public_base_url="https://companion.example.org",
-        login_lockout_minutes=15,
-        **(marker.kwargs if marker is not None else {}),
-    )
+    return make_settings(migrated, **(marker.kwargs if marker is not None else {}))
 
 
 @pytest.fixture
@@ -64,7 +69,7 @@ def is_postgres(settings: Settings) -> bool:
     return not settings.is_sqlite
 
 
-async def _clean(engine: AsyncEngine) -> None:
+async def clean(engine: AsyncEngine) -> None:
     tables = [t.name for t in reversed(metadata.sorted_tables)]
     async with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
@@ -77,7 +82,7 @@ async def _clean(engine: AsyncEngine) -> None:
 @pytest.fixture
 async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(settings)
-    await _clean(engine)
+    await clean(engine)
     yield engine
     await engine.dispose()
 

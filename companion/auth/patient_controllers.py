@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-from litestar import Controller, get, patch, post
+from litestar import get, patch, post
 from litestar.datastructures import State
-from litestar.di import Provide
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from companion.api import PatientApi
 from companion.auth import patient_services
-from companion.auth.dependencies import provide_patient
 from companion.auth.patient_schemas import (
     CodeRequested,
     PatientCodeRequest,
@@ -15,30 +14,30 @@ from companion.auth.patient_schemas import (
     PatientTokenRead,
 )
 from companion.auth.principals import PatientPrincipal
+from companion.openapi import ApiController, errors
 from companion.patients.self_schemas import PatientSettingsUpdate
 from companion.patients.self_service import update_own_settings
 
 
-class PatientAuthController(Controller):
+class PatientAuthController(ApiController):
     path = "/api/v1/auth/patient"
     tags = ["auth"]
 
-    @post("/code", status_code=202)
+    @post("/code", status_code=202, responses=errors(429))
     async def request_code(
         self, data: PatientCodeRequest, db_session: AsyncSession, state: State, client_address: str
     ) -> CodeRequested:
         await patient_services.request_code(db_session, state.clock, state.settings, data.phone, client_address)
         return CodeRequested(detail=patient_services.CODE_SENT)
 
-    @post("/verify", status_code=200)
+    @post("/verify", status_code=200, responses=errors(401))
     async def verify_code(self, data: PatientCodeVerify, db_session: AsyncSession, state: State) -> PatientTokenRead:
         return await patient_services.verify_code(db_session, state.clock, state.settings, data.phone, data.code)
 
 
-class PatientSelfController(Controller):
+class PatientSelfController(PatientApi):
     path = "/api/v1/me"
     tags = ["patient"]
-    dependencies = {"patient": Provide(provide_patient)}
 
     @get("/")
     async def read_me(self, db_session: AsyncSession, patient: PatientPrincipal) -> PatientProfileRead:

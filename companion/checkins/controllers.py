@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from litestar import Controller, Response, get, post
+from litestar import Response, get, post
 from litestar.datastructures import State
-from litestar.di import Provide
+from litestar.openapi.datastructures import ResponseSpec
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from companion.auth.dependencies import provide_patient, provide_staff
+from companion.api import PatientApi, StaffApi
 from companion.auth.principals import PatientPrincipal, StaffPrincipal
 from companion.checkins import links, submissions, views
 from companion.checkins.schemas import (
@@ -20,6 +20,8 @@ from companion.checkins.schemas import (
 )
 from companion.checkins.services import answers_of
 from companion.messaging import texts
+from companion.openapi import ApiController, errors
+from companion.params import RowId
 
 
 def crisis_resources() -> CrisisResources:
@@ -33,18 +35,20 @@ def crisis_resources() -> CrisisResources:
     )
 
 
-class PatientCheckinController(Controller):
+class PatientCheckinController(PatientApi):
     """The patient's own check-ins (patient token)."""
 
     path = "/api/v1/me"
     tags = ["patient app"]
-    dependencies = {"patient": Provide(provide_patient)}
 
     @get("/checkins/pending")
     async def pending(self, db_session: AsyncSession, state: State, patient: PatientPrincipal) -> list[PromptRead]:
         return await views.pending(db_session, state.clock, patient.patient_id)
 
-    @post("/checkins")
+    @post("/checkins", responses={
+        **errors(404),
+        200: ResponseSpec(CheckInRead, description="A repeat of an earlier submission: nothing new was stored."),
+    })
     async def submit(
         self, data: CheckInSubmit, db_session: AsyncSession, state: State, patient: PatientPrincipal
     ) -> Response[CheckInRead]:
@@ -58,7 +62,7 @@ class PatientCheckinController(Controller):
         return await views.history(db_session, patient.patient_id)
 
 
-class CrisisController(Controller):
+class CrisisController(ApiController):
     tags = ["patient app"]
 
     @get("/api/v1/crisis")
@@ -66,18 +70,17 @@ class CrisisController(Controller):
         """Crisis resources: public, so the app can show them even when signed out or offline."""
         return crisis_resources()
 
-    @post("/api/v1/auth/patient/link", status_code=200)
+    @post("/api/v1/auth/patient/link", status_code=200, responses=errors(401))
     async def redeem_link(self, data: LinkRedeem, db_session: AsyncSession, state: State) -> LinkSession:
         return await links.sign_in_with_link(db_session, state.clock, state.settings, data.token)
 
 
-class TimelineController(Controller):
+class TimelineController(StaffApi):
     path = "/api/v1/patients/{patient_id:int}/timeline"
     tags = ["patients"]
-    dependencies = {"staff": Provide(provide_staff)}
 
     @get("/")
     async def timeline(
-        self, patient_id: int, db_session: AsyncSession, state: State, staff: StaffPrincipal
+        self, patient_id: RowId, db_session: AsyncSession, state: State, staff: StaffPrincipal
     ) -> Timeline:
         return await views.timeline(db_session, state.clock, staff, patient_id)

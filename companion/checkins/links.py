@@ -50,7 +50,7 @@ def link_url(settings: Settings, prompt: Prompt) -> str:
 async def redeem(session: AsyncSession, clock: Clock, settings: Settings, token: str) -> tuple[Patient, Prompt]:
     """Use a link once: it yields the patient and the prompt it opens."""
     parts = token.strip().split(".")
-    if len(parts) != 3 or not parts[0].isdigit():
+    if len(parts) != 3 or not (parts[0].isascii() and parts[0].isdigit()):
         raise NotAuthenticated(INVALID)
     prompt_id, nonce, signature = int(parts[0]), parts[1], parts[2]
     if not _signed_by_any(settings, prompt_id, nonce, signature):

@@ -5,7 +5,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from companion.schemas import RequestModel
+from companion.schemas import RequestModel, RowId
 
 
 class ChoiceRead(BaseModel):
@@ -45,7 +45,7 @@ class PromptRead(BaseModel):
 class CheckInSubmit(RequestModel):
     instrument: str = Field(min_length=1, max_length=16)
     answers: dict[str, Any] = Field(min_length=1, max_length=40)
-    prompt_id: int | None = None
+    prompt_id: RowId | None = None
     client_ref: str | None = Field(default=None, min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
 
 

@@ -1,20 +1,20 @@
 from __future__ import annotations
 
-from litestar import Controller, get, patch
+from litestar import get, patch
 from litestar.datastructures import State
-from litestar.di import Provide
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from companion.auth.dependencies import ADMIN, provide_staff
+from companion.api import StaffApi
+from companion.auth.dependencies import ADMIN
 from companion.auth.principals import StaffPrincipal
 from companion.clinics import services
 from companion.clinics.schemas import ClinicRead, ClinicUpdate
+from companion.params import RowId
 
 
-class ClinicController(Controller):
+class ClinicController(StaffApi):
     path = "/api/v1/clinics"
     tags = ["clinics"]
-    dependencies = {"staff": Provide(provide_staff)}
     opt = ADMIN
 
     @get("/")
@@ -22,12 +22,12 @@ class ClinicController(Controller):
         return [ClinicRead.model_validate(await services.get_clinic(db_session, staff, staff.clinic_id))]
 
     @get("/{clinic_id:int}")
-    async def read_clinic(self, clinic_id: int, db_session: AsyncSession, staff: StaffPrincipal) -> ClinicRead:
+    async def read_clinic(self, clinic_id: RowId, db_session: AsyncSession, staff: StaffPrincipal) -> ClinicRead:
         return ClinicRead.model_validate(await services.get_clinic(db_session, staff, clinic_id))
 
     @patch("/{clinic_id:int}")
     async def update_clinic(
-        self, clinic_id: int, data: ClinicUpdate, db_session: AsyncSession, state: State, staff: StaffPrincipal
+        self, clinic_id: RowId, data: ClinicUpdate, db_session: AsyncSession, state: State, staff: StaffPrincipal
     ) -> ClinicRead:
         clinic = await services.update_clinic(db_session, state.clock, staff, clinic_id, data)
         return ClinicRead.model_validate(clinic)

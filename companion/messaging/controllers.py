@@ -14,6 +14,8 @@ from companion.messaging import signatures, status
 from companion.messaging.gateways import INBOUND_PATH, STATUS_CALLBACK_PATH
 from companion.metrics import instruments as metrics
 from companion.metrics.instruments import WebhookEndpoint
+from companion.openapi import form_operation, text_response
+from companion.validation import parse_positive_integer
 
 log = logging.getLogger("companion.sms.webhooks")
 
@@ -34,55 +36,74 @@ async def _form(request: Request) -> dict[str, str]:
     return {key: str(value) for key, value in form.items()}
 
 
-async def _verified_form(request: Request, state: State, endpoint: WebhookEndpoint) -> dict[str, str] | None:
+class WebhookRefused(Exception):
+    """A webhook answered in plain text, as Twilio reads it: 403 unsigned, 400 incomplete."""
+
+    def __init__(self, status_code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status_code = status_code
+        self.reason = reason
+
+
+def _plain_refusal(_: Request, exc: WebhookRefused) -> Response[str]:
+    return Response(exc.reason, status_code=exc.status_code, media_type="text/plain")
+
+
+async def _verified_form(request: Request, state: State, endpoint: WebhookEndpoint) -> dict[str, str]:
     metrics.webhook_received(endpoint)
     params = await _form(request)
     url = signatures.public_url(state.settings, request.url.path, request.url.query)
     if not signatures.is_valid(state.settings, url, params, request.headers.get("x-twilio-signature")):
         log.warning("webhook with a missing or invalid signature refused (%s)", request.url.path)
         metrics.webhook_refused(endpoint, "bad_signature")
-        return None
+        raise WebhookRefused(403, "invalid signature")
     return params
 
 
-def _bad_form(endpoint: WebhookEndpoint, message: str) -> Response[str]:
+def _bad_form(endpoint: WebhookEndpoint, message: str) -> WebhookRefused:
     metrics.webhook_refused(endpoint, "bad_form")
-    return Response(message, status_code=400, media_type="text/plain")
+    return WebhookRefused(400, message)
 
 
-def _refused() -> Response[str]:
-    return Response("invalid signature", status_code=403, media_type="text/plain")
+SIGNATURE = ("X-Twilio-Signature", "Twilio's signature of the URL and parameters, with the account's auth token.")
+INBOUND_FORM = form_operation(URL_ENCODED, {
+    "MessageSid": "the message's id at Twilio", "From": "the sender's number (E.164)",
+    "To": "the companion's number", "Body": "the message text",
+}, required=("MessageSid", "From"), header=SIGNATURE)
+STATUS_FORM = form_operation(URL_ENCODED, {
+    "MessageSid": "the message's id at Twilio", "MessageStatus": "queued, sent, delivered, undelivered, failed...",
+    "ErrorCode": "Twilio's error code, for a failed delivery",
+}, required=("MessageSid", "MessageStatus"), header=SIGNATURE)
+REFUSALS = {
+    403: text_response("The signature is missing or does not match."),
+    400: text_response("A required parameter is missing."),
+}
 
 
 class TwilioWebhookController(Controller):
     tags = ["webhooks"]
     include_in_schema = True
+    exception_handlers = {WebhookRefused: _plain_refusal}
 
-    @post(INBOUND_PATH, status_code=200)
+    @post(INBOUND_PATH, status_code=200, media_type=TWIML, operation_class=INBOUND_FORM, responses=REFUSALS)
     async def inbound_sms(self, request: Request, state: State) -> Response[str]:
         """Store and answer at once; a worker handles the message and sends the replies."""
         params = await _verified_form(request, state, "sms")
-        if params is None:
-            return _refused()
         if not params.get("MessageSid") or not params.get("From"):
-            return _bad_form("sms", "MessageSid and From are required")
+            raise _bad_form("sms", "MessageSid and From are required")
         await state.intake.store(params)
         return twiml([])
 
-    @post(STATUS_CALLBACK_PATH, status_code=200)
-    async def status_callback(self, request: Request, state: State, db_session: AsyncSession) -> Response[str]:
+    @post(STATUS_CALLBACK_PATH, status_code=204, operation_class=STATUS_FORM, responses=REFUSALS)
+    async def status_callback(self, request: Request, state: State, db_session: AsyncSession) -> None:
         params = await _verified_form(request, state, "status")
-        if params is None:
-            return _refused()
+        # Twilio's older callbacks name the fields SmsSid and SmsStatus.
         sid = params.get("MessageSid") or params.get("SmsSid")
         new_status = (params.get("MessageStatus") or params.get("SmsStatus") or "").lower()
         if not sid or not new_status:
-            return _bad_form("status", "MessageSid and MessageStatus are required")
-        code_text = params.get("ErrorCode") or ""
-        message_id = request.query_params.get("message_id")
+            raise _bad_form("status", "MessageSid and MessageStatus are required")
         await status.apply_status(
             db_session, state.clock, sid=sid, status=new_status,
-            error_code=int(code_text) if code_text.isdigit() else None,
-            message_id=int(message_id) if message_id and message_id.isdigit() else None,
+            error_code=parse_positive_integer(params.get("ErrorCode")),
+            message_id=parse_positive_integer(request.query_params.get("message_id")),
         )
-        return Response("", status_code=204)

@@ -1,20 +1,20 @@
 from __future__ import annotations
 
-from litestar import Controller, get, patch, post
+from litestar import get, patch, post
 from litestar.datastructures import State
-from litestar.di import Provide
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from companion.auth.dependencies import ADMIN, provide_staff
+from companion.api import StaffApi
+from companion.auth.dependencies import ADMIN
 from companion.auth.principals import StaffPrincipal
+from companion.params import RowId
 from companion.staff import services
 from companion.staff.schemas import StaffCreate, StaffRead, StaffUpdate
 
 
-class StaffController(Controller):
+class StaffController(StaffApi):
     path = "/api/v1/staff"
     tags = ["staff"]
-    dependencies = {"staff": Provide(provide_staff)}
     opt = ADMIN
 
     @get("/")
@@ -31,12 +31,12 @@ class StaffController(Controller):
         return StaffRead.model_validate(member)
 
     @get("/{staff_id:int}")
-    async def read_staff(self, staff_id: int, db_session: AsyncSession, staff: StaffPrincipal) -> StaffRead:
+    async def read_staff(self, staff_id: RowId, db_session: AsyncSession, staff: StaffPrincipal) -> StaffRead:
         return StaffRead.model_validate(await services.get_staff(db_session, staff, staff_id))
 
     @patch("/{staff_id:int}")
     async def update_staff(
-        self, staff_id: int, data: StaffUpdate, db_session: AsyncSession, state: State, staff: StaffPrincipal
+        self, staff_id: RowId, data: StaffUpdate, db_session: AsyncSession, state: State, staff: StaffPrincipal
     ) -> StaffRead:
         member = await services.update_staff(db_session, state.clock, state.passwords, staff, staff_id, data)
         return StaffRead.model_validate(member)
