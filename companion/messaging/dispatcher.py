@@ -87,6 +87,9 @@ class Dispatcher:
         self._last_beat: datetime | None = None
         self._results: list[tuple[Claimed, SendOutcome]] = []
         self._recording = False
+        # One round at a time per identity (the loop and the tick share a dispatcher): a round hands
+        # back what an earlier, failed round left reserved, which must not be another's batch.
+        self._round = asyncio.Lock()
 
     # ------------------------------------------------------------------------------- identity
 
@@ -229,6 +232,10 @@ class Dispatcher:
     async def run_once(self) -> int:
         """Reserve one batch and send it, each result written as it returns. Returns how many rows
         were taken."""
+        async with self._round:
+            return await self._run_round()
+
+    async def _run_round(self) -> int:
         await self.beat()
         await self._recover_when_due()
         await self._write_results()  # anything a failed write left behind
