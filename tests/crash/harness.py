@@ -11,8 +11,12 @@ and every accepted message is counted by its body, which names its row:
   the bound is the same;
 - an at-most-once row accepted twice, or an at-least-once row never accepted and not given up,
   breaks the purpose's rule outright;
-- ``urgent_settled_s``: for the safety replies and pages left in flight by each killed process, the
-  time from the restart until the last of them was accepted again.
+- ``urgent_taken_back_s``: for the safety replies and pages left in flight by each killed process,
+  the time from the restart until none of them was still held by the dead process (each was taken
+  back: queued again or claimed by the new one);
+- ``urgent_settled_s``: the time from the restart until the last of them was accepted again (or
+  given up). With sends failing on purpose this includes the retry backoff of a row that fails
+  again, which is the send policy's business, not recovery's.
 
 Inbound messages stored and not yet handled are in the run too (from numbers the companion does
 not know, each answered with one reply): each must be handled once, its reply queued once and sent
@@ -55,6 +59,8 @@ class Kill:
     in_flight: int
     urgent_in_flight: list[int]
     restarted_at: float
+    holders: list[str] = field(default_factory=list)  # the identities the urgent rows were held by
+    urgent_taken_back_s: float | None = None
     urgent_settled_s: float | None = None
 
 
@@ -88,8 +94,9 @@ class CrashReport:
             f"({', '.join(str(k.in_flight) for k in self.kills)})",
             f"lost (at most once, never sent) {self.lost}; duplicated (at least once, sent twice) {self.duplicated}; "
             f"rule broken {self.broken_rule}; given up {self.gave_up}; unsettled {self.unsettled}",
-            "urgent rows left in flight, settled after restart: "
-            + ", ".join(f"{len(k.urgent_in_flight)} in {k.urgent_settled_s or 0:.1f} s" for k in self.kills),
+            "urgent rows left in flight, taken back / settled after restart: "
+            + ", ".join(f"{len(k.urgent_in_flight)} in {k.urgent_taken_back_s or 0:.1f} / "
+                        f"{k.urgent_settled_s or 0:.1f} s" for k in self.kills),
             f"inbound {self.inbound}: unhandled {self.inbound_unhandled}, replies queued or sent other than "
             f"once {self.inbound_replies_wrong}",
             f"accepted by the provider {self.accepted}; statuses {dict(sorted(self.by_status.items()))}; "
@@ -162,10 +169,19 @@ def _start(database_url: str, fake: FakeTwilio, log_file: Path) -> subprocess.Po
         return subprocess.Popen([sys.executable, "-m", "jobs"], cwd=ROOT, env=env, stdout=out, stderr=out)
 
 
-async def _in_flight(engine: AsyncEngine) -> tuple[int, list[int]]:
+async def _in_flight(engine: AsyncEngine) -> tuple[int, list[int], list[str]]:
     async with engine.connect() as conn:
-        rows = (await conn.execute(select(T.c.id, T.c.priority).where(T.c.status == "sending"))).all()
-    return len(rows), [r.id for r in rows if r.priority == 0]
+        rows = (await conn.execute(
+            select(T.c.id, T.c.priority, T.c.claimed_by).where(T.c.status == "sending"))).all()
+    urgent = [r for r in rows if r.priority == 0]
+    return len(rows), [r.id for r in urgent], sorted({r.claimed_by for r in urgent if r.claimed_by})
+
+
+async def _still_held(engine: AsyncEngine, ids: list[int], holders: list[str]) -> int:
+    query = (select(func.count()).select_from(T)
+             .where(T.c.id.in_(ids), T.c.status == "sending", T.c.claimed_by.in_(holders)))
+    async with engine.connect() as conn:
+        return int((await conn.execute(query)).scalar_one())
 
 
 async def _unsettled(engine: AsyncEngine, ids: list[int] | None = None) -> int:
@@ -195,6 +211,9 @@ async def run(database_url: str, *, messages: int, kill_at: list[float], failure
 
             async def watch_urgent() -> None:
                 for kill in list(waiting):
+                    if kill.urgent_taken_back_s is None and not await _still_held(
+                            engine, kill.urgent_in_flight, kill.holders):
+                        kill.urgent_taken_back_s = time.monotonic() - kill.restarted_at
                     if not await _unsettled(engine, kill.urgent_in_flight):
                         kill.urgent_settled_s = time.monotonic() - kill.restarted_at
                         waiting.remove(kill)
@@ -211,13 +230,13 @@ async def run(database_url: str, *, messages: int, kill_at: list[float], failure
                 process.send_signal(signal.SIGKILL)
                 process.wait()
                 accepted = len(fake.messages)
-                in_flight, urgent = await _in_flight(engine)
+                in_flight, urgent, holders = await _in_flight(engine)
                 process = _start(database_url, fake, log_file)
-                report.kills.append(Kill(accepted, in_flight, urgent, time.monotonic()))
+                report.kills.append(Kill(accepted, in_flight, urgent, time.monotonic(), holders))
                 if urgent:
                     waiting.append(report.kills[-1])
                 else:
-                    report.kills[-1].urgent_settled_s = 0.0
+                    report.kills[-1].urgent_taken_back_s = report.kills[-1].urgent_settled_s = 0.0
             while await _unsettled(engine) and time.monotonic() - began <= limit_s:
                 await watch_urgent()
                 await asyncio.sleep(0.05)
