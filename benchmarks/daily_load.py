@@ -57,9 +57,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
 
 from benchmarks.sms_throughput import create_database  # noqa: E402
 from benchmarks.sms_throughput import reset_database as rebuild_database  # noqa: E402
-from companion.checkins.instruments import get_instrument, next_question, sms_messages  # noqa: E402
+from companion.clinical.instruments import get_instrument, next_question, sms_messages  # noqa: E402
+from companion.clinical.plan import MODALITIES  # noqa: E402
 from companion.clock import FrozenClock  # noqa: E402
-from companion.scheduling.plan import MODALITIES  # noqa: E402
 from companion.secret_keys import new_key  # noqa: E402
 from jobs import release_prompts  # noqa: E402
 from jobs.context import JobContext  # noqa: E402

@@ -340,7 +340,7 @@ def background_webhooks(url: str, account_sid: str, count: int, patients: int, u
 
 def check_wording() -> str | None:
     """A problem with the message mix (a background body read as risk, a probe not read as intent), or None."""
-    from companion.safety.language import assess
+    from companion.clinical.language import assess
 
     for body in BACKGROUND_BODIES:
         if assess(body).severity is not None:

@@ -62,8 +62,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine  # noqa: E40
 from sqlalchemy.pool import NullPool  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 
+from companion.clinical import texts  # noqa: E402
 from companion.clock import Clock  # noqa: E402
-from companion.messaging import texts  # noqa: E402
 from companion.messaging.gateways import INBOUND_PATH  # noqa: E402
 from companion.messaging.policy import PRIORITY, Purpose  # noqa: E402
 from companion.secret_keys import new_key  # noqa: E402

@@ -22,8 +22,10 @@ from companion.auth.dependencies import provide_client_address
 from companion.auth.passwords import PasswordPool
 from companion.auth.patient_controllers import PatientAuthController, PatientSelfController
 from companion.checkins.controllers import CrisisController, PatientCheckinController, TimelineController
+from companion.clinical import language
 from companion.clinics.controllers import ClinicController
 from companion.clock import Clock
+from companion.conversations.router import Conversations, reads_as_risk
 from companion.db import create_engine, create_sessionmaker
 from companion.deps import provide_clock, provide_db_session, provide_settings
 from companion.errors import DomainError
@@ -41,7 +43,6 @@ from companion.observability.errors import unexpected_error
 from companion.openapi import openapi_config, openapi_plugins
 from companion.patients.controllers import PatientController
 from companion.requests import CompanionRequest
-from companion.safety import language
 from companion.safety.controllers import AlertController
 from companion.secret_keys import with_secret_keys
 from companion.settings import Settings, get_settings
@@ -101,7 +102,8 @@ def create_app(
     inbound_waker = Waker()
     passwords = PasswordPool(settings.password_workers, settings.password_max_pending)
     urgent_in_api = settings.handle_urgent_inbound_in_api and not run_workers
-    intake = InboundIntake(engine, clock, notify=not settings.is_sqlite, waker=inbound_waker,
+    conversations = Conversations(clock, settings)
+    intake = InboundIntake(engine, clock, triage=reads_as_risk, notify=not settings.is_sqlite, waker=inbound_waker,
                            wake_for_urgent_only=not run_workers, linger=INTAKE_LINGER)
 
     @asynccontextmanager
@@ -114,7 +116,7 @@ def create_app(
         if urgent_in_api:
             # Each API process handles the urgent messages it stored, right after commit; the
             # scheduler process handles the rest (and anything a replica that died left).
-            processor = InboundProcessor(state.sessionmaker, clock, settings, waker, urgent_only=True)
+            processor = InboundProcessor(state.sessionmaker, clock, conversations, waker, urgent_only=True)
             inbound_task = asyncio.create_task(run_inbound(processor, inbound_waker.wait, stop))
             if not settings.is_sqlite:
                 # ... and sends the safety replies and pages that handling queued, as the scheduler's
@@ -157,6 +159,7 @@ def create_app(
             "waker": waker,
             "inbound_waker": inbound_waker,
             "intake": intake,
+            "conversations": conversations,
             "passwords": passwords,
         }
     )

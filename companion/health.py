@@ -9,8 +9,8 @@ from litestar.datastructures import State
 from litestar.openapi.datastructures import ResponseSpec
 from sqlalchemy import text
 
+from companion.clinical import language
 from companion.migrate import current_revision, head_revision
-from companion.safety import language
 from companion.scheduling.heartbeat import scheduler_health
 
 

@@ -11,6 +11,7 @@ from functools import wraps
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from companion.clock import Clock
+from companion.conversations.router import Conversations
 from companion.db import session_scope
 from companion.messaging.dispatcher import Dispatcher
 from companion.messaging.gateways import SmsGateway
@@ -54,7 +55,8 @@ class JobContext:
 
     def get_inbound(self) -> InboundProcessor:
         if self.inbound is None:
-            self.inbound = InboundProcessor(self.sessionmaker, self.clock, self.settings, self.waker)
+            handler = Conversations(self.clock, self.settings)
+            self.inbound = InboundProcessor(self.sessionmaker, self.clock, handler, self.waker)
         return self.inbound
 
     def get_dispatcher(self) -> Dispatcher:

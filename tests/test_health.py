@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 from httpx import AsyncClient
 
-from companion.safety import language
-from companion.safety.language.vocabulary import VocabularyError
+from companion.clinical import language
+from companion.clinical.language.vocabulary import VocabularyError
 
 
 async def test_health_is_alive(client: AsyncClient) -> None:

@@ -19,7 +19,7 @@ from companion.checkins.schemas import (
     Timeline,
 )
 from companion.checkins.services import answers_of
-from companion.messaging import texts
+from companion.clinical import texts
 from companion.openapi import ApiController, errors
 from companion.params import RowId
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from companion.checkins.instruments import get_instrument, next_question, sms_messages
+from companion.clinical.instruments import get_instrument, next_question, sms_messages
 from companion.clock import Clock
 from companion.messaging import outbox
 from companion.messaging.policy import Purpose

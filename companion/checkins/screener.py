@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from companion.checkins.instruments import get_instrument, next_question, sms_messages
+from companion.clinical.instruments import get_instrument, next_question, sms_messages
 from companion.clock import Clock
 from companion.models import Patient, Prompt
 

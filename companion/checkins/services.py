@@ -9,8 +9,8 @@ from typing import Any, Literal
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from companion.checkins import scoring
-from companion.checkins.instruments import Instrument, get_instrument, is_complete
+from companion.clinical import scoring
+from companion.clinical.instruments import Instrument, get_instrument, is_complete
 from companion.clock import Clock
 from companion.models import Answer, CheckIn, Patient, Prompt
 from companion.safety.judge import Judgement, judge_answer

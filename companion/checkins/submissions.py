@@ -8,16 +8,16 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.auth.principals import PatientPrincipal
-from companion.checkins.instruments import (
+from companion.checkins.schemas import CheckInSubmit
+from companion.checkins.screener import start_now
+from companion.checkins.services import Recorded, checkin_for_prompt, record_answers, start_checkin
+from companion.clinical.instruments import (
     AnswerError,
     UnknownInstrument,
     UnknownQuestion,
     get_instrument,
     validate_answer,
 )
-from companion.checkins.schemas import CheckInSubmit
-from companion.checkins.screener import start_now
-from companion.checkins.services import Recorded, checkin_for_prompt, record_answers, start_checkin
 from companion.clock import Clock
 from companion.errors import Conflict, InvalidInput, NotFound
 from companion.models import CheckIn, Patient, Prompt

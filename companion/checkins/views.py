@@ -11,8 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.audit import services as audit
 from companion.auth.principals import StaffPrincipal
-from companion.checkins import scoring
-from companion.checkins.instruments import Instrument, Question, get_instrument
 from companion.checkins.schemas import (
     AskIfRead,
     CheckInRead,
@@ -27,6 +25,8 @@ from companion.checkins.schemas import (
     TimelineSession,
 )
 from companion.checkins.services import answers_of, pending_prompts
+from companion.clinical import scoring
+from companion.clinical.instruments import Instrument, Question, get_instrument
 from companion.clock import Clock
 from companion.models import Answer, CheckIn, Patient, Prompt, TreatmentSession
 from companion.patients.services import get_patient

@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.messaging import signatures, status
 from companion.messaging.gateways import INBOUND_PATH, STATUS_CALLBACK_PATH
-from companion.metrics import instruments as metrics
-from companion.metrics.instruments import WebhookEndpoint
+from companion.observability import metrics as metrics
+from companion.observability.metrics import WebhookEndpoint
 from companion.openapi import form_operation, text_response
 from companion.validation import parse_positive_integer
 

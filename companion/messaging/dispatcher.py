@@ -28,8 +28,8 @@ from companion.clock import Clock
 from companion.messaging import liveness
 from companion.messaging.gateways import Accepted, OutgoingSms, SendOutcome, SmsGateway
 from companion.messaging.policy import Purpose, SendError, decide, settle_stale_claim
-from companion.metrics import instruments as metrics
 from companion.models import Clinic, MessageAttempt, OutboundMessage, Patient
+from companion.observability import metrics as metrics
 
 log = logging.getLogger("companion.dispatch")
 

@@ -12,19 +12,18 @@ from companion.clock import Clock
 from companion.db import session_scope
 from companion.messaging import inbound
 from companion.messaging.wakeup import WAKER_KEY, Waker
-from companion.settings import Settings
 
 log = logging.getLogger("companion.sms.inbound")
 
 
 class InboundProcessor:
     def __init__(
-        self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, settings: Settings,
+        self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, handler: inbound.Handler,
         outbox_waker: Waker | None = None, *, urgent_only: bool = False,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.clock = clock
-        self.settings = settings
+        self.handler = handler
         self.outbox_waker = outbox_waker
         self.urgent_only = urgent_only
 
@@ -36,7 +35,7 @@ class InboundProcessor:
                 if self.outbox_waker is not None:
                     session.info[WAKER_KEY] = self.outbox_waker
                 message = await inbound.handle_next(
-                    session, self.clock, self.settings, claimed, urgent_only=self.urgent_only
+                    session, self.clock, self.handler, claimed, urgent_only=self.urgent_only
                 )
                 return message is not None
         except Exception:

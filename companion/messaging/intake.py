@@ -23,7 +23,7 @@ from companion.clock import Clock
 from companion.messaging import inbound
 from companion.messaging.policy import INBOUND_URGENT
 from companion.messaging.wakeup import Waker
-from companion.metrics import instruments as metrics
+from companion.observability import metrics as metrics
 
 log = logging.getLogger("companion.sms.inbound")
 
@@ -48,11 +48,12 @@ class InboundIntake:
     (only an urgent one when ``wake_for_urgent_only``); ``notify`` wakes other processes' workers."""
 
     def __init__(
-        self, engine: AsyncEngine, clock: Clock, *, notify: bool, waker: Waker | None = None,
-        wake_for_urgent_only: bool = False, linger: float = 0.0,
+        self, engine: AsyncEngine, clock: Clock, *, triage: inbound.Triage, notify: bool,
+        waker: Waker | None = None, wake_for_urgent_only: bool = False, linger: float = 0.0,
     ) -> None:
         self.engine = engine
         self.clock = clock
+        self.triage = triage
         self.notify = notify
         self.waker = waker
         self.wake_for_urgent_only = wake_for_urgent_only
@@ -64,7 +65,7 @@ class InboundIntake:
 
     async def store(self, params: Mapping[str, str]) -> Stored:
         """Store one webhook's message; returns once it is committed (or raises if it cannot be)."""
-        row = inbound.row(self.clock, params)
+        row = inbound.row(self.clock, params, self.triage)
         waiting = _Waiting(row, asyncio.get_running_loop().create_future())
         self._waiting.append(waiting)
         self._arrived.set()

@@ -14,8 +14,8 @@ from companion.clock import Clock
 from companion.errors import NotAuthenticated, NotFound
 from companion.messaging.policy import INBOUND_URGENT, Purpose
 from companion.metrics import gauges
-from companion.metrics.instruments import REGISTRY
 from companion.models import Alert, InboundMessage, JobHeartbeat, OutboundMessage
+from companion.observability.metrics import REGISTRY
 from companion.scheduling.heartbeat import is_stale
 from companion.scheduling.watchdog import ESCALATION_LATE
 from companion.settings import Settings

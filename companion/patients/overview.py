@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.audit import services as audit
 from companion.auth.principals import StaffPrincipal
-from companion.checkins import scoring
+from companion.clinical import scoring
 from companion.clock import Clock
 from companion.errors import NotFound
 from companion.models import Alert, CheckIn, Clinic, Prompt

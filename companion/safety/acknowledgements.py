@@ -1,7 +1,7 @@
 """Acknowledging and resolving alerts, by SMS (ACK <code>, RESOLVE <code> <note>) or the API.
 
 Acknowledging stops the climb; resolving needs a note. Who may do either is the protocol's
-``[permissions]`` (companion/safety/permissions.py): the dashboard gets 403 naming who may, an SMS
+``[permissions]`` (companion/clinical/permissions.py): the dashboard gets 403 naming who may, an SMS
 the same sentence. The alert row is locked while it changes, so two people acknowledging at once
 get one acknowledgement and one polite "already"."""
 
@@ -12,11 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.audit import services as audit
 from companion.auth.principals import StaffPrincipal
+from companion.clinical.permissions import Action, Permissions, may, refusal
 from companion.clock import Clock
 from companion.errors import Conflict, Forbidden, InvalidInput, NotFound
 from companion.models import Alert, AlertPage, Patient, StaffMember
 from companion.safety.config import current_protocol
-from companion.safety.permissions import Action, Permissions, may, refusal
 
 
 async def _by_code(session: AsyncSession, clinic_id: int, code: str) -> Alert | None:

@@ -12,11 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.audit import services as audit
+from companion.clinical import escalation
 from companion.clock import Clock
 from companion.messaging import outbox
 from companion.messaging.policy import Purpose
 from companion.models import Alert, Patient
-from companion.safety import escalation
 from companion.safety.config import current_protocol
 from companion.safety.escalate import advance
 

@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING
 from companion.settings import Settings, get_settings
 
 if TYPE_CHECKING:
-    from companion.safety.protocol import Protocol
+    from companion.clinical.protocol import Protocol
 
 _override: Protocol | None = None
 
 
 @lru_cache(maxsize=8)
 def _load(path: str, mtime: float) -> Protocol:
-    from companion.safety.protocol import load_protocol
+    from companion.clinical.protocol import load_protocol
 
     return load_protocol(Path(path))
 

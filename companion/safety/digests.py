@@ -8,12 +8,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.audit import services as audit
+from companion.clinical.digest import count_reasons, digest_day, digest_text
 from companion.clock import Clock
 from companion.messaging import outbox
 from companion.messaging.policy import Purpose
 from companion.models import Alert, Clinic, OutboundMessage
 from companion.safety.config import current_protocol
-from companion.safety.digest import count_reasons, digest_day, digest_text
 from companion.safety.pages import care_team
 from companion.settings import Settings
 

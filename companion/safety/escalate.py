@@ -17,11 +17,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.audit import services as audit
+from companion.clinical import escalation
 from companion.clock import Clock
 from companion.messaging import outbox
 from companion.messaging.policy import Purpose
 from companion.models import Alert, AlertPage, Clinic, Patient
-from companion.safety import escalation
 from companion.safety.pages import fallback_recipients, page_text, resolve_targets
 
 log = logging.getLogger("companion.safety")

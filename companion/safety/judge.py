@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from companion.clinical import rules
 from companion.clock import Clock
 from companion.models import CheckIn, Patient, TreatmentSession
-from companion.safety import rules
 from companion.safety.alerts import Raised, open_alerts_of, raise_findings
 from companion.safety.config import current_protocol
 

@@ -9,8 +9,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from companion.clinical.escalation import Target
 from companion.models import Alert, Clinic, Patient, StaffMember
-from companion.safety.escalation import Target
 
 log = logging.getLogger("companion.safety")
 

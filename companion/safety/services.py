@@ -7,11 +7,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.audit import services as audit
 from companion.auth.principals import StaffPrincipal
+from companion.clinical.permissions import Permissions, may, refusal
 from companion.clock import Clock
 from companion.errors import NotFound
 from companion.models import Alert, AlertPage, Patient
 from companion.safety.config import current_protocol
-from companion.safety.permissions import Permissions, may, refusal
 from companion.safety.schemas import AlertRead
 
 

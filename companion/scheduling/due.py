@@ -14,8 +14,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.checkins import links
-from companion.checkins.instruments import get_instrument
 from companion.checkins.release import reaches_by_sms, release_prompt, write_messages
+from companion.clinical.instruments import get_instrument
 from companion.clock import Clock
 from companion.messaging import outbox
 from companion.messaging.policy import Purpose

@@ -18,11 +18,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from companion.checkins.instruments import get_instrument
-from companion.clock import Clock
-from companion.models import CheckIn, Patient, Prompt, TreatmentSession
-from companion.scheduling.localtime import QuietHours
-from companion.scheduling.plan import (
+from companion.clinical.instruments import get_instrument
+from companion.clinical.localtime import QuietHours
+from companion.clinical.plan import (
     DEFAULT_PLAN,
     AftercarePlan,
     PatientTiming,
@@ -31,6 +29,8 @@ from companion.scheduling.plan import (
     plan_prompts,
     reminder_due,
 )
+from companion.clock import Clock
+from companion.models import CheckIn, Patient, Prompt, TreatmentSession
 
 HORIZON = timedelta(days=2)
 

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from companion.checkins.instruments import get_instrument
 from companion.checkins.release import release_prompt
+from companion.clinical.instruments import get_instrument
 from companion.clock import FrozenClock
 from companion.models import Patient, Prompt
 

@@ -2,7 +2,7 @@ import dataclasses
 
 import pytest
 
-from companion.checkins.instruments import (
+from companion.clinical.instruments import (
     INSTRUMENTS,
     SMS_MAX_CHARS,
     TEXT_MAX_CHARS,

@@ -1,7 +1,7 @@
 import pytest
 
-from companion.checkins.instruments import UnknownInstrument
-from companion.checkins.scoring import (
+from companion.clinical.instruments import UnknownInstrument
+from companion.clinical.scoring import (
     Score,
     cssrs_risk,
     cssrs_risk_so_far,

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from companion.checkins.instruments import get_instrument
+from companion.clinical.instruments import get_instrument
 from companion.clock import FrozenClock
 from companion.messaging.dispatcher import Dispatcher
 from companion.models import Answer, CheckIn, InboundMessage, Prompt

@@ -72,7 +72,7 @@ class Sms:
 
     async def handle(self) -> int:
         state = self.app.state
-        return await InboundProcessor(state.sessionmaker, state.clock, state.settings).drain()
+        return await InboundProcessor(state.sessionmaker, state.clock, state.conversations).drain()
 
     async def _last_id(self) -> int:
         async with self.app.state.sessionmaker() as session:

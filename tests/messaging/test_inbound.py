@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from companion.clinical import texts
 from companion.clock import FrozenClock
-from companion.messaging import texts
 from companion.models import AuditEvent, Clinic, InboundMessage, OutboundMessage, Patient
 from tests.conftest import World
 from tests.fakes.fake_twilio import FakeTwilio
@@ -61,13 +61,13 @@ async def test_risk_language_is_handled_before_anything_waiting(
     from companion.messaging import inbound
 
     async with sms.app.state.sessionmaker() as work:
-        first = await inbound.handle_next(work, sms.app.state.clock, sms.app.state.settings)
+        first = await inbound.handle_next(work, sms.app.state.clock, sms.app.state.conversations)
         assert first is not None and first.body == "note one"  # the same number's earlier message first
         await work.commit()
-        second = await inbound.handle_next(work, sms.app.state.clock, sms.app.state.settings)
+        second = await inbound.handle_next(work, sms.app.state.clock, sms.app.state.conversations)
         assert second is not None and second.body == "note two"
         await work.commit()
-        third = await inbound.handle_next(work, sms.app.state.clock, sms.app.state.settings)
+        third = await inbound.handle_next(work, sms.app.state.clock, sms.app.state.conversations)
         assert third is not None and third.body == "i want to kill myself"
         await work.commit()
 
@@ -220,12 +220,12 @@ async def test_a_message_whose_handling_keeps_failing_is_set_aside_not_lost(
 ) -> None:
     clinic = await world.clinic()
     await world.patient(clinic, phone=PATIENT_PHONE)
-    from companion.messaging import inbound
+    from companion.conversations import router
 
     async def broken(*_args: object, **_kwargs: object) -> list[str]:
         raise RuntimeError("something went wrong")
 
-    monkeypatch.setattr(inbound, "route", broken)
+    monkeypatch.setattr(router, "route", broken)
     await sms.say(PATIENT_PHONE, "hello")
     [stored] = await _inbound(session)
     assert (stored.status, stored.attempts, stored.needs_review) == ("failed", 3, True)

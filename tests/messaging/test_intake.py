@@ -11,6 +11,7 @@ from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 
 from companion.clock import FrozenClock
+from companion.conversations.router import Conversations, reads_as_risk
 from companion.db import create_sessionmaker
 from companion.messaging import inbound
 from companion.messaging.inbound_worker import InboundProcessor
@@ -52,7 +53,7 @@ async def test_webhooks_arriving_together_share_commits_and_each_is_stored_once(
 ) -> None:
     store = CountingStore()
     monkeypatch.setattr(inbound, "store_rows", store)
-    intake = InboundIntake(engine, clock, notify=False)
+    intake = InboundIntake(engine, clock, triage=reads_as_risk, notify=False)
     results = await asyncio.gather(*(intake.store(webhook(i)) for i in range(50)))
     assert all(r.new and not r.urgent for r in results)
     assert sum(store.batches) == 50 and len(store.batches) < 50
@@ -63,7 +64,7 @@ async def test_webhooks_arriving_together_share_commits_and_each_is_stored_once(
 async def test_the_same_message_twice_in_one_batch_is_new_once(
     engine: AsyncEngine, clock: FrozenClock, session: AsyncSession
 ) -> None:
-    intake = InboundIntake(engine, clock, notify=False)
+    intake = InboundIntake(engine, clock, triage=reads_as_risk, notify=False)
     results = await asyncio.gather(*(intake.store(webhook(7)) for _ in range(3)), intake.store(webhook(8)))
     assert [r.new for r in results] == [True, False, False, True]
     assert len(await _stored(session)) == 2
@@ -76,7 +77,7 @@ async def test_a_batch_that_fails_is_stored_row_by_row_and_only_the_bad_row_fail
 ) -> None:
     poison = webhook(3)["MessageSid"]
     monkeypatch.setattr(inbound, "store_rows", CountingStore(poison))
-    intake = InboundIntake(engine, clock, notify=False)
+    intake = InboundIntake(engine, clock, triage=reads_as_risk, notify=False)
     results = await asyncio.gather(*(intake.store(webhook(i)) for i in range(6)), return_exceptions=True)
     assert isinstance(results[3], RuntimeError)
     assert all(not isinstance(r, BaseException) and r.new for i, r in enumerate(results) if i != 3)
@@ -88,7 +89,7 @@ async def test_a_batch_that_fails_is_stored_row_by_row_and_only_the_bad_row_fail
 async def test_a_webhook_whose_caller_went_away_is_still_stored(
     engine: AsyncEngine, clock: FrozenClock, session: AsyncSession
 ) -> None:
-    intake = InboundIntake(engine, clock, notify=False)
+    intake = InboundIntake(engine, clock, triage=reads_as_risk, notify=False)
     task = asyncio.create_task(intake.store(webhook(1)))
     await asyncio.sleep(0)  # the row is handed over
     task.cancel()
@@ -100,7 +101,7 @@ async def test_a_webhook_whose_caller_went_away_is_still_stored(
 async def test_a_nul_in_the_text_is_kept_as_a_replacement_character(
     engine: AsyncEngine, clock: FrozenClock, session: AsyncSession
 ) -> None:
-    intake = InboundIntake(engine, clock, notify=False)
+    intake = InboundIntake(engine, clock, triage=reads_as_risk, notify=False)
     assert (await intake.store(webhook(1, body="low\x00 today"))).new
     [stored] = await _stored(session)
     assert stored.body == "low\ufffd today"
@@ -108,7 +109,7 @@ async def test_a_nul_in_the_text_is_kept_as_a_replacement_character(
 
 async def test_only_urgent_messages_ring_an_urgent_only_waker(engine: AsyncEngine, clock: FrozenClock) -> None:
     waker = Waker()
-    intake = InboundIntake(engine, clock, notify=False, waker=waker, wake_for_urgent_only=True)
+    intake = InboundIntake(engine, clock, triage=reads_as_risk, notify=False, waker=waker, wake_for_urgent_only=True)
     assert not (await intake.store(webhook(1, body="fine thanks"))).urgent
     assert not await waker.wait(0.05)
     assert (await intake.store(webhook(2, body="i want to kill myself"))).urgent
@@ -123,13 +124,13 @@ async def test_an_urgent_only_worker_leaves_ordinary_messages_to_the_scheduler(
     clinic = await world.clinic()
     await world.patient(clinic, phone="+12025550142")
     await world.patient(clinic, reference="P-1043", phone="+12025550143")
-    intake = InboundIntake(engine, clock, notify=False)
+    intake = InboundIntake(engine, clock, triage=reads_as_risk, notify=False)
     await intake.store(webhook(1, body="fine thanks", sender="+12025550143"))
     await intake.store(webhook(2, body="first note", sender="+12025550142"))
     await intake.store(webhook(3, body="i want to kill myself", sender="+12025550142"))
     await intake.store(webhook(4, body="another note", sender="+12025550143"))
     sessionmaker = create_sessionmaker(engine)
-    urgent = InboundProcessor(sessionmaker, clock, settings, urgent_only=True)
+    urgent = InboundProcessor(sessionmaker, clock, Conversations(clock, settings), urgent_only=True)
     # The crisis, and the same number's earlier message before it so its replies stay in order.
     assert await urgent.drain() == 2
     assert [(m.body, m.status) for m in await _stored(session)] == [
@@ -138,13 +139,13 @@ async def test_an_urgent_only_worker_leaves_ordinary_messages_to_the_scheduler(
         ("i want to kill myself", "handled"),
         ("another note", "received"),
     ]
-    assert await InboundProcessor(sessionmaker, clock, settings).drain() == 2
+    assert await InboundProcessor(sessionmaker, clock, Conversations(clock, settings)).drain() == 2
 
 
 async def test_without_a_database_every_waiting_webhook_fails_rather_than_hangs(clock: FrozenClock) -> None:
     unreachable = create_async_engine("postgresql+asyncpg://postgres@127.0.0.1:9/nowhere")
     try:
-        intake = InboundIntake(unreachable, clock, notify=False)
+        intake = InboundIntake(unreachable, clock, triage=reads_as_risk, notify=False)
         results = await asyncio.wait_for(
             asyncio.gather(*(intake.store(webhook(i)) for i in range(3)), return_exceptions=True), timeout=30
         )
@@ -159,7 +160,7 @@ async def test_the_writer_keeps_its_connection_for_the_next_webhook_until_closed
     checkouts: list[object] = []
     listener = lambda *_: checkouts.append(1)  # noqa: E731
     event.listen(engine.sync_engine, "checkout", listener)
-    intake = InboundIntake(engine, clock, notify=False, linger=60)
+    intake = InboundIntake(engine, clock, triage=reads_as_risk, notify=False, linger=60)
     for i in range(3):
         assert (await intake.store(webhook(i))).new
         await asyncio.sleep(0.01)  # each webhook alone, after the previous one was answered

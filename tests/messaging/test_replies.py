@@ -1,6 +1,6 @@
 import pytest
 
-from companion.checkins.instruments import (
+from companion.clinical.instruments import (
     INSTRUMENTS,
     SMS_MAX_CHARS,
     AnswerType,
@@ -8,7 +8,7 @@ from companion.checkins.instruments import (
     get_instrument,
     gsm7_length,
 )
-from companion.messaging.replies import (
+from companion.clinical.replies import (
     Ack,
     Invalid,
     Keyword,

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from companion.app import create_app
 from companion.cli import main
-from companion.messaging import texts
+from companion.clinical import texts
 from companion.messaging.simulate import simulate
 from companion.models import InboundMessage
 from companion.settings import Settings

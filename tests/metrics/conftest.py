@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from companion.metrics.instruments import REGISTRY
+from companion.observability.metrics import REGISTRY
 from tests.messaging.conftest import dispatcher, gateway, settings
 
 __all__ = ["dispatcher", "gateway", "settings"]

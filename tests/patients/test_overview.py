@@ -13,7 +13,7 @@ from httpx import AsyncClient
 from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from companion.checkins.scoring import mood_baseline
+from companion.clinical.scoring import mood_baseline
 from companion.clock import FrozenClock
 from companion.models import Alert, AuditEvent, CheckIn, Patient, Prompt
 from companion.patients.overview import missed_streak, mood_summary

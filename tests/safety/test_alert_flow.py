@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from companion.clinical.escalation import Chain, Step, Target
+from companion.clinical.protocol import default_protocol
 from companion.clock import FrozenClock
 from companion.models import Alert, AlertPage, AuditEvent, OutboundMessage
 from companion.safety import config
-from companion.safety.escalation import Chain, Step, Target
-from companion.safety.protocol import default_protocol
 from jobs import dispatch_outbox, escalate_alerts
 from jobs.context import JobContext
 from tests.checkins.helpers import make_prompt
@@ -235,7 +235,7 @@ async def test_phq9_item9_starts_the_cssrs_screener_by_sms(
     for answer in ["1", "1", "1", "1", "1", "1", "1", "1"]:
         await _say(fake, client, answer)
     replies = await _say(fake, client, "2")  # item 9
-    from companion.checkins.instruments import get_instrument
+    from companion.clinical.instruments import get_instrument
 
     cssrs = get_instrument("cssrs")
     assert replies[0].startswith("Saved: 2")

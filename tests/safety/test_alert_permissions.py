@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from companion.clinical.protocol import load_protocol
 from companion.clock import FrozenClock
 from companion.models import Alert, AlertPage, AuditEvent, Clinic, StaffMember
 from companion.safety import acknowledgements, config
-from companion.safety.protocol import load_protocol
 from tests.conftest import World
 
 MINIMAL = Path(__file__).parent / "protocols" / "minimal.toml"

@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from companion.clinical.digest import count_reasons, digest_day, digest_text
+from companion.clinical.rota import BusinessHours, OpeningHours
+from companion.clinical.rules import Finding
 from companion.clock import FrozenClock
 from companion.models import AuditEvent, OutboundMessage, Patient
 from companion.safety.alerts import raise_findings
-from companion.safety.digest import count_reasons, digest_day, digest_text
 from companion.safety.digests import send_due_digests
-from companion.safety.rota import BusinessHours, OpeningHours
-from companion.safety.rules import Finding
 from companion.settings import Settings
 from tests.conftest import World
 from tests.safety.conftest import BACKUP_PHONE, ON_CALL_PHONE, Team

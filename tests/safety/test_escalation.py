@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from companion.safety.escalation import (
+from companion.clinical.escalation import (
     DEFAULT_CHAINS,
     Chain,
     EscalationState,

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from companion.safety import language
-from companion.safety.language import RiskAssessment, RiskLevel, assess
-from companion.safety.language.vocabulary import VocabularyError, parse_vocabulary
-from companion.safety.protocol import default_protocol
-from companion.safety.rules import MessageEvent, evaluate
+from companion.clinical import language
+from companion.clinical.language import RiskAssessment, RiskLevel, assess
+from companion.clinical.language.vocabulary import VocabularyError, parse_vocabulary
+from companion.clinical.protocol import default_protocol
+from companion.clinical.rules import MessageEvent, evaluate
 
 SETS = Path(__file__).with_name("risk_language")
 RANK = {"urgent": 0, "high": 1, "routine": 2, None: 3}

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from companion.safety.permissions import Permissions, may, refusal
-from companion.safety.protocol import ProtocolError, default_protocol, parse_protocol
+from companion.clinical.permissions import Permissions, may, refusal
+from companion.clinical.protocol import ProtocolError, default_protocol, parse_protocol
 
 MINIMAL = (Path(__file__).parent / "protocols" / "minimal.toml").read_text()
 DEFAULT = Permissions()

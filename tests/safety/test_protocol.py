@@ -7,8 +7,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from companion.cli import main
-from companion.safety.escalation import DEFAULT_CHAINS, Target
-from companion.safety.protocol import (
+from companion.clinical.escalation import DEFAULT_CHAINS, Target
+from companion.clinical.plan import DEFAULT_PLAN, MODALITIES
+from companion.clinical.protocol import (
     DEFAULT_MEDICAL_REPLY,
     DEFAULT_PROTOCOL_FILE,
     DEFAULT_SAFETY_REPLY,
@@ -18,8 +19,7 @@ from companion.safety.protocol import (
     load_protocol,
     parse_protocol,
 )
-from companion.safety.rota import Handoff, Override, PositionRota, on_duty, parse_hhmm, week_index
-from companion.scheduling.plan import DEFAULT_PLAN, MODALITIES
+from companion.clinical.rota import Handoff, Override, PositionRota, on_duty, parse_hhmm, week_index
 from companion.settings import DEFAULT_PROTOCOL_FILE as SETTINGS_PROTOCOL_FILE
 
 FIXTURES = Path(__file__).parent / "protocols"

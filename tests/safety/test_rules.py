@@ -5,8 +5,8 @@ from collections.abc import Mapping, Sequence
 import pytest
 from pydantic import ValidationError
 
-from companion.safety.protocol import default_protocol
-from companion.safety.rules import (
+from companion.clinical.protocol import default_protocol
+from companion.clinical.rules import (
     AnswerEvent,
     Event,
     Finding,

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from companion.scheduling.localtime import QuietHours, local_midnight_after, resolve_local
+from companion.clinical.localtime import QuietHours, local_midnight_after, resolve_local
 
 NEW_YORK = ZoneInfo("America/New_York")
 LONDON = ZoneInfo("Europe/London")

@@ -5,8 +5,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from companion.scheduling.localtime import QuietHours
-from companion.scheduling.plan import (
+from companion.clinical.localtime import QuietHours
+from companion.clinical.plan import (
     DEFAULT_PLAN,
     MODALITIES,
     AftercarePlan,

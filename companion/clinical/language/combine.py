@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from companion.safety.language.concepts import Mention, Reading
-from companion.safety.language.levels import RiskAssessment, RiskLevel
+from companion.clinical.language.concepts import Mention, Reading
+from companion.clinical.language.levels import RiskAssessment, RiskLevel
 
 __all__ = ["combine"]
 

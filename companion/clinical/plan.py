@@ -11,7 +11,7 @@ Rules (defaults from the clinic's aftercare plan; see :class:`ModalityPlan`):
 
 * Local days. A session belongs to the local date on which it starts (its treatment day).
   "Day n after a session" is that date plus n days. Due times are computed at the patient's
-  preferred time on a local date with :func:`~companion.scheduling.localtime.resolve_local`, then
+  preferred time on a local date with :func:`~companion.clinical.localtime.resolve_local`, then
   moved out of quiet hours.
 * Post-session check (slot ``post:<session id>``): session end + ``post_session_delay``, moved out
   of quiet hours. A session without an end is planned as lasting two hours. For intranasal
@@ -69,7 +69,7 @@ from datetime import date, datetime, time, timedelta
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
-from companion.scheduling.localtime import QuietHours, local_midnight_after, resolve_local
+from companion.clinical.localtime import QuietHours, local_midnight_after, resolve_local
 
 __all__ = [
     "DEFAULT_PLAN",

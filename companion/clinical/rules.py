@@ -23,11 +23,11 @@ sequence.
 Rule kinds and parameters (defaults are CLINICAL.md's):
 
 * ``cssrs`` (``level``: low | moderate | high): the C-SSRS screener shows at least ``level``
-  (:func:`~companion.checkins.scoring.cssrs_risk_so_far`). When one answer makes several cssrs
+  (:func:`~companion.clinical.scoring.cssrs_risk_so_far`). When one answer makes several cssrs
   rules fire, only those with the highest level are kept, so a high risk is never also reported
   as low.
 * ``risk_language`` (``levels``: language levels; optional ``language_severity``: urgent | high):
-  :func:`~companion.safety.language.assess` rates the text at one of ``levels`` (and, when given,
+  :func:`~companion.clinical.language.assess` rates the text at one of ``levels`` (and, when given,
   at one of those severities: self-harm is urgent for an act and high for thoughts or urges).
 * ``post_session_red_flags``: yes to the post-session red-flag question.
 * ``phq9_item9`` (``min`` 1): PHQ-9 item 9 answered ``min`` or more.
@@ -58,8 +58,8 @@ from typing import Annotated, Any, Literal, TypeAlias, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from companion.checkins.scoring import BASELINE_MIN_ANSWERS, cssrs_risk_so_far, gad7_total, phq9_total
-from companion.safety.language import RiskAssessment, RiskLevel, assess
+from companion.clinical.language import RiskAssessment, RiskLevel, assess
+from companion.clinical.scoring import BASELINE_MIN_ANSWERS, cssrs_risk_so_far, gad7_total, phq9_total
 
 __all__ = [
     "PARAMS_BY_KIND",

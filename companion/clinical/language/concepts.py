@@ -25,9 +25,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from companion.safety.language.matcher import Matcher, frame_spans
-from companion.safety.language.normalise import Text
-from companion.safety.language.vocabulary import NUMBER, Frame, Vocabulary
+from companion.clinical.language.matcher import Matcher, frame_spans
+from companion.clinical.language.normalise import Text
+from companion.clinical.language.vocabulary import NUMBER, Frame, Vocabulary
 
 __all__ = ["Mention", "Reading", "read"]
 

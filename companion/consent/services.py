@@ -1,4 +1,7 @@
-"""SMS consent: opt-out stops routine messages at once; opt-in lets them flow again."""
+"""SMS consent: opt-out stops routine messages at once; opt-in lets them flow again.
+
+The one consent service: every opt-out and opt-in, whatever its source (a STOP or START keyword,
+the provider reporting a number that opted out), is recorded here with its time and source."""
 
 from __future__ import annotations
 
@@ -9,14 +12,16 @@ from companion.audit import services as audit
 from companion.clock import Clock
 from companion.messaging.policy import Purpose
 from companion.models import OutboundMessage, Patient
+from companion.safety.hooks import patient_opted_out
 from companion.scheduling.services import replan_patient
 
 ROUTINE = (Purpose.PROMPT.value, Purpose.REMINDER.value, Purpose.NOTICE.value)
 
 
 async def opt_out(session: AsyncSession, clock: Clock, patient: Patient, source: str) -> bool:
-    """Record the opt-out with its time and source and cancel the patient's routine messages.
-    Returns False when the patient was already opted out."""
+    """Record the opt-out with its time and source, cancel the patient's routine messages and tell
+    whoever was paged for the patient's open serious alerts. Returns False when the patient was
+    already opted out."""
     if patient.sms_consent == "opted_out":
         return False
     now = clock.now()
@@ -35,6 +40,7 @@ async def opt_out(session: AsyncSession, clock: Clock, patient: Patient, source:
     await replan_patient(session, clock, patient)
     audit.record(session, clock, actor=f"patient:{patient.id}", action="consent.opt_out",
                  subject=f"patient:{patient.id}", clinic_id=patient.clinic_id, detail={"source": source})
+    await patient_opted_out(session, clock, patient)
     return True
 
 

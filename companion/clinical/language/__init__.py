@@ -13,17 +13,17 @@ from __future__ import annotations
 import logging
 from functools import lru_cache
 
-from companion.safety.language.combine import combine
-from companion.safety.language.concepts import read
-from companion.safety.language.levels import Acuity, RiskAssessment, RiskLevel
-from companion.safety.language.normalise import normalise
-from companion.safety.language.spelling import Speller
-from companion.safety.language.vocabulary import load_vocabulary
+from companion.clinical.language.combine import combine
+from companion.clinical.language.concepts import read
+from companion.clinical.language.levels import Acuity, RiskAssessment, RiskLevel
+from companion.clinical.language.normalise import normalise
+from companion.clinical.language.spelling import Speller
+from companion.clinical.language.vocabulary import load_vocabulary
 
 __all__ = ["Acuity", "RiskAssessment", "RiskLevel", "assess", "status", "warm"]
 
 MAX_TEXT = 4000
-log = logging.getLogger("companion.safety.language")
+log = logging.getLogger("companion.clinical.language")
 _failures = 0  # texts that could not be read since the process started
 _last_failure: str | None = None
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from companion.clinical.replies import Ack, Resolve, StaffCommandError, parse_staff_command
 from companion.clock import Clock
-from companion.messaging.replies import Ack, Resolve, StaffCommandError, parse_staff_command
 from companion.models import StaffMember
 
 USAGE = "Staff commands: ACK <code> to acknowledge an alert, RESOLVE <code> <note> to resolve it."

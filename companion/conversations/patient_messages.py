@@ -10,12 +10,12 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.checkins import links
-from companion.checkins.instruments import get_instrument, next_question, sms_messages
 from companion.checkins.screener import start_now
 from companion.checkins.services import checkin_for_prompt, newest_open_prompt, record_answers
+from companion.clinical import texts
+from companion.clinical.instruments import get_instrument, next_question, sms_messages
+from companion.clinical.replies import Invalid, Parsed, confirmation_text, parse_answer
 from companion.clock import Clock
-from companion.messaging import texts
-from companion.messaging.replies import Invalid, Parsed, confirmation_text, parse_answer
 from companion.models import InboundMessage, Patient, Prompt
 from companion.safety.judge import judge_message
 from companion.settings import Settings

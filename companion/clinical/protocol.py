@@ -9,9 +9,9 @@ as a dotted path with 0-based list indexes::
     rules[3].chain: no chain named 'crisiss' (defined: crisis, medical, same_day, routine)
     chains.crisis.steps[1].wait_minutes: must be between 1 and 1440
 
-The result is a :class:`Protocol`: escalation chains as :class:`~companion.safety.escalation.Chain`
-objects, rules as :class:`~companion.safety.rules.Rule` objects, the aftercare plan as an
-:class:`~companion.scheduling.plan.AftercarePlan`, the business hours and the on-call rota. Its
+The result is a :class:`Protocol`: escalation chains as :class:`~companion.clinical.escalation.Chain`
+objects, rules as :class:`~companion.clinical.rules.Rule` objects, the aftercare plan as an
+:class:`~companion.clinical.plan.AftercarePlan`, the business hours and the on-call rota. Its
 ``version`` is stamped on every alert raised under it.
 
 Pure apart from reading the file in :func:`load_protocol`; no clock reads (instants are
@@ -33,10 +33,11 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError
 from pydantic_core import ErrorDetails
 
-from companion.checkins.instruments import gsm7_length
-from companion.safety.escalation import Chain, Step, Target
-from companion.safety.permissions import STAFF_ROLES, Permissions, PermissionsSpec, describe
-from companion.safety.rota import (
+from companion.clinical.escalation import Chain, Step, Target
+from companion.clinical.instruments import gsm7_length
+from companion.clinical.permissions import STAFF_ROLES, Permissions, PermissionsSpec, describe
+from companion.clinical.plan import MODALITIES, AftercarePlan, ModalityPlan
+from companion.clinical.rota import (
     WEEKDAYS,
     BusinessHours,
     Handoff,
@@ -47,8 +48,7 @@ from companion.safety.rota import (
     parse_hhmm,
     zone,
 )
-from companion.safety.rules import PARAMS_BY_KIND, RULE_KINDS, Rule
-from companion.scheduling.plan import MODALITIES, AftercarePlan, ModalityPlan
+from companion.clinical.rules import PARAMS_BY_KIND, RULE_KINDS, Rule
 
 __all__ = [
     "DEFAULT_MEDICAL_REPLY",

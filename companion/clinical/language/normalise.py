@@ -17,7 +17,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from companion.safety.language.spelling import Speller
+from companion.clinical.language.spelling import Speller
 
 __all__ = ["Text", "normalise"]
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from companion.checkins.instruments import CSSRS, GAD7, PHQ9, get_instrument, is_complete
+from companion.clinical.instruments import CSSRS, GAD7, PHQ9, get_instrument, is_complete
 
 __all__ = [
     "BASELINE_MIN_ANSWERS",

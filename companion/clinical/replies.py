@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final, Literal
 
-from companion.checkins.instruments import AnswerType, AnswerValue, Question
+from companion.clinical.instruments import AnswerType, AnswerValue, Question
 
 __all__ = [
     "MAX_ANSWER_CHARS",

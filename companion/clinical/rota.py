@@ -12,7 +12,7 @@ Weeks are counted in handoffs since a fixed epoch (the first handoff on or after
 :data:`ROTA_EPOCH`), so the person on duty depends only on the instant, never on when the protocol
 was loaded: week ``n`` is covered by ``rotation[n % len(rotation)]``. A handoff time that does not
 exist on a DST day moves forward by the gap; one that occurs twice takes its first occurrence (see
-:func:`~companion.scheduling.localtime.resolve_local`).
+:func:`~companion.clinical.localtime.resolve_local`).
 
 Overrides (cover for leave, swaps) take precedence over the rotation for ``[start, end)``; when
 overrides overlap, the one listed last wins.
@@ -29,7 +29,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from types import MappingProxyType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from companion.scheduling.localtime import resolve_local
+from companion.clinical.localtime import resolve_local
 
 __all__ = [
     "DAY_END",

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
-from companion.safety.rota import BusinessHours
+from companion.clinical.rota import BusinessHours
 
 # How the default protocol's routine rules read in the digest; a clinic's own rule reads as its id.
 RULE_LABELS = {

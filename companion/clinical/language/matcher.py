@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from companion.safety.language.normalise import Text
-from companion.safety.language.vocabulary import DIGIT, END, NUMBER, Element, Frame, Pattern, Vocabulary
+from companion.clinical.language.normalise import Text
+from companion.clinical.language.vocabulary import DIGIT, END, NUMBER, Element, Frame, Pattern, Vocabulary
 
 __all__ = ["Matcher", "frame_spans"]
 

@@ -1,0 +1,126 @@
+"""What an inbound SMS means and what is said back: the one place that decides.
+
+A stored message is routed to the staff-command entry point, the consent keywords, the
+patient-message entry point (the risk scan, the open prompt, the screener), or a generic reply for
+unknown numbers. Every reply leaves by one route: queued in the outbox here, in the handling
+transaction. The transport below (``companion.messaging.inbound``) claims messages and calls
+``Conversations`` for each; it knows nothing of what they mean.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from companion.clinical import texts
+from companion.clinical.language import RiskLevel, assess
+from companion.clinical.replies import Keyword, classify_keyword, is_conditional_opt_in
+from companion.clock import Clock
+from companion.consent import services as consent
+from companion.conversations.patient_messages import handle_patient_message
+from companion.conversations.staff_commands import handle_staff_command, is_staff_command
+from companion.messaging import outbox
+from companion.messaging.policy import Purpose
+from companion.models import Clinic, InboundMessage, Patient, StaffMember
+from companion.settings import Settings
+
+
+def reads_as_risk(body: str) -> bool:
+    """The transport's ordering hint: any concept of risk in the text puts it first in the queue."""
+    return assess(body).level is not RiskLevel.none
+
+
+class Conversations:
+    """The handler the inbound transport calls for each stored message."""
+
+    def __init__(self, clock: Clock, settings: Settings) -> None:
+        self.clock = clock
+        self.settings = settings
+
+    async def __call__(self, session: AsyncSession, inbound: InboundMessage) -> list[str]:
+        return await route(session, self.clock, self.settings, inbound)
+
+
+@dataclass(frozen=True)
+class Sender:
+    staff: StaffMember | None
+    patient: Patient | None
+
+
+async def _find_sender(session: AsyncSession, phone: str, to_phone: str) -> Sender:
+    """A number may be enrolled at more than one clinic: prefer the clinic whose number was texted."""
+    staff = (
+        await session.execute(
+            select(StaffMember).where(StaffMember.phone == phone, StaffMember.active.is_(True)).limit(1)  # type: ignore[attr-defined]
+        )
+    ).scalar_one_or_none()
+    rows = (
+        await session.execute(
+            select(Patient, Clinic.sms_sender)
+            .join(Clinic, Clinic.id == Patient.clinic_id)
+            .where(Patient.phone == phone)
+            .order_by(Patient.created_at.desc())  # type: ignore[attr-defined]
+        )
+    ).all()
+    patient = None
+    if rows:
+        patient = next((p for p, sender in rows if sender and sender == to_phone), None)
+        if patient is None:
+            active = [p for p, _ in rows if p.status != "discharged"]
+            patient = (active or [rows[0][0]])[0]
+    return Sender(staff, patient)
+
+
+async def _clinic_name(session: AsyncSession, clinic_id: int) -> str:
+    clinic = await session.get(Clinic, clinic_id)
+    return clinic.name if clinic is not None else "Your clinic"
+
+
+async def _patient_keyword(
+    session: AsyncSession, clock: Clock, patient: Patient, keyword: Keyword, body: str
+) -> str | None:
+    source = f"sms:{body.strip().upper()[:20]}"
+    if keyword is Keyword.OPT_OUT:
+        await consent.opt_out(session, clock, patient, source)
+        return None  # the provider confirms the opt-out itself
+    if keyword is Keyword.OPT_IN:
+        await consent.opt_in(session, clock, patient, source)
+        return texts.opted_in_reply(await _clinic_name(session, patient.clinic_id))
+    return texts.help_reply(await _clinic_name(session, patient.clinic_id))
+
+
+async def route(session: AsyncSession, clock: Clock, settings: Settings, inbound: InboundMessage) -> list[str]:
+    """Handle one stored message; returns the replies (already queued in the outbox)."""
+    body = inbound.body
+    sender = await _find_sender(session, inbound.from_phone, inbound.to_phone)
+    staff, patient = sender.staff, sender.patient
+    replies: list[str]
+    if staff is not None and (patient is None or is_staff_command(body)):
+        inbound.sender_kind, inbound.staff_id, inbound.clinic_id = "staff", staff.id, staff.clinic_id
+        replies = [await handle_staff_command(session, clock, staff, body)]
+    elif patient is not None:
+        inbound.sender_kind, inbound.patient_id, inbound.clinic_id = "patient", patient.id, patient.clinic_id
+        keyword = classify_keyword(body)
+        if keyword is Keyword.OPT_IN and is_conditional_opt_in(body) and patient.sms_consent != "opted_out":
+            keyword = None  # YES is an opt-in only for an opted-out patient; otherwise it is an answer
+        if keyword is not None:
+            inbound.keyword = keyword.value
+            reply = await _patient_keyword(session, clock, patient, keyword, body)
+            replies = [reply] if reply else []
+        else:
+            replies = await handle_patient_message(session, clock, settings, patient, inbound)
+            if patient.sms_consent == "opted_out":
+                replies = []  # kept for the care team, but nothing goes to an opted-out patient
+    else:
+        inbound.sender_kind, inbound.needs_review = "unknown", True
+        replies = [texts.UNKNOWN_SENDER]
+    inbound.reply_body = "\n".join(replies) or None
+    for index, reply in enumerate(replies):
+        await outbox.enqueue(
+            session, clock, to_phone=inbound.from_phone, purpose=Purpose.REPLY, body=reply,
+            clinic_id=inbound.clinic_id, patient=patient if inbound.sender_kind == "patient" else None,
+            staff_id=inbound.staff_id, dedupe_key=f"reply:{inbound.id}:{index}",
+        )
+    return replies
