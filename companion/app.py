@@ -20,7 +20,7 @@ from companion import web_security
 from companion.auth.controllers import AuthController
 from companion.auth.dependencies import provide_client_address
 from companion.auth.passwords import PasswordPool
-from companion.auth.patient_controllers import PatientAuthController, PatientSelfController
+from companion.auth.patient_controllers import PatientAuthController
 from companion.checkins.controllers import CrisisController, PatientCheckinController, TimelineController
 from companion.clinical import language
 from companion.clinics.controllers import ClinicController
@@ -42,6 +42,7 @@ from companion.observability import request_id
 from companion.observability.errors import unexpected_error
 from companion.openapi import openapi_config, openapi_plugins
 from companion.patients.controllers import PatientController
+from companion.patients.self_controllers import PatientSelfController
 from companion.requests import CompanionRequest
 from companion.safety.controllers import AlertController
 from companion.secret_keys import with_secret_keys

@@ -54,3 +54,10 @@ class PatientProfileRead(ReadModel):
     quiet_end: time
     channel: str
     sms_consent: str
+
+
+class LinkSession(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_at: datetime
+    prompt_id: int

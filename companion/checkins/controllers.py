@@ -5,15 +5,16 @@ from litestar.datastructures import State
 from litestar.openapi.datastructures import ResponseSpec
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from companion.api import PatientApi, StaffApi
+from companion.auth import links
+from companion.auth.api import PatientApi, StaffApi
+from companion.auth.patient_schemas import LinkSession
 from companion.auth.principals import PatientPrincipal, StaffPrincipal
-from companion.checkins import links, submissions, views
+from companion.checkins import submissions, views
 from companion.checkins.schemas import (
     CheckInRead,
     CheckInSubmit,
     CrisisResources,
     LinkRedeem,
-    LinkSession,
     PatientHistory,
     PromptRead,
     Timeline,

@@ -83,13 +83,6 @@ class LinkRedeem(RequestModel):
     token: str = Field(min_length=5, max_length=120)
 
 
-class LinkSession(BaseModel):
-    access_token: str
-    token_type: str = "bearer"
-    expires_at: datetime
-    prompt_id: int
-
-
 class MoodTrend(BaseModel):
     latest: int | None
     baseline: float | None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from companion.checkins import links
+from companion.auth import links
 from companion.checkins.screener import start_now
 from companion.checkins.services import checkin_for_prompt, newest_open_prompt, record_answers
 from companion.clinical import texts

@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.audit import services as audit
+from companion.auth.links import withdraw_links
 from companion.auth.principals import StaffPrincipal
 from companion.auth.revocation import end_patient_sessions
-from companion.checkins.links import withdraw_links
 from companion.clock import Clock
 from companion.errors import Conflict, NotFound
 from companion.models import Patient

@@ -6,7 +6,7 @@ from litestar import get, post
 from litestar.datastructures import State
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from companion.api import StaffApi
+from companion.auth.api import StaffApi
 from companion.auth.principals import StaffPrincipal
 from companion.openapi import errors
 from companion.params import OptionalRowId, RowId

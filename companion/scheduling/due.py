@@ -13,13 +13,13 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from companion.checkins import links
-from companion.checkins.release import reaches_by_sms, release_prompt, write_messages
+from companion.auth import links
 from companion.clinical.instruments import get_instrument
 from companion.clock import Clock
 from companion.messaging import outbox
 from companion.messaging.policy import Purpose
 from companion.models import Patient, Prompt
+from companion.scheduling.release import reaches_by_sms, release_prompt, write_messages
 from companion.settings import Settings
 
 MISSED_IN_A_ROW = 3

@@ -4,7 +4,7 @@ from litestar import get, patch, post
 from litestar.datastructures import State
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from companion.api import StaffApi
+from companion.auth.api import StaffApi
 from companion.auth.dependencies import ADMIN
 from companion.auth.principals import StaffPrincipal
 from companion.params import RowId

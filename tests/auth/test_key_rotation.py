@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.auth import tokens
+from companion.auth.links import link_token
 from companion.auth.patient_services import request_code
-from companion.checkins.links import link_token
 from companion.clock import FrozenClock
 from companion.models import OutboundMessage
 from companion.settings import Settings

@@ -11,8 +11,8 @@ import pytest
 from httpx import AsyncClient
 from sqlalchemy import select
 
+from companion.auth.links import link_token
 from companion.auth.revocation import SESSION_ENDED, end_staff_sessions
-from companion.checkins.links import link_token
 from companion.db import create_sessionmaker
 from companion.models import OutboundMessage, Patient, Prompt, StaffMember
 from tests.checkins.helpers import make_prompt

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from companion.checkins.release import release_prompt
 from companion.clinical.instruments import get_instrument
 from companion.clock import FrozenClock
 from companion.models import Patient, Prompt
+from companion.scheduling.release import release_prompt
 
 
 async def make_prompt(

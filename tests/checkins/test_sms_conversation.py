@@ -159,7 +159,7 @@ async def test_an_app_only_patient_gets_no_sms_prompt(
 async def test_a_forged_or_expired_link_is_refused(
     client: httpx.AsyncClient, world: World, session: AsyncSession, clock: FrozenClock
 ) -> None:
-    from companion.checkins.links import link_token
+    from companion.auth.links import link_token
 
     clinic = await world.clinic()
     patient = await world.patient(clinic, phone=PHONE)

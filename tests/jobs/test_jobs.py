@@ -112,7 +112,7 @@ async def test_a_run_stopped_half_way_loses_and_duplicates_nothing(
     await extend_plans.run(ctx)
     assert (await session.execute(select(func.count()).select_from(Prompt))).scalar_one() == 30
 
-    from companion.checkins import release
+    from companion.scheduling import release
 
     calls = 0
     original = release.release_prompt

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from companion.checkins.links import link_url
+from companion.auth.links import link_url
 from companion.clock import FrozenClock
 from companion.db import create_sessionmaker
 from companion.models import CheckIn, OutboundMessage, Patient, Prompt, TreatmentSession

@@ -15,8 +15,8 @@ import secrets
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from companion.auth.patient_schemas import LinkSession
 from companion.auth.patient_services import issue_patient_token
-from companion.checkins.schemas import LinkSession
 from companion.clock import Clock
 from companion.errors import NotAuthenticated
 from companion.models import Patient, Prompt
