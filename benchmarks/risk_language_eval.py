@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from companion.clinical import language, rules
-from companion.clinical.protocol import default_protocol
+from companion.protocols import default_protocol
 
 SETS = Path(__file__).resolve().parents[1] / "tests" / "safety" / "risk_language"
 RANK = {"urgent": 0, "high": 1, "routine": 2, None: 3}

@@ -158,7 +158,8 @@ def cmd_sms_simulate(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_protocol_check(_settings: Settings, args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from companion.clinical.protocol import ProtocolError, load_protocol
+    from companion.clinical.protocol import ProtocolError
+    from companion.protocols import load_protocol
 
     try:
         protocol = load_protocol(Path(args.file))

@@ -25,8 +25,6 @@ import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from functools import cache
-from pathlib import Path
 from types import MappingProxyType
 from typing import Annotated, Any, Literal
 
@@ -53,7 +51,6 @@ from companion.clinical.rules import PARAMS_BY_KIND, RULE_KINDS, Rule
 __all__ = [
     "DEFAULT_MEDICAL_REPLY",
     "DEFAULT_NOT_EMERGENCY",
-    "DEFAULT_PROTOCOL_FILE",
     "DEFAULT_SAFETY_REPLY",
     "MAX_WAIT_MINUTES",
     "SMS_TEXT_MAX_CHARS",
@@ -61,12 +58,8 @@ __all__ = [
     "Protocol",
     "ProtocolError",
     "Wording",
-    "default_protocol",
-    "load_protocol",
     "parse_protocol",
 ]
-
-DEFAULT_PROTOCOL_FILE = Path(__file__).resolve().parent.parent / "protocols" / "default.toml"
 
 DEFAULT_SAFETY_REPLY = (
     "If you are in danger or thinking of harming yourself, call or text 988 (Suicide & Crisis Lifeline) "
@@ -336,17 +329,7 @@ class Protocol:
 
 
 # --------------------------------------------------------------------------------------------------
-# Loading
-
-
-def load_protocol(path: Path) -> Protocol:
-    """Read and parse a protocol file (ProtocolError if it cannot be read or is refused)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise ProtocolError([f"{path}: cannot read the file ({reason})"], str(path)) from exc
-    return parse_protocol(text, str(path))
+# Parsing
 
 
 def parse_protocol(text: str, source: str = "<string>") -> Protocol:
@@ -364,12 +347,6 @@ def parse_protocol(text: str, source: str = "<string>") -> Protocol:
     if problems or protocol is None:
         raise ProtocolError(problems, source)
     return protocol
-
-
-@cache
-def default_protocol() -> Protocol:
-    """The protocol shipped with the companion (CLINICAL.md's defaults), loaded once."""
-    return load_protocol(DEFAULT_PROTOCOL_FILE)
 
 
 def _path(loc: Iterable[int | str]) -> str:

@@ -16,7 +16,7 @@ _override: Protocol | None = None
 
 @lru_cache(maxsize=8)
 def _load(path: str, mtime: float) -> Protocol:
-    from companion.clinical.protocol import load_protocol
+    from companion.protocols import load_protocol
 
     return load_protocol(Path(path))
 

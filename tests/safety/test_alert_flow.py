@@ -12,9 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.clinical.escalation import Chain, Step, Target
-from companion.clinical.protocol import default_protocol
 from companion.clock import FrozenClock
 from companion.models import Alert, AlertPage, AuditEvent, OutboundMessage
+from companion.protocols import default_protocol
 from companion.safety import config
 from jobs import dispatch_outbox, escalate_alerts
 from jobs.context import JobContext

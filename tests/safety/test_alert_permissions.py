@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from companion.clinical.protocol import load_protocol
 from companion.clock import FrozenClock
 from companion.models import Alert, AlertPage, AuditEvent, Clinic, StaffMember
+from companion.protocols import load_protocol
 from companion.safety import acknowledgements, config
 from tests.conftest import World
 

@@ -12,8 +12,8 @@ import pytest
 from companion.clinical import language
 from companion.clinical.language import RiskAssessment, RiskLevel, assess
 from companion.clinical.language.vocabulary import VocabularyError, parse_vocabulary
-from companion.clinical.protocol import default_protocol
 from companion.clinical.rules import MessageEvent, evaluate
+from companion.protocols import default_protocol
 
 SETS = Path(__file__).with_name("risk_language")
 RANK = {"urgent": 0, "high": 1, "routine": 2, None: 3}

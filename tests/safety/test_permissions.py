@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from companion.clinical.permissions import Permissions, may, refusal
-from companion.clinical.protocol import ProtocolError, default_protocol, parse_protocol
+from companion.clinical.protocol import ProtocolError, parse_protocol
+from companion.protocols import default_protocol
 
 MINIMAL = (Path(__file__).parent / "protocols" / "minimal.toml").read_text()
 DEFAULT = Permissions()

@@ -11,15 +11,13 @@ from companion.clinical.escalation import DEFAULT_CHAINS, Target
 from companion.clinical.plan import DEFAULT_PLAN, MODALITIES
 from companion.clinical.protocol import (
     DEFAULT_MEDICAL_REPLY,
-    DEFAULT_PROTOCOL_FILE,
     DEFAULT_SAFETY_REPLY,
     Protocol,
     ProtocolError,
-    default_protocol,
-    load_protocol,
     parse_protocol,
 )
 from companion.clinical.rota import Handoff, Override, PositionRota, on_duty, parse_hhmm, week_index
+from companion.protocols import DEFAULT_PROTOCOL_FILE, default_protocol, load_protocol
 from companion.settings import DEFAULT_PROTOCOL_FILE as SETTINGS_PROTOCOL_FILE
 
 FIXTURES = Path(__file__).parent / "protocols"

@@ -5,7 +5,6 @@ from collections.abc import Mapping, Sequence
 import pytest
 from pydantic import ValidationError
 
-from companion.clinical.protocol import default_protocol
 from companion.clinical.rules import (
     AnswerEvent,
     Event,
@@ -21,6 +20,7 @@ from companion.clinical.rules import (
     evaluate,
     needs_cssrs,
 )
+from companion.protocols import default_protocol
 
 RULES = default_protocol().rules
 NO_HISTORY = History()
