@@ -1,6 +1,6 @@
 """The daily digest of routine alerts (pure): what it says, and on which local day it is due.
 
-Routine findings page no one (CLINICAL.md): they wait in the dashboard queue, and once each business
+Routine findings page no one (docs/clinical.md): they wait in the dashboard queue, and once each business
 day, when the clinic opens, the care team gets one SMS that says how many are waiting and why. The
 text carries counts only, never a patient's name or reference.
 """

@@ -1,7 +1,7 @@
 """Who may acknowledge and who may resolve an alert: the protocol's ``[permissions]`` table.
 
 Each key lists who may do it: a staff role (``admin``, ``clinician``, ``staff``) or ``paged``,
-anyone the alert's chain paged. Absent keys keep the defaults (CLINICAL.md): anyone paged and any
+anyone the alert's chain paged. Absent keys keep the defaults (docs/clinical.md): anyone paged and any
 clinician or admin may acknowledge; resolving an urgent or a high alert needs a clinician or an
 admin; anyone may resolve a routine one. Whoever may resolve an alert may also acknowledge it
 (resolving an open alert acknowledges it anyway).

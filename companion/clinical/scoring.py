@@ -1,4 +1,4 @@
-"""Pure scoring of check-in answers (CLINICAL.md).
+"""Pure scoring of check-in answers (docs/clinical.md).
 
 Answers are a mapping from question key to the stored value (see `instruments`). Functions here
 never look at the clock or the database; thresholds that a clinic may change (what counts as a low

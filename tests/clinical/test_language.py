@@ -15,7 +15,8 @@ from companion.clinical.language.vocabulary import VocabularyError, parse_vocabu
 from companion.clinical.rules import MessageEvent, evaluate
 from companion.protocols import default_protocol
 
-SETS = Path(__file__).with_name("risk_language")
+# The labelled set stays in tests/safety/risk_language: benchmarks/risk_language_eval.py reads it too.
+SETS = Path(__file__).parents[1] / "safety" / "risk_language"
 RANK = {"urgent": 0, "high": 1, "routine": 2, None: 3}
 
 

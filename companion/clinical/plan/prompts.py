@@ -63,29 +63,21 @@ Pure: no I/O and no clock reads; ``window_start`` and ``window_end`` stand in fo
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from types import MappingProxyType
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from companion.clinical.localtime import QuietHours, local_midnight_after, resolve_local
+from companion.clinical.localtime import local_midnight_after, resolve_local
+from companion.clinical.plan.aftercare import AftercarePlan, ModalityPlan
+from companion.clinical.plan.inputs import PatientTiming, PlannedPrompt, SessionInfo, _require_aware
 
 __all__ = [
-    "DEFAULT_PLAN",
-    "DEFAULT_SESSION_DURATION",
     "INSTRUMENT_GAD7",
     "INSTRUMENT_MOOD",
     "INSTRUMENT_PHQ9",
     "INSTRUMENT_POST_SESSION",
-    "MODALITIES",
     "PHQ9_MIN_GAP_DAYS",
     "POST_SESSION_MIN_OPEN",
-    "AftercarePlan",
-    "ModalityPlan",
-    "PatientTiming",
-    "PlannedPrompt",
-    "SessionInfo",
     "plan_prompts",
     "reminder_due",
 ]
@@ -95,121 +87,11 @@ INSTRUMENT_MOOD = "mood"
 INSTRUMENT_PHQ9 = "phq9"
 INSTRUMENT_GAD7 = "gad7"
 
-MODALITIES: tuple[str, ...] = ("iv", "intranasal", "oral", "sublingual", "intramuscular")
-
-DEFAULT_SESSION_DURATION = timedelta(hours=2)
-"""Planning length of a session whose end has not been recorded."""
-
 POST_SESSION_MIN_OPEN = timedelta(hours=24)
 """A post-session check stays open at least this long (or until the next local midnight)."""
 
 PHQ9_MIN_GAP_DAYS = 2
 """PHQ-9s closer than this many local days (inclusive) are not both planned."""
-
-
-def _require_aware(value: datetime, name: str) -> None:
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{name} must be timezone-aware, got {value!r}")
-
-
-@dataclass(frozen=True)
-class SessionInfo:
-    """A treatment session. Times are timezone-aware (UTC by convention)."""
-
-    id: int
-    started_at: datetime
-    ended_at: datetime | None
-    modality: str
-
-    def __post_init__(self) -> None:
-        _require_aware(self.started_at, "started_at")
-        if self.ended_at is not None:
-            _require_aware(self.ended_at, "ended_at")
-            if self.ended_at < self.started_at:
-                raise ValueError(f"session {self.id} ends before it starts")
-
-    @property
-    def planning_end(self) -> datetime:
-        """The recorded end, or the start plus :data:`DEFAULT_SESSION_DURATION`."""
-        if self.ended_at is not None:
-            return self.ended_at
-        return self.started_at + DEFAULT_SESSION_DURATION
-
-
-@dataclass(frozen=True)
-class ModalityPlan:
-    """The aftercare schedule for one modality (clinic defaults)."""
-
-    post_session_delay: timedelta = timedelta(hours=3)
-    daily_mood_days: int = 7
-    phq9_every_days: int = 7
-    gad7_every_days: int = 14
-    phq9_before_session: bool = True
-    maintenance_after_days: int = 7
-    maintenance_every_days: int = 3
-    maintenance_until_days: int = 30
-    reminder_after: timedelta = timedelta(hours=3)
-    questionnaire_expiry: timedelta = timedelta(hours=48)
-
-    def __post_init__(self) -> None:
-        if self.post_session_delay < timedelta(0):
-            raise ValueError("post_session_delay must not be negative")
-        if self.daily_mood_days < 0 or self.maintenance_after_days < 0 or self.maintenance_until_days < 0:
-            raise ValueError("day counts must not be negative")
-        for name in ("phq9_every_days", "gad7_every_days", "maintenance_every_days"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1")
-        if self.reminder_after <= timedelta(0) or self.questionnaire_expiry <= timedelta(0):
-            raise ValueError("reminder_after and questionnaire_expiry must be positive")
-
-
-@dataclass(frozen=True)
-class AftercarePlan:
-    """A default :class:`ModalityPlan` and per-modality overrides (keys as stored on sessions)."""
-
-    default: ModalityPlan = field(default_factory=ModalityPlan)
-    per_modality: Mapping[str, ModalityPlan] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "per_modality", MappingProxyType(dict(self.per_modality)))
-
-    def for_modality(self, modality: str) -> ModalityPlan:
-        """The plan for ``modality``, or the default for a modality without its own plan."""
-        return self.per_modality.get(modality, self.default)
-
-
-DEFAULT_PLAN = AftercarePlan(
-    default=ModalityPlan(),
-    per_modality={
-        "iv": ModalityPlan(),
-        # Spravato: the session ends after the 2-hour observation; the 3-hour delay counts from
-        # that end, when the patient is home.
-        "intranasal": ModalityPlan(),
-        "oral": ModalityPlan(),
-        "sublingual": ModalityPlan(),
-        "intramuscular": ModalityPlan(),
-    },
-)
-
-
-@dataclass(frozen=True)
-class PatientTiming:
-    """A patient's time zone, preferred check-in time (local) and quiet hours."""
-
-    tz: ZoneInfo
-    preferred_time: time = time(10, 0)
-    quiet: QuietHours = field(default_factory=QuietHours)
-
-
-@dataclass(frozen=True)
-class PlannedPrompt:
-    """One check-in to send. ``slot`` is unique per patient and instrument (see module doc)."""
-
-    instrument: str
-    slot: str
-    due_at: datetime
-    expires_at: datetime
-    session_id: int | None
 
 
 def reminder_due(

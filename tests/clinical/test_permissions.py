@@ -10,7 +10,7 @@ from companion.clinical.permissions import Permissions, may, refusal
 from companion.clinical.protocol import ProtocolError, parse_protocol
 from companion.protocols import default_protocol
 
-MINIMAL = (Path(__file__).parent / "protocols" / "minimal.toml").read_text()
+MINIMAL = (Path(__file__).parents[1] / "safety" / "protocols" / "minimal.toml").read_text()
 DEFAULT = Permissions()
 # A clinic where only a clinician acknowledges, staff resolve high alerts and only admins routine ones.
 STRICT = Permissions(acknowledge=("clinician",), resolve_urgent=("admin",), resolve_high=("staff", "paged"),

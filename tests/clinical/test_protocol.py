@@ -20,7 +20,8 @@ from companion.clinical.rota import Handoff, Override, PositionRota, on_duty, pa
 from companion.protocols import DEFAULT_PROTOCOL_FILE, default_protocol, load_protocol
 from companion.settings import DEFAULT_PROTOCOL_FILE as SETTINGS_PROTOCOL_FILE
 
-FIXTURES = Path(__file__).parent / "protocols"
+# The protocol files stay in tests/safety/protocols: the alert permission tests there read them too.
+FIXTURES = Path(__file__).parents[1] / "safety" / "protocols"
 MINIMAL = (FIXTURES / "minimal.toml").read_text()
 CLINIC = FIXTURES / "clinic.toml"
 NEW_YORK = ZoneInfo("America/New_York")
