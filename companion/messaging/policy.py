@@ -1,6 +1,6 @@
 """What to do after a send: retry, give up, or settle an uncertain send. Pure: no I/O.
 
-The rules follow SMS.md. Twilio error codes:
+The rules are those of docs/sms.md ("Purposes, priorities and retries"). Twilio error codes:
 - retry with backoff: HTTP 429, HTTP 5xx, timeouts and connection errors, 30003 (unreachable handset);
 - never retry: 21610 (recipient opted out: record it), 21211 / 21614 (invalid or not a mobile number),
   30006 (landline);

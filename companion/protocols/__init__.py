@@ -29,5 +29,5 @@ def load_protocol(path: Path) -> Protocol:
 
 @cache
 def default_protocol() -> Protocol:
-    """The protocol shipped with the companion (CLINICAL.md's defaults), loaded once."""
+    """The protocol shipped with the companion (the defaults of docs/clinical.md), loaded once."""
     return load_protocol(DEFAULT_PROTOCOL_FILE)

@@ -11,7 +11,7 @@ const SYNC_TAG = "send-checkins";
 const API_CACHE = "companion-api";
 const RETRY_MS = 30000;
 
-// The daily mood check-in, for a check-in the patient starts themselves (CLINICAL.md).
+// The daily mood check-in, for a check-in the patient starts themselves (docs/clinical.md, "Daily mood").
 const MOOD = {
   id: null,
   instrument: "mood",
