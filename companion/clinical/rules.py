@@ -297,7 +297,7 @@ class Rule:
             raise ValueError(f"unknown rule kind {kind!r}")
         parsed = PARAMS_BY_KIND[kind].model_validate(dict(params or {}))
         reply = safety_reply if safety_reply is not None else default_safety_reply(kind, severity)
-        return cls(id, kind, severity, chain, parsed, reply)  # type: ignore[arg-type]
+        return cls(id, kind, severity, chain, parsed, reply)  # type: ignore[arg-type]  # __post_init__ checks them
 
     def describe_params(self) -> str:
         """``"level=high"``, ``"levels=passive,uncertain"``; empty for a rule without parameters."""
@@ -481,7 +481,7 @@ def _check_risk_language(rule: Rule, ctx: _Context) -> str | None:
     severities = rule.params.language_severity
     if severities is not None and found.severity not in severities:
         return None
-    label = found.level.value
+    label: str = found.level.value
     if found.level is RiskLevel.self_harm:
         label = "self_harm (act)" if found.severity == "urgent" else "self_harm (thoughts)"
     # What raised it, for the care team: the concepts and the words ("overdose: 'took 30 trazodone'").
