@@ -8,7 +8,7 @@ import getpass
 import sys
 from collections.abc import Awaitable, Callable
 from contextlib import closing
-from typing import TypeVar
+from typing import TypedDict, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -65,7 +65,12 @@ def cmd_demo(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
-def forwarded_header_options(settings: Settings) -> dict[str, object]:
+class ForwardedHeaderOptions(TypedDict):
+    proxy_headers: bool
+    forwarded_allow_ips: list[str] | str
+
+
+def forwarded_header_options(settings: Settings) -> ForwardedHeaderOptions:
     """uvicorn believes X-Forwarded-For/-Proto from exactly the proxies the app trusts (by default
     uvicorn would trust 127.0.0.1; the companion trusts none unless COMPANION_TRUSTED_PROXIES says)."""
     proxies = [str(network) for network in settings.trusted_proxies]

@@ -17,9 +17,9 @@ from companion.clock import Clock
 from companion.models import Clinic
 from companion.patients.schemas import PatientCreate
 from companion.patients.services import create_patient
-from companion.staff.schemas import StaffCreate
+from companion.staff.schemas import Role, StaffCreate
 from companion.staff.services import create_staff
-from companion.treatments.schemas import TreatmentSessionCreate
+from companion.treatments.schemas import Modality, TreatmentSessionCreate
 from companion.treatments.services import record_session
 
 
@@ -30,7 +30,12 @@ class DemoCredentials:
     role: str
 
 
-DEMO_PATIENTS = (
+DEMO_STAFF: tuple[tuple[str, str, Role, str], ...] = (
+    ("Dana Admin", "admin@demo.clinic", "admin", "+12025550150"),
+    ("Dr. Casey Morgan", "clinician@demo.clinic", "clinician", "+12025550151"),
+)
+
+DEMO_PATIENTS: tuple[tuple[str, str, str, str, Modality, time], ...] = (
     ("P-1001", "Alex Rivera", "+12025550101", "America/New_York", "iv", time(9, 0)),
     ("P-1002", "Sam Chen", "+12025550102", "America/Chicago", "intranasal", time(10, 0)),
     ("P-1003", "Jordan Patel", "+12025550103", "America/Los_Angeles", "oral", time(18, 30)),
@@ -49,10 +54,7 @@ async def create_demo(session: AsyncSession, clock: Clock, passwords: PasswordPo
     assert clinic.id is not None
     credentials = []
     members = {}
-    for name, email, role, phone in (
-        ("Dana Admin", "admin@demo.clinic", "admin", "+12025550150"),
-        ("Dr. Casey Morgan", "clinician@demo.clinic", "clinician", "+12025550151"),
-    ):
+    for name, email, role, phone in DEMO_STAFF:
         password = secrets.token_urlsafe(12)
         members[role] = await create_staff(
             session, clock, passwords, clinic.id,

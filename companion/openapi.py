@@ -20,6 +20,7 @@ from litestar.openapi.spec import (
     OpenAPIType,
     Operation,
     Parameter,
+    Reference,
     RequestBody,
     Schema,
     SecurityRequirement,
@@ -65,7 +66,7 @@ STAFF_TOKEN = "staffToken"
 PATIENT_TOKEN = "patientToken"
 STAFF_SECURITY: list[SecurityRequirement] = [{STAFF_TOKEN: []}]
 PATIENT_SECURITY: list[SecurityRequirement] = [{PATIENT_TOKEN: []}]
-SECURITY_SCHEMES: dict[str, SecurityScheme] = {
+SECURITY_SCHEMES: dict[str, SecurityScheme | Reference] = {
     STAFF_TOKEN: SecurityScheme(
         type="http", scheme="bearer",
         description="A staff token from POST /api/v1/auth/staff/login, as `Authorization: Bearer <token>`.",

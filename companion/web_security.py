@@ -17,12 +17,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from litestar.enums import ScopeType
 from litestar.exceptions import MethodNotAllowedException, NotFoundException
 from litestar.utils import normalize_path
 
 if TYPE_CHECKING:
     from litestar import Litestar
-    from litestar.types import ASGIApp, Message, Receive, Scope, Send
+    from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'none'",
@@ -98,7 +99,7 @@ class HeadAsGet:
         return True
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "HEAD" or not self._answers_get(scope):
+        if scope["type"] != ScopeType.HTTP or scope["method"] != "HEAD" or not self._answers_get(scope):
             await self.app(scope, receive, send)
             return
 
@@ -109,7 +110,8 @@ class HeadAsGet:
                 message = {"type": "http.response.body", "body": b"", "more_body": False}
             await send(message)
 
-        await self.app({**scope, "method": "GET"}, receive, send_without_body)  # type: ignore[typeddict-item]
+        as_get: HTTPScope = {**scope, "method": "GET"}
+        await self.app(as_get, receive, send_without_body)
 
 
 def install(app: Litestar) -> None:

@@ -14,6 +14,7 @@ import secrets
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from companion.auth.patient_schemas import LinkSession
 from companion.auth.patient_services import issue_patient_token
@@ -86,9 +87,9 @@ async def withdraw_links(session: AsyncSession, patient_id: int) -> None:
     await session.execute(
         update(Prompt)
         .where(
-            Prompt.patient_id == patient_id,
-            Prompt.link_nonce.is_not(None),  # type: ignore[union-attr]
-            Prompt.link_used_at.is_(None),  # type: ignore[union-attr]
+            col(Prompt.patient_id) == patient_id,
+            col(Prompt.link_nonce).is_not(None),
+            col(Prompt.link_used_at).is_(None),
         )
         .values(link_nonce=None)
         .execution_options(synchronize_session="fetch")

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Row, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import col
 
 from companion.audit import services as audit
 from companion.auth import throttle, tokens
@@ -30,6 +31,7 @@ from companion.errors import NotAuthenticated, TooManyRequests
 from companion.messaging.outbox import enqueue
 from companion.messaging.policy import Purpose
 from companion.models import Patient, PatientLoginCode
+from companion.models.base import table_of
 from companion.settings import Settings
 from companion.validation import mask_phone
 
@@ -41,7 +43,7 @@ TOO_MANY_CODES = "too many sign-in codes were requested; wait a while and try ag
 TOO_MANY_GUESSES = "too many sign-in attempts for this number; wait a little and try again"
 UNKNOWN_ADDRESS = "unknown"
 
-L = PatientLoginCode.__table__  # type: ignore[attr-defined]
+L = table_of(PatientLoginCode)
 
 
 async def _serialise(session: AsyncSession, *keys: int) -> None:
@@ -54,8 +56,10 @@ async def _serialise(session: AsyncSession, *keys: int) -> None:
         await session.execute(select(func.pg_advisory_xact_lock(key)))
 
 
-async def _count_since(session: AsyncSession, condition: ColumnElement[bool] | bool, since: datetime) -> int:
-    query = select(func.count()).select_from(PatientLoginCode).where(condition, PatientLoginCode.created_at > since)
+async def _count_since(session: AsyncSession, condition: ColumnElement[bool], since: datetime) -> int:
+    query = (
+        select(func.count()).select_from(PatientLoginCode).where(condition, col(PatientLoginCode.created_at) > since)
+    )
     return int((await session.execute(query)).scalar_one())
 
 
@@ -66,8 +70,8 @@ async def _enrolled_patient(session: AsyncSession, phone: str) -> Patient | None
     """
     query = (
         select(Patient)
-        .where(Patient.phone == phone, Patient.status != "discharged")
-        .order_by(Patient.created_at.desc(), Patient.id.desc())  # type: ignore[attr-defined, union-attr]
+        .where(col(Patient.phone) == phone, col(Patient.status) != "discharged")
+        .order_by(col(Patient.created_at).desc(), col(Patient.id).desc())
         .limit(1)
     )
     return (await session.execute(query)).scalar_one_or_none()
@@ -79,7 +83,7 @@ async def _address_retry_after(session: AsyncSession, address: str, since: datet
     oldest = (
         await session.execute(
             select(func.min(PatientLoginCode.created_at)).where(
-                PatientLoginCode.client_address == address, PatientLoginCode.created_at > since
+                col(PatientLoginCode.client_address) == address, col(PatientLoginCode.created_at) > since
             )
         )
     ).scalar_one_or_none()
@@ -108,7 +112,7 @@ async def request_code(
     await _serialise(session, lock_key("phone", phone), lock_key("address", address))
     window = timedelta(minutes=settings.patient_code_window_minutes)
     since = now - window
-    per_address = await _count_since(session, PatientLoginCode.client_address == address, since)
+    per_address = await _count_since(session, col(PatientLoginCode.client_address) == address, since)
     if per_address >= settings.patient_code_limit_per_address:
         log.warning("sign-in code request refused by the limit per address (%d in the window)", per_address)
         raise TooManyRequests(
@@ -119,9 +123,9 @@ async def request_code(
     await session.execute(
         update(PatientLoginCode)
         .where(
-            PatientLoginCode.phone == phone,
-            PatientLoginCode.used_at.is_(None),  # type: ignore[union-attr]
-            PatientLoginCode.expires_at > now,
+            col(PatientLoginCode.phone) == phone,
+            col(PatientLoginCode.used_at).is_(None),
+            col(PatientLoginCode.expires_at) > now,
         )
         .values(expires_at=now)
         .execution_options(synchronize_session=False)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from companion.errors import NotAuthenticated
 from companion.models import Patient, StaffMember
@@ -24,7 +25,7 @@ async def _increment(session: AsyncSession, row: StaffMember | Patient) -> None:
     assert row.id is not None
     await session.execute(
         update(model)
-        .where(model.id == row.id)  # type: ignore[arg-type]
+        .where(col(model.id) == row.id)
         .values(token_version=model.token_version + 1)
         .execution_options(synchronize_session=False)
     )

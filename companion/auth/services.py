@@ -17,13 +17,14 @@ from companion.clock import Clock
 from companion.db import own_transaction
 from companion.errors import Forbidden, Locked, NotAuthenticated
 from companion.models import StaffMember
+from companion.models.base import table_of
 from companion.settings import Settings
 
 BAD_CREDENTIALS = "email or password is incorrect"
 LOCKED = "too many failed sign-ins; the account is locked for a while, try again later"
 TOO_SOON = "too many failed sign-ins; wait a little before trying again"
 
-S = StaffMember.__table__  # type: ignore[attr-defined]
+S = table_of(StaffMember)
 
 
 async def _count_attempt(session: AsyncSession, staff_id: int, settings: Settings, now: datetime) -> bool:

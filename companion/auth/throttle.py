@@ -22,6 +22,7 @@ from companion.db import own_transaction
 from companion.db_types import UTCDateTime
 from companion.errors import TooManyRequests
 from companion.models import SignInThrottle
+from companion.models.base import table_of
 from companion.settings import Settings
 
 STAFF_ACCOUNT = "staff"
@@ -29,7 +30,7 @@ STAFF_ADDRESS = "staff-address"
 PATIENT_PHONE = "patient-phone"
 MAX_KEY_LENGTH = 64
 
-T = SignInThrottle.__table__  # type: ignore[attr-defined]
+T = table_of(SignInThrottle)
 
 
 def staff_account_backoff(settings: Settings) -> Backoff:

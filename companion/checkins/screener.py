@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from companion.clinical.instruments import get_instrument, next_question, sms_messages
 from companion.clock import Clock
@@ -24,8 +25,9 @@ async def start_now(
     now = clock.now()
     already = (
         await session.execute(
-            select(Prompt.id).where(Prompt.patient_id == patient.id, Prompt.instrument == instrument_code,
-                                    Prompt.status == "open", Prompt.expires_at > now).limit(1)
+            select(col(Prompt.id)).where(col(Prompt.patient_id) == patient.id,
+                                         col(Prompt.instrument) == instrument_code,
+                                         col(Prompt.status) == "open", col(Prompt.expires_at) > now).limit(1)
         )
     ).scalar_one_or_none()
     if already is not None:

@@ -8,9 +8,10 @@ from typing import Any, Literal
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from companion.clinical import scoring
-from companion.clinical.instruments import Instrument, get_instrument, is_complete
+from companion.clinical.instruments import Channel, Instrument, get_instrument, is_complete
 from companion.clock import Clock
 from companion.models import Answer, CheckIn, Patient, Prompt
 from companion.safety.judge import Judgement, judge_answer
@@ -28,7 +29,8 @@ class Recorded:
 async def answers_of(session: AsyncSession, checkin_id: int) -> dict[str, Any]:
     """The answers of a check-in; a later answer to a question supersedes an earlier one."""
     rows = await session.execute(
-        select(Answer.question_key, Answer.value).where(Answer.checkin_id == checkin_id).order_by(Answer.id)
+        select(col(Answer.question_key), col(Answer.value))
+        .where(col(Answer.checkin_id) == checkin_id).order_by(col(Answer.id))
     )
     return {key: value for key, value in rows.all()}
 
@@ -37,7 +39,9 @@ async def checkin_for_prompt(
     session: AsyncSession, clock: Clock, patient: Patient, prompt: Prompt, source: Source
 ) -> CheckIn:
     existing = (
-        await session.execute(select(CheckIn).where(CheckIn.prompt_id == prompt.id).order_by(CheckIn.id).limit(1))
+        await session.execute(
+            select(CheckIn).where(col(CheckIn.prompt_id) == prompt.id).order_by(col(CheckIn.id)).limit(1)
+        )
     ).scalar_one_or_none()
     if existing is not None:
         return existing
@@ -87,7 +91,7 @@ async def record_answers(
         verdict = await judge_answer(session, clock, patient, checkin, key, value, source, answers)
         judgement.replies.extend(verdict.replies)
         judgement.start_instrument = judgement.start_instrument or verdict.start_instrument
-    channel = "sms" if source == "sms" else "app"
+    channel: Channel = "sms" if source == "sms" else "app"
     result = scoring.score(instrument.code, answers)
     checkin.total, checkin.band, checkin.flags = result.total, result.band, list(result.flags)
     checkin.updated_at = now
@@ -108,12 +112,12 @@ async def newest_open_prompt(session: AsyncSession, clock: Clock, patient_id: in
     rows = await session.execute(
         select(Prompt)
         .where(
-            Prompt.patient_id == patient_id,
-            Prompt.status == "open",
-            Prompt.channel == channel,
-            Prompt.expires_at > clock.now(),
+            col(Prompt.patient_id) == patient_id,
+            col(Prompt.status) == "open",
+            col(Prompt.channel) == channel,
+            col(Prompt.expires_at) > clock.now(),
         )
-        .order_by(Prompt.released_at.desc(), Prompt.id.desc())  # type: ignore[union-attr]
+        .order_by(col(Prompt.released_at).desc(), col(Prompt.id).desc())
         .limit(1)
     )
     return rows.scalar_one_or_none()
@@ -125,10 +129,10 @@ async def pending_prompts(session: AsyncSession, clock: Clock, patient_id: int) 
     rows = await session.execute(
         select(Prompt)
         .where(
-            Prompt.patient_id == patient_id,
-            or_(Prompt.status == "open", (Prompt.status == "planned") & (Prompt.due_at <= now)),
-            Prompt.expires_at > now,
+            col(Prompt.patient_id) == patient_id,
+            or_(col(Prompt.status) == "open", (col(Prompt.status) == "planned") & (col(Prompt.due_at) <= now)),
+            col(Prompt.expires_at) > now,
         )
-        .order_by(Prompt.due_at, Prompt.id)
+        .order_by(col(Prompt.due_at), col(Prompt.id))
     )
     return list(rows.scalars())

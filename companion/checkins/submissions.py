@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from companion.auth.principals import PatientPrincipal
 from companion.checkins.schemas import CheckInSubmit
@@ -64,7 +65,8 @@ async def submit(
     if data.client_ref:
         earlier = (
             await session.execute(
-                select(CheckIn).where(CheckIn.patient_id == principal.patient_id, CheckIn.client_ref == data.client_ref)
+                select(CheckIn).where(col(CheckIn.patient_id) == principal.patient_id,
+                                      col(CheckIn.client_ref) == data.client_ref)
             )
         ).scalar_one_or_none()
         if earlier is not None:

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from companion.audit import services as audit
 from companion.auth.principals import StaffPrincipal
@@ -54,7 +55,7 @@ async def pending(session: AsyncSession, clock: Clock, patient_id: int) -> list[
     reads = []
     for prompt in await pending_prompts(session, clock, patient_id):
         checkin = (
-            await session.execute(select(CheckIn.id).where(CheckIn.prompt_id == prompt.id).limit(1))
+            await session.execute(select(col(CheckIn.id)).where(col(CheckIn.prompt_id) == prompt.id).limit(1))
         ).scalar_one_or_none()
         answered = await answers_of(session, checkin) if checkin is not None else {}
         reads.append(_prompt_read(prompt, get_instrument(prompt.instrument), answered))
@@ -65,9 +66,9 @@ async def _answers_by_checkin(session: AsyncSession, checkin_ids: list[int]) -> 
     by_checkin: dict[int, dict[str, Any]] = defaultdict(dict)
     if checkin_ids:
         rows = await session.execute(
-            select(Answer.checkin_id, Answer.question_key, Answer.value)
-            .where(Answer.checkin_id.in_(checkin_ids))  # type: ignore[attr-defined]
-            .order_by(Answer.id)
+            select(col(Answer.checkin_id), col(Answer.question_key), col(Answer.value))
+            .where(col(Answer.checkin_id).in_(checkin_ids))
+            .order_by(col(Answer.id))
         )
         for checkin_id, key, value in rows.all():
             by_checkin[checkin_id][key] = value
@@ -87,8 +88,8 @@ async def _checkins(session: AsyncSession, patient_id: int, limit: int) -> list[
     rows = list(
         (
             await session.execute(
-                select(CheckIn).where(CheckIn.patient_id == patient_id)
-                .order_by(CheckIn.started_at.desc(), CheckIn.id.desc()).limit(limit)  # type: ignore[attr-defined]
+                select(CheckIn).where(col(CheckIn.patient_id) == patient_id)
+                .order_by(col(CheckIn.started_at).desc(), col(CheckIn.id).desc()).limit(limit)
             )
         ).scalars()
     )
@@ -99,8 +100,8 @@ async def _checkins(session: AsyncSession, patient_id: int, limit: int) -> list[
 async def _sessions(session: AsyncSession, patient_id: int) -> list[TreatmentSession]:
     rows = await session.execute(
         select(TreatmentSession)
-        .where(TreatmentSession.patient_id == patient_id, TreatmentSession.cancelled_at.is_(None))  # type: ignore[union-attr]
-        .order_by(TreatmentSession.started_at)
+        .where(col(TreatmentSession.patient_id) == patient_id, col(TreatmentSession.cancelled_at).is_(None))
+        .order_by(col(TreatmentSession.started_at))
     )
     return list(rows.scalars())
 
@@ -143,7 +144,8 @@ async def timeline(session: AsyncSession, clock: Clock, staff: StaffPrincipal, p
     mood_values = [int(c.total) for c in moods if c.total is not None]
     missed = (
         await session.execute(
-            select(func.count()).select_from(Prompt).where(Prompt.patient_id == patient_id, Prompt.status == "expired")
+            select(func.count()).select_from(Prompt)
+            .where(col(Prompt.patient_id) == patient_id, col(Prompt.status) == "expired")
         )
     ).scalar_one()
     audit.record(session, clock, actor=staff.actor, action="patient.timeline", subject=f"patient:{patient_id}",

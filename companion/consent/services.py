@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from companion.audit import services as audit
 from companion.clock import Clock
@@ -31,9 +32,9 @@ async def opt_out(session: AsyncSession, clock: Clock, patient: Patient, source:
     await session.execute(
         update(OutboundMessage)
         .where(
-            OutboundMessage.patient_id == patient.id,
-            OutboundMessage.status == "pending",
-            OutboundMessage.purpose.in_(ROUTINE),  # type: ignore[attr-defined]
+            col(OutboundMessage.patient_id) == patient.id,
+            col(OutboundMessage.status) == "pending",
+            col(OutboundMessage.purpose).in_(ROUTINE),
         )
         .values(status="cancelled", status_at=now, error_detail="patient opted out of SMS")
     )

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from companion.clinical import texts
 from companion.clinical.language import RiskLevel, assess
@@ -53,15 +54,15 @@ async def _find_sender(session: AsyncSession, phone: str, to_phone: str) -> Send
     """A number may be enrolled at more than one clinic: prefer the clinic whose number was texted."""
     staff = (
         await session.execute(
-            select(StaffMember).where(StaffMember.phone == phone, StaffMember.active.is_(True)).limit(1)  # type: ignore[attr-defined]
+            select(StaffMember).where(col(StaffMember.phone) == phone, col(StaffMember.active).is_(True)).limit(1)
         )
     ).scalar_one_or_none()
     rows = (
         await session.execute(
-            select(Patient, Clinic.sms_sender)
-            .join(Clinic, Clinic.id == Patient.clinic_id)
-            .where(Patient.phone == phone)
-            .order_by(Patient.created_at.desc())  # type: ignore[attr-defined]
+            select(Patient, col(Clinic.sms_sender))
+            .join(Clinic, col(Clinic.id) == col(Patient.clinic_id))
+            .where(col(Patient.phone) == phone)
+            .order_by(col(Patient.created_at).desc())
         )
     ).all()
     patient = None

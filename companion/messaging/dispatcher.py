@@ -29,6 +29,7 @@ from companion.messaging import liveness
 from companion.messaging.gateways import Accepted, OutgoingSms, SendOutcome, SmsGateway
 from companion.messaging.policy import Purpose, SendError, decide, settle_stale_claim
 from companion.models import Clinic, MessageAttempt, OutboundMessage, Patient
+from companion.models.base import table_of
 from companion.observability import metrics as metrics
 
 log = logging.getLogger("companion.dispatch")
@@ -36,10 +37,10 @@ log = logging.getLogger("companion.dispatch")
 # Results written in one statement at most; more wait for the next write (a moment later).
 RECORD_GROUP = 64
 
-T = OutboundMessage.__table__  # type: ignore[attr-defined]
-A = MessageAttempt.__table__  # type: ignore[attr-defined]
-P = Patient.__table__  # type: ignore[attr-defined]
-C = Clinic.__table__  # type: ignore[attr-defined]
+T = table_of(OutboundMessage)
+A = table_of(MessageAttempt)
+P = table_of(Patient)
+C = table_of(Clinic)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
+from aiohttp.typedefs import Query
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.http.response import Response as TwilioResponse
@@ -88,11 +89,11 @@ class _HttpClient(AsyncTwilioHttpClient):
             connector=aiohttp.TCPConnector(limit=100), timeout=aiohttp.ClientTimeout(total=timeout)
         )
 
-    async def request(  # type: ignore[override]
+    async def request(
         self,
         method: str,
         url: str,
-        params: dict[str, object] | None = None,
+        params: Query = None,
         data: dict[str, object] | None = None,
         headers: dict[str, str] | None = None,
         auth: tuple[str, str] | None = None,
@@ -107,7 +108,7 @@ class _HttpClient(AsyncTwilioHttpClient):
         async with self.session.request(
             method.upper(),
             url,
-            params=params,  # type: ignore[arg-type]
+            params=params,
             data=data,
             headers=headers,
             allow_redirects=allow_redirects,

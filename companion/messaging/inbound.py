@@ -23,18 +23,20 @@ from sqlalchemy import TextClause, select, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlmodel import col
 
 from companion.clock import Clock
 from companion.messaging.policy import INBOUND_NORMAL, INBOUND_URGENT
 from companion.messaging.wakeup import INBOUND_CHANNEL
 from companion.models import InboundMessage
+from companion.models.base import table_of
 from companion.validation import normalise_phone
 
 log = logging.getLogger("companion.sms.inbound")
 
 MAX_BODY = 1600
 
-T = InboundMessage.__table__  # type: ignore[attr-defined]
+T = table_of(InboundMessage)
 
 # What a stored message means, decided above transport: handles one message in the caller's
 # transaction (queueing its replies in the outbox) and sets its sender fields.
@@ -122,14 +124,14 @@ async def handle_next(
     handling starts, so a caller can set aside a message whose handling keeps failing.
     ``urgent_only`` looks only at messages that read as risk (handling one may first handle an
     earlier message from the same number, to keep that number's messages in order)."""
-    waiting = [InboundMessage.status == "received"]
+    waiting = [col(InboundMessage.status) == "received"]
     if urgent_only:
-        waiting.append(InboundMessage.priority == INBOUND_URGENT)
+        waiting.append(col(InboundMessage.priority) == INBOUND_URGENT)
     candidate = (
         await session.execute(
-            select(InboundMessage.id, InboundMessage.from_phone)
+            select(col(InboundMessage.id), col(InboundMessage.from_phone))
             .where(*waiting)
-            .order_by(InboundMessage.priority, InboundMessage.id)
+            .order_by(col(InboundMessage.priority), col(InboundMessage.id))
             .limit(1)
             .with_for_update(skip_locked=True)
         )
@@ -141,8 +143,8 @@ async def handle_next(
     inbound = (
         await session.execute(
             select(InboundMessage)
-            .where(InboundMessage.from_phone == candidate.from_phone, InboundMessage.status == "received")
-            .order_by(InboundMessage.id)
+            .where(col(InboundMessage.from_phone) == candidate.from_phone, col(InboundMessage.status) == "received")
+            .order_by(col(InboundMessage.id))
             .limit(1)
             .with_for_update()
         )

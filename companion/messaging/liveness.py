@@ -21,8 +21,9 @@ from sqlalchemy import ColumnElement, and_, delete, exists, insert, or_, select,
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from companion.models import WorkerProcess
+from companion.models.base import table_of
 
-W = WorkerProcess.__table__  # type: ignore[attr-defined]
+W = table_of(WorkerProcess)
 
 # A dispatcher beats every BEAT_EVERY; one silent for DEAD_AFTER is dead. A restarted deployment
 # therefore takes back what a killed dispatcher held within DEAD_AFTER + one recovery round.

@@ -12,6 +12,7 @@ from companion.clock import Clock
 from companion.messaging.policy import PRIORITY, URGENT, Purpose, clip_body
 from companion.messaging.wakeup import notify_after_commit
 from companion.models import OutboundMessage, Patient
+from companion.models.base import table_of
 
 
 def message_row(
@@ -74,7 +75,7 @@ async def enqueue_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> Non
     """Write many rows made by :func:`message_row` in one statement (for routine batches; rings no
     dispatcher: the caller's job does). A repeated dedupe key fails the transaction, as in enqueue."""
     if rows:
-        await session.execute(insert(OutboundMessage.__table__), rows)  # type: ignore[attr-defined]
+        await session.execute(insert(table_of(OutboundMessage)), rows)
 
 
 def record_twiml_reply(

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import httpx
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from companion.db import create_engine, create_sessionmaker
 from companion.messaging.gateways import INBOUND_PATH
@@ -65,15 +66,16 @@ async def simulate_async(
             async with maker() as session:
                 status = (
                     await session.execute(
-                        select(InboundMessage.status).where(InboundMessage.message_sid == params["MessageSid"])
+                        select(col(InboundMessage.status))
+                        .where(col(InboundMessage.message_sid) == params["MessageSid"])
                     )
                 ).scalar_one_or_none()
                 if status not in (None, "received"):
                     rows = await session.execute(
-                        select(OutboundMessage.body)
-                        .where(OutboundMessage.id > before, OutboundMessage.to_phone == from_phone,
-                               OutboundMessage.purpose == "reply")
-                        .order_by(OutboundMessage.id)
+                        select(col(OutboundMessage.body))
+                        .where(col(OutboundMessage.id) > before, col(OutboundMessage.to_phone) == from_phone,
+                               col(OutboundMessage.purpose) == "reply")
+                        .order_by(col(OutboundMessage.id))
                     )
                     return SimulatedReply(200, list(rows.scalars()), True)
             await asyncio.sleep(0.1)

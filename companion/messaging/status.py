@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import col
 
 from companion.clock import Clock
 from companion.messaging.policy import Purpose, SendError, decide, should_apply_status
@@ -20,7 +22,7 @@ async def apply_status(
 ) -> OutboundMessage | None:
     now = clock.now()
     message = (
-        await session.execute(select(OutboundMessage).where(OutboundMessage.provider_sid == sid).with_for_update())
+        await session.execute(select(OutboundMessage).where(col(OutboundMessage.provider_sid) == sid).with_for_update())
     ).scalar_one_or_none()
     if message is None and message_id is not None:
         candidate = await session.get(OutboundMessage, message_id, with_for_update=True)
@@ -38,11 +40,11 @@ async def apply_status(
     # where the row lock above is not taken).
     moved = await session.execute(
         update(OutboundMessage)
-        .where(OutboundMessage.id == message.id, OutboundMessage.status == current)  # type: ignore[arg-type]
+        .where(col(OutboundMessage.id) == message.id, col(OutboundMessage.status) == current)
         .values(status=status, status_at=now, **({"error_code": error_code} if error_code is not None else {}))
         .execution_options(synchronize_session=False)
     )
-    if not moved.rowcount:
+    if not cast("CursorResult[Any]", moved).rowcount:
         log.info("status callback %s overtaken by another; nothing more to do", status)
         return message
     set_committed_value(message, "status", status)

@@ -63,7 +63,7 @@ def families(snapshot: Snapshot, purposes: Sequence[str], overdue_after_seconds:
     outbox.update(snapshot.outbox)
     alerts = {(severity, status): 0 for severity in SEVERITIES for status in ACTIVE_ALERT_STATUSES}
     alerts.update(snapshot.alerts)
-    found = [
+    found: list[Metric] = [
         _gauge("companion_database_up", "1 when this scrape could read the database.", [], [((), 1)]),
         _gauge("companion_inbound_backlog",
                "Inbound messages stored and not yet handled, by priority (urgent: the text read as risk).",

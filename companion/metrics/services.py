@@ -9,6 +9,7 @@ from datetime import datetime
 from prometheus_client import generate_latest
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
 
 from companion.clock import Clock
 from companion.errors import NotAuthenticated, NotFound
@@ -43,9 +44,9 @@ def _age(now: datetime, then: datetime | None) -> float:
 async def read_snapshot(session: AsyncSession, clock: Clock) -> gauges.Snapshot:
     now = clock.now()
     inbound = await session.execute(
-        select(InboundMessage.priority, func.count(), func.min(InboundMessage.received_at))
-        .where(InboundMessage.status == "received")
-        .group_by(InboundMessage.priority)
+        select(col(InboundMessage.priority), func.count(), func.min(col(InboundMessage.received_at)))
+        .where(col(InboundMessage.status) == "received")
+        .group_by(col(InboundMessage.priority))
     )
     backlog: dict[str, int] = {}
     oldest: datetime | None = None
@@ -54,10 +55,10 @@ async def read_snapshot(session: AsyncSession, clock: Clock) -> gauges.Snapshot:
         backlog[key] = backlog.get(key, 0) + count
         oldest = first if oldest is None or (first is not None and first < oldest) else oldest
 
-    due_at = case((OutboundMessage.due_at <= now, OutboundMessage.due_at))
+    due_at = case((col(OutboundMessage.due_at) <= now, col(OutboundMessage.due_at)))
     outbox_rows = await session.execute(
-        select(OutboundMessage.status, OutboundMessage.purpose, func.count(), func.min(due_at))
-        .where(OutboundMessage.status.in_(gauges.COUNTED_OUTBOX_STATUSES))  # type: ignore[attr-defined]
+        select(col(OutboundMessage.status), col(OutboundMessage.purpose), func.count(), func.min(due_at))
+        .where(col(OutboundMessage.status).in_(gauges.COUNTED_OUTBOX_STATUSES))
         .group_by(OutboundMessage.status, OutboundMessage.purpose)
     )
     outbox: dict[tuple[str, str], int] = {}
@@ -67,14 +68,14 @@ async def read_snapshot(session: AsyncSession, clock: Clock) -> gauges.Snapshot:
         if status == "pending" and first_due is not None:
             oldest_due[purpose] = _age(now, first_due)
 
-    is_open = Alert.status == "open"
+    is_open = col(Alert.status) == "open"
     alert_rows = await session.execute(
         select(
-            Alert.severity, Alert.status, func.count(),
-            func.sum(case((is_open & (Alert.next_step_at <= now), 1), else_=0)),  # type: ignore[operator]
-            func.sum(case((is_open & (Alert.next_step_at < now - ESCALATION_LATE), 1), else_=0)),  # type: ignore[operator]
+            col(Alert.severity), col(Alert.status), func.count(),
+            func.sum(case((is_open & (col(Alert.next_step_at) <= now), 1), else_=0)),
+            func.sum(case((is_open & (col(Alert.next_step_at) < now - ESCALATION_LATE), 1), else_=0)),
         )
-        .where(Alert.status.in_(gauges.ACTIVE_ALERT_STATUSES))  # type: ignore[attr-defined]
+        .where(col(Alert.status).in_(gauges.ACTIVE_ALERT_STATUSES))
         .group_by(Alert.severity, Alert.status)
     )
     alerts: dict[tuple[str, str], int] = {}

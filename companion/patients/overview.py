@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from companion.audit import services as audit
 from companion.auth.principals import StaffPrincipal
@@ -66,22 +67,22 @@ async def _scores(session: AsyncSession, clinic_id: int, ids: list[int]) -> dict
     rank = (
         func.row_number()
         .over(
-            partition_by=(CheckIn.patient_id, CheckIn.instrument),
-            order_by=(CheckIn.started_at.desc(), CheckIn.id.desc()),  # type: ignore[attr-defined,union-attr]
+            partition_by=(col(CheckIn.patient_id), col(CheckIn.instrument)),
+            order_by=(col(CheckIn.started_at).desc(), col(CheckIn.id).desc()),
         )
         .label("rank")
     )
     ranked = (
         select(
-            CheckIn.patient_id, CheckIn.instrument, CheckIn.total, CheckIn.band,
+            col(CheckIn.patient_id), col(CheckIn.instrument), col(CheckIn.total), col(CheckIn.band),
             func.coalesce(CheckIn.completed_at, CheckIn.started_at).label("at"), rank,
         )
         .where(
-            CheckIn.clinic_id == clinic_id,
-            CheckIn.patient_id.in_(ids),  # type: ignore[attr-defined]
-            CheckIn.instrument.in_(("mood", *QUESTIONNAIRES)),  # type: ignore[attr-defined]
-            CheckIn.status == "complete",
-            CheckIn.total.is_not(None),  # type: ignore[union-attr]
+            col(CheckIn.clinic_id) == clinic_id,
+            col(CheckIn.patient_id).in_(ids),
+            col(CheckIn.instrument).in_(("mood", *QUESTIONNAIRES)),
+            col(CheckIn.status) == "complete",
+            col(CheckIn.total).is_not(None),
         )
         .subquery()
     )
@@ -106,13 +107,13 @@ async def _scores(session: AsyncSession, clinic_id: int, ids: list[int]) -> dict
 
 async def _missed(session: AsyncSession, ids: list[int], since: datetime) -> dict[int, int]:
     rows = await session.execute(
-        select(Prompt.patient_id, func.count())
+        select(col(Prompt.patient_id), func.count())
         .where(
-            Prompt.patient_id.in_(ids),  # type: ignore[attr-defined]
-            Prompt.status == "expired",
-            Prompt.expires_at > since,
+            col(Prompt.patient_id).in_(ids),
+            col(Prompt.status) == "expired",
+            col(Prompt.expires_at) > since,
         )
-        .group_by(Prompt.patient_id)
+        .group_by(col(Prompt.patient_id))
     )
     return {patient_id: int(count) for patient_id, count in rows.all()}
 
@@ -121,14 +122,14 @@ async def _streaks(session: AsyncSession, ids: list[int]) -> dict[int, int]:
     """Missed in a row per patient, counted as companion.scheduling.due.missed_in_a_row does."""
     rank = (
         func.row_number()
-        .over(partition_by=Prompt.patient_id, order_by=(Prompt.due_at.desc(), Prompt.id.desc()))  # type: ignore[attr-defined,union-attr]
+        .over(partition_by=col(Prompt.patient_id), order_by=(col(Prompt.due_at).desc(), col(Prompt.id).desc()))
         .label("rank")
     )
     ranked = (
-        select(Prompt.patient_id, Prompt.status, rank)
+        select(col(Prompt.patient_id), col(Prompt.status), rank)
         .where(
-            Prompt.patient_id.in_(ids),  # type: ignore[attr-defined]
-            Prompt.status.in_(("answered", "expired")),  # type: ignore[attr-defined]
+            col(Prompt.patient_id).in_(ids),
+            col(Prompt.status).in_(("answered", "expired")),
         )
         .subquery()
     )
@@ -145,13 +146,13 @@ async def _streaks(session: AsyncSession, ids: list[int]) -> dict[int, int]:
 
 async def _open_alerts(session: AsyncSession, clinic_id: int, ids: list[int]) -> dict[int, tuple[int, str | None]]:
     rows = await session.execute(
-        select(Alert.patient_id, func.count(), func.min(SEVERITY_ORDER))
+        select(col(Alert.patient_id), func.count(), func.min(SEVERITY_ORDER))
         .where(
-            Alert.clinic_id == clinic_id,
-            Alert.patient_id.in_(ids),  # type: ignore[attr-defined]
-            Alert.status != "resolved",
+            col(Alert.clinic_id) == clinic_id,
+            col(Alert.patient_id).in_(ids),
+            col(Alert.status) != "resolved",
         )
-        .group_by(Alert.patient_id)
+        .group_by(col(Alert.patient_id))
     )
     return {
         patient_id: (int(count), SEVERITIES[rank] if rank is not None and rank < len(SEVERITIES) else None)

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from companion.audit import services as audit
 from companion.auth.links import withdraw_links
@@ -28,9 +29,9 @@ async def _ensure_unique(
         if value is None:
             continue
         column = getattr(Patient, field)
-        query = select(Patient.id).where(Patient.clinic_id == clinic_id, column == value)
+        query = select(col(Patient.id)).where(col(Patient.clinic_id) == clinic_id, column == value)
         if exclude_id is not None:
-            query = query.where(Patient.id != exclude_id)
+            query = query.where(col(Patient.id) != exclude_id)
         if (await session.execute(query.limit(1))).first() is not None:
             raise Conflict(f"another patient of this clinic already has this {field}", field=field)
 
@@ -122,13 +123,13 @@ async def patient_page(
     session: AsyncSession, clinic_id: int, *, search: str | None, status: str | None, limit: int, offset: int,
 ) -> tuple[list[Patient], int]:
     """One page of a clinic's patients by reference (``search``: a reference prefix), and the total."""
-    query = select(Patient).where(Patient.clinic_id == clinic_id)
+    query = select(Patient).where(col(Patient.clinic_id) == clinic_id)
     if search:
         query = query.where(func.upper(Patient.reference).startswith(search.strip().upper(), autoescape=True))
     if status:
-        query = query.where(Patient.status == status)
+        query = query.where(col(Patient.status) == status)
     total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
-    rows = (await session.execute(query.order_by(Patient.reference, Patient.id).limit(limit).offset(offset)))
+    rows = (await session.execute(query.order_by(col(Patient.reference), col(Patient.id)).limit(limit).offset(offset)))
     return list(rows.scalars()), total
 
 

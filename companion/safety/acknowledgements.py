@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from companion.audit import services as audit
 from companion.auth.principals import StaffPrincipal
@@ -23,8 +24,8 @@ async def _by_code(session: AsyncSession, clinic_id: int, code: str) -> Alert | 
     """The clinic's alert with this code: an unresolved one first, else the latest resolved."""
     rows = await session.execute(
         select(Alert)
-        .where(Alert.clinic_id == clinic_id, Alert.ack_code == code)
-        .order_by((Alert.status == "resolved").asc(), Alert.id.desc())  # type: ignore[union-attr]
+        .where(col(Alert.clinic_id) == clinic_id, col(Alert.ack_code) == code)
+        .order_by((col(Alert.status) == "resolved").asc(), col(Alert.id).desc())
         .limit(1)
         .with_for_update()
     )
@@ -34,9 +35,9 @@ async def _by_code(session: AsyncSession, clinic_id: int, code: str) -> Alert | 
 async def _newest_paged(session: AsyncSession, staff_id: int) -> Alert | None:
     rows = await session.execute(
         select(Alert)
-        .join(AlertPage, AlertPage.alert_id == Alert.id)
-        .where(AlertPage.staff_id == staff_id, Alert.status == "open")
-        .order_by(AlertPage.paged_at.desc(), Alert.id.desc())  # type: ignore[attr-defined]
+        .join(AlertPage, col(AlertPage.alert_id) == col(Alert.id))
+        .where(col(AlertPage.staff_id) == staff_id, col(Alert.status) == "open")
+        .order_by(col(AlertPage.paged_at).desc(), col(Alert.id).desc())
         .limit(1)
         .with_for_update(of=Alert)
     )
@@ -54,7 +55,7 @@ async def _name(session: AsyncSession, staff_id: int | None) -> str:
 
 
 async def _was_paged(session: AsyncSession, alert_id: int, staff_id: int) -> bool:
-    query = select(exists().where(AlertPage.alert_id == alert_id, AlertPage.staff_id == staff_id))
+    query = select(exists().where(col(AlertPage.alert_id) == alert_id, col(AlertPage.staff_id) == staff_id))
     return bool((await session.execute(query)).scalar())
 
 

@@ -10,9 +10,11 @@ from dataclasses import asdict, dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from companion.audit import services as audit
 from companion.clinical import escalation
+from companion.clinical.rules import Finding
 from companion.clock import Clock
 from companion.messaging import outbox
 from companion.messaging.policy import Purpose
@@ -35,7 +37,7 @@ async def _new_ack_code(session: AsyncSession, clinic_id: int) -> str:
     taken = set(
         (
             await session.execute(
-                select(Alert.ack_code).where(Alert.clinic_id == clinic_id, Alert.status != "resolved")
+                select(col(Alert.ack_code)).where(col(Alert.clinic_id) == clinic_id, col(Alert.status) != "resolved")
             )
         ).scalars()
     )
@@ -48,20 +50,21 @@ async def _new_ack_code(session: AsyncSession, clinic_id: int) -> str:
 
 async def open_alerts_of(session: AsyncSession, patient_id: int) -> list[Alert]:
     rows = await session.execute(
-        select(Alert).where(Alert.patient_id == patient_id, Alert.status != "resolved").order_by(Alert.id)
+        select(Alert).where(col(Alert.patient_id) == patient_id, col(Alert.status) != "resolved")
+        .order_by(col(Alert.id))
     )
     return list(rows.scalars())
 
 
-def _finding_dict(finding: object) -> dict[str, object]:
-    data = asdict(finding)  # type: ignore[call-overload]
+def _finding_dict(finding: Finding) -> dict[str, object]:
+    data = asdict(finding)
     return {key: value for key, value in data.items() if isinstance(value, str | int | float | bool) or value is None}
 
 
 async def raise_findings(
-    session: AsyncSession, clock: Clock, patient: Patient, findings: Sequence[object], *, source: str
+    session: AsyncSession, clock: Clock, patient: Patient, findings: Sequence[Finding], *, source: str
 ) -> list[Raised]:
-    """Turn findings into alerts. ``findings`` are safety.rules.Finding objects."""
+    """Turn findings into alerts."""
     if not findings:
         return []
     assert patient.id is not None
@@ -69,9 +72,9 @@ async def raise_findings(
     now = clock.now()
     open_alerts = {a.kind: a for a in await open_alerts_of(session, patient.id)}
     raised: list[Raised] = []
-    by_chain: dict[str, list[object]] = {}
-    for finding in sorted(findings, key=lambda f: SEVERITY_RANK.get(f.severity, 9)):  # type: ignore[attr-defined]
-        by_chain.setdefault(finding.chain, []).append(finding)  # type: ignore[attr-defined]
+    by_chain: dict[str, list[Finding]] = {}
+    for finding in sorted(findings, key=lambda f: SEVERITY_RANK.get(f.severity, 9)):
+        by_chain.setdefault(finding.chain, []).append(finding)
     for chain_name, group in by_chain.items():
         records = [{**_finding_dict(f), "at": now.isoformat(), "source": source} for f in group]
         existing = open_alerts.get(chain_name)
@@ -85,7 +88,7 @@ async def raise_findings(
         chain = protocol.chain(chain_name)
         alert = Alert(
             clinic_id=patient.clinic_id, patient_id=patient.id, kind=chain_name,
-            severity=top.severity,  # type: ignore[attr-defined]
+            severity=top.severity,
             status="open", ack_code=await _new_ack_code(session, patient.clinic_id),
             protocol_version=protocol.version, chain=chain.to_dict(), findings=records, opened_at=now,
             next_step_at=now if chain.steps else None,

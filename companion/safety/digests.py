@@ -6,6 +6,7 @@ import logging
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from companion.audit import services as audit
 from companion.clinical.digest import count_reasons, digest_day, digest_text
@@ -27,21 +28,21 @@ async def send_due_digests(session: AsyncSession, clock: Clock, settings: Settin
     protocol = current_protocol()
     dashboard = settings.public_base_url.rstrip("/") + "/staff/"
     queued = 0
-    for clinic in (await session.execute(select(Clinic).order_by(Clinic.id))).scalars():
+    for clinic in (await session.execute(select(Clinic).order_by(col(Clinic.id)))).scalars():
         assert clinic.id is not None
         day = digest_day(now, clinic.timezone, protocol.business_hours)
         if day is None:
             continue
         alerts = list((await session.execute(
-            select(Alert.findings).where(Alert.clinic_id == clinic.id, Alert.severity == "routine",
-                                         Alert.status == "open")
+            select(col(Alert.findings)).where(col(Alert.clinic_id) == clinic.id, col(Alert.severity) == "routine",
+                                         col(Alert.status) == "open")
         )).scalars())
         if not alerts:
             continue
         team = await care_team(session, clinic.id)
         keys = {member.id: f"digest:{clinic.id}:{day.isoformat()}:{member.id}" for member in team}
         sent = set((await session.execute(
-            select(OutboundMessage.dedupe_key).where(OutboundMessage.dedupe_key.in_(keys.values()))  # type: ignore[union-attr]
+            select(col(OutboundMessage.dedupe_key)).where(col(OutboundMessage.dedupe_key).in_(keys.values()))
         )).scalars())
         recipients = [member for member in team if keys[member.id] not in sent]
         if not recipients:

@@ -15,13 +15,14 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from companion.audit import services as audit
 from companion.clinical import escalation
 from companion.clock import Clock
 from companion.messaging import outbox
 from companion.messaging.policy import Purpose
-from companion.models import Alert, AlertPage, Clinic, Patient
+from companion.models import Alert, AlertPage, Clinic, Patient, StaffMember
 from companion.safety.pages import fallback_recipients, page_text, resolve_targets
 
 log = logging.getLogger("companion.safety")
@@ -88,7 +89,7 @@ async def advance(session: AsyncSession, clock: Clock, alert: Alert) -> escalati
 
 async def _page(
     session: AsyncSession, clock: Clock, alert: Alert, patient: Patient, position: escalation.Position,
-    recipients: list, targets: tuple[escalation.Target, ...],  # type: ignore[type-arg]
+    recipients: list[StaffMember], targets: tuple[escalation.Target, ...],
 ) -> list[int]:
     """Page each recipient once for this step; returns the staff ids paged now."""
     now = clock.now()
@@ -96,13 +97,14 @@ async def _page(
     label = ",".join(str(t) for t in targets)[:64]
     paged: list[int] = []
     for member in recipients:
+        assert member.id is not None and member.phone is not None  # resolved from stored, active staff with a phone
         claimed = (
             await session.execute(
                 insert(AlertPage)
                 .values(alert_id=alert.id, staff_id=member.id, pass_no=position.pass_no,
                         step_index=position.step_index, target=label, paged_at=now)
                 .on_conflict_do_nothing(index_elements=["alert_id", "pass_no", "step_index", "staff_id"])
-                .returning(AlertPage.id)
+                .returning(col(AlertPage.id))
             )
         ).scalar_one_or_none()
         if claimed is None:
@@ -125,8 +127,8 @@ async def advance_due(session: AsyncSession, clock: Clock, limit: int = 200) -> 
         (
             await session.execute(
                 select(Alert)
-                .where(Alert.status == "open", Alert.next_step_at <= clock.now())  # type: ignore[operator]
-                .order_by(Alert.next_step_at, Alert.id)
+                .where(col(Alert.status) == "open", col(Alert.next_step_at) <= clock.now())
+                .order_by(col(Alert.next_step_at), col(Alert.id))
                 .limit(limit)
                 .with_for_update(skip_locked=True)
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from companion.audit import services as audit
 from companion.clock import Clock
@@ -21,10 +22,12 @@ async def patient_opted_out(session: AsyncSession, clock: Clock, patient: Patien
     serious = [a for a in await open_alerts_of(session, patient.id) if a.severity in {"urgent", "high"}]
     for alert in serious:
         staff_ids = set(
-            (await session.execute(select(AlertPage.staff_id).where(AlertPage.alert_id == alert.id))).scalars()
+            (await session.execute(
+                select(col(AlertPage.staff_id)).where(col(AlertPage.alert_id) == alert.id)
+            )).scalars()
         )
         members = list(
-            (await session.execute(select(StaffMember).where(StaffMember.id.in_(staff_ids)))).scalars()  # type: ignore[union-attr]
+            (await session.execute(select(StaffMember).where(col(StaffMember.id).in_(staff_ids)))).scalars()
         ) if staff_ids else []
         for member in members:
             if not member.phone or not member.active:

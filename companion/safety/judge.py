@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from companion.clinical import rules
 from companion.clock import Clock
@@ -32,28 +33,30 @@ class Judgement:
 async def _history(session: AsyncSession, patient: Patient, checkin: CheckIn | None) -> rules.History:
     moods = (
         await session.execute(
-            select(CheckIn.total)
-            .where(CheckIn.patient_id == patient.id, CheckIn.instrument == "mood", CheckIn.status == "complete",
-                   CheckIn.total.is_not(None), CheckIn.id != (checkin.id if checkin else None))  # type: ignore[union-attr]
-            .order_by(CheckIn.completed_at.desc(), CheckIn.id.desc())  # type: ignore[union-attr]
+            select(col(CheckIn.total))
+            .where(col(CheckIn.patient_id) == patient.id, col(CheckIn.instrument) == "mood",
+                   col(CheckIn.status) == "complete", col(CheckIn.total).is_not(None),
+                   col(CheckIn.id) != (checkin.id if checkin else None))
+            .order_by(col(CheckIn.completed_at).desc(), col(CheckIn.id).desc())
             .limit(7)
         )
     ).scalars().all()
     first_session = (
         await session.execute(select(func.min(TreatmentSession.started_at)).where(
-            TreatmentSession.patient_id == patient.id, TreatmentSession.cancelled_at.is_(None)))  # type: ignore[union-attr]
+            col(TreatmentSession.patient_id) == patient.id, col(TreatmentSession.cancelled_at).is_(None)))
     ).scalar_one_or_none()
     baseline_query = (
-        select(CheckIn.total)
-        .where(CheckIn.patient_id == patient.id, CheckIn.instrument == "phq9", CheckIn.status == "complete",
-               CheckIn.id != (checkin.id if checkin else None))
-        .order_by(CheckIn.completed_at.desc())  # type: ignore[union-attr]
+        select(col(CheckIn.total))
+        .where(col(CheckIn.patient_id) == patient.id, col(CheckIn.instrument) == "phq9",
+               col(CheckIn.status) == "complete", col(CheckIn.id) != (checkin.id if checkin else None))
+        .order_by(col(CheckIn.completed_at).desc())
         .limit(1)
     )
     if first_session is not None:
-        baseline_query = baseline_query.where(CheckIn.completed_at < first_session)  # type: ignore[operator]
+        baseline_query = baseline_query.where(col(CheckIn.completed_at) < first_session)
     baseline = (await session.execute(baseline_query)).scalar_one_or_none()
-    return rules.History(previous_moods=[int(m) for m in reversed(moods)], phq9_baseline_total=baseline)
+    return rules.History(previous_moods=[int(m) for m in reversed(moods) if m is not None],
+                         phq9_baseline_total=baseline)
 
 
 async def _raise(

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from companion.clinical.escalation import Target
 from companion.models import Alert, Clinic, Patient, StaffMember
@@ -25,10 +26,10 @@ def page_text(alert: Alert, patient: Patient) -> str:
 async def _active_with_phone(session: AsyncSession, clinic_id: int) -> list[StaffMember]:
     rows = await session.execute(
         select(StaffMember).where(
-            StaffMember.clinic_id == clinic_id,
-            StaffMember.active.is_(True),  # type: ignore[attr-defined]
-            StaffMember.phone.is_not(None),  # type: ignore[union-attr]
-        ).order_by(StaffMember.id)
+            col(StaffMember.clinic_id) == clinic_id,
+            col(StaffMember.active).is_(True),
+            col(StaffMember.phone).is_not(None),
+        ).order_by(col(StaffMember.id))
     )
     return list(rows.scalars())
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import case, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from companion.audit import services as audit
 from companion.auth.principals import StaffPrincipal
@@ -52,7 +53,8 @@ async def _paged(session: AsyncSession, staff: StaffPrincipal, alert_ids: list[i
     if not alert_ids:
         return set()
     rows = await session.execute(
-        select(AlertPage.alert_id).where(AlertPage.staff_id == staff.staff_id, AlertPage.alert_id.in_(alert_ids))  # type: ignore[attr-defined]
+        select(col(AlertPage.alert_id))
+        .where(col(AlertPage.staff_id) == staff.staff_id, col(AlertPage.alert_id).in_(alert_ids))
         .distinct()
     )
     return set(rows.scalars())
@@ -65,21 +67,21 @@ async def list_alerts(
     session: AsyncSession, clock: Clock, staff: StaffPrincipal, status: str | None, patient_id: int | None
 ) -> list[AlertRead]:
     query = (
-        select(Alert, Patient.reference)
-        .join(Patient, Patient.id == Alert.patient_id)
-        .where(Alert.clinic_id == staff.clinic_id)
-        .order_by(SEVERITY_ORDER, Alert.opened_at, Alert.id)
+        select(Alert, col(Patient.reference))
+        .join(Patient, col(Patient.id) == col(Alert.patient_id))
+        .where(col(Alert.clinic_id) == staff.clinic_id)
+        .order_by(SEVERITY_ORDER, col(Alert.opened_at), col(Alert.id))
     )
     if status == "active":
-        query = query.where(Alert.status != "resolved")
+        query = query.where(col(Alert.status) != "resolved")
     elif status:
-        query = query.where(Alert.status == status)
+        query = query.where(col(Alert.status) == status)
     if patient_id is not None:
-        query = query.where(Alert.patient_id == patient_id)
+        query = query.where(col(Alert.patient_id) == patient_id)
     rows = (await session.execute(query.limit(500))).all()
     audit.record(session, clock, actor=staff.actor, action="alert.list", subject="alerts", clinic_id=staff.clinic_id,
                  detail={"count": len(rows)})
-    paged = await _paged(session, staff, [alert.id for alert, _ in rows])
+    paged = await _paged(session, staff, [alert.id for alert, _ in rows if alert.id is not None])
     permissions = current_protocol().permissions
     return [alert_read(alert, reference, clock, staff, alert.id in paged, permissions) for alert, reference in rows]
 

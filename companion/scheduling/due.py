@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from companion.auth import links
 from companion.clinical.instruments import get_instrument
@@ -28,7 +29,7 @@ MISSED_IN_A_ROW = 3
 async def _patients(session: AsyncSession, ids: set[int]) -> dict[int, Patient]:
     if not ids:
         return {}
-    rows = await session.execute(select(Patient).where(Patient.id.in_(ids)))  # type: ignore[union-attr]
+    rows = await session.execute(select(Patient).where(col(Patient.id).in_(ids)))
     return {p.id: p for p in rows.scalars() if p.id is not None}
 
 
@@ -41,8 +42,8 @@ async def release_due(session: AsyncSession, clock: Clock, limit: int = 500) -> 
         (
             await session.execute(
                 select(Prompt)
-                .where(Prompt.status == "planned", Prompt.due_at <= now, Prompt.expires_at > now)
-                .order_by(Prompt.due_at, Prompt.id)
+                .where(col(Prompt.status) == "planned", col(Prompt.due_at) <= now, col(Prompt.expires_at) > now)
+                .order_by(col(Prompt.due_at), col(Prompt.id))
                 .limit(limit)
                 .with_for_update(skip_locked=True)
             )
@@ -70,12 +71,12 @@ async def send_reminders(session: AsyncSession, clock: Clock, settings: Settings
             await session.execute(
                 select(Prompt)
                 .where(
-                    Prompt.status == "open",
-                    Prompt.reminder_due_at <= now,  # type: ignore[operator]
-                    Prompt.reminded_at.is_(None),  # type: ignore[union-attr]
-                    Prompt.expires_at > now,
+                    col(Prompt.status) == "open",
+                    col(Prompt.reminder_due_at) <= now,
+                    col(Prompt.reminded_at).is_(None),
+                    col(Prompt.expires_at) > now,
                 )
-                .order_by(Prompt.reminder_due_at, Prompt.id)
+                .order_by(col(Prompt.reminder_due_at), col(Prompt.id))
                 .limit(limit)
                 .with_for_update(skip_locked=True)
             )
@@ -110,16 +111,16 @@ async def expire_due(session: AsyncSession, clock: Clock, limit: int = 2000) -> 
         await session.execute(
             update(Prompt)
             .where(
-                Prompt.id.in_(  # type: ignore[union-attr]
-                    select(Prompt.id)
-                    .where(Prompt.status.in_(("planned", "open")), Prompt.expires_at <= now)  # type: ignore[attr-defined]
+                col(Prompt.id).in_(
+                    select(col(Prompt.id))
+                    .where(col(Prompt.status).in_(("planned", "open")), col(Prompt.expires_at) <= now)
                     .limit(limit)
                     .with_for_update(skip_locked=True)
                     .scalar_subquery()
                 )
             )
             .values(status="expired", closed_at=now)
-            .returning(Prompt.patient_id)
+            .returning(col(Prompt.patient_id))
         )
     ).scalars().all()
     streaks = []
@@ -134,9 +135,9 @@ async def missed_in_a_row(session: AsyncSession, patient_id: int, look_back: int
     """How many of the patient's most recent closed prompts were missed, counting back to the last
     one that was answered (cancelled prompts do not count either way)."""
     rows = await session.execute(
-        select(Prompt.status)
-        .where(Prompt.patient_id == patient_id, Prompt.status.in_(("answered", "expired")))  # type: ignore[attr-defined]
-        .order_by(Prompt.due_at.desc(), Prompt.id.desc())  # type: ignore[attr-defined]
+        select(col(Prompt.status))
+        .where(col(Prompt.patient_id) == patient_id, col(Prompt.status).in_(("answered", "expired")))
+        .order_by(col(Prompt.due_at).desc(), col(Prompt.id).desc())
         .limit(look_back)
     )
     count = 0

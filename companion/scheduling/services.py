@@ -11,12 +11,14 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from companion.clinical.instruments import get_instrument
 from companion.clinical.localtime import QuietHours
@@ -31,6 +33,7 @@ from companion.clinical.plan import (
 )
 from companion.clock import Clock
 from companion.models import CheckIn, Patient, Prompt, TreatmentSession
+from companion.models.base import table_of
 
 HORIZON = timedelta(days=2)
 
@@ -95,7 +98,7 @@ async def _insert_missing(session: AsyncSession, rows: list[dict[str, object]]) 
     """
     if not rows:
         return 0
-    table = Prompt.__table__  # type: ignore[attr-defined]
+    table = table_of(Prompt)
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = (
         insert(table)
@@ -109,10 +112,10 @@ async def _sessions_by_patient(session: AsyncSession, patient_ids: list[int]) ->
     rows = await session.execute(
         select(TreatmentSession)
         .where(
-            TreatmentSession.patient_id.in_(patient_ids),  # type: ignore[attr-defined]
-            TreatmentSession.cancelled_at.is_(None),  # type: ignore[union-attr]
+            col(TreatmentSession.patient_id).in_(patient_ids),
+            col(TreatmentSession.cancelled_at).is_(None),
         )
-        .order_by(TreatmentSession.started_at)
+        .order_by(col(TreatmentSession.started_at))
     )
     grouped: dict[int, list[TreatmentSession]] = defaultdict(list)
     for row in rows.scalars():
@@ -125,10 +128,10 @@ async def _baselines(
 ) -> set[int]:
     """Patients with a complete PHQ-9 before their first session (or at all, with no session)."""
     rows = await session.execute(
-        select(CheckIn.patient_id, CheckIn.completed_at).where(
-            CheckIn.patient_id.in_(patient_ids),  # type: ignore[attr-defined]
-            CheckIn.instrument == "phq9",
-            CheckIn.status == "complete",
+        select(col(CheckIn.patient_id), col(CheckIn.completed_at)).where(
+            col(CheckIn.patient_id).in_(patient_ids),
+            col(CheckIn.instrument) == "phq9",
+            col(CheckIn.status) == "complete",
         )
     )
     found = set()
@@ -143,10 +146,10 @@ async def cancel_future(session: AsyncSession, clock: Clock, patient_id: int, re
     """Stop a patient's prompts that have not been released yet."""
     result = await session.execute(
         update(Prompt)
-        .where(Prompt.patient_id == patient_id, Prompt.status == "planned")
+        .where(col(Prompt.patient_id) == patient_id, col(Prompt.status) == "planned")
         .values(status=reason, closed_at=clock.now())
     )
-    return result.rowcount or 0
+    return cast("CursorResult[Any]", result).rowcount or 0
 
 
 async def replan_patient(
@@ -170,8 +173,8 @@ async def replan_patient(
         for p in (
             await session.execute(
                 select(Prompt).where(
-                    Prompt.patient_id == patient.id,
-                    (Prompt.status == "planned") | Prompt.slot.in_([p.slot for p in planned]),  # type: ignore[attr-defined]
+                    col(Prompt.patient_id) == patient.id,
+                    (col(Prompt.status) == "planned") | col(Prompt.slot).in_([p.slot for p in planned]),
                 )
             )
         ).scalars()
@@ -188,11 +191,11 @@ async def replan_patient(
             # Planned again (a patient resumed, a session restored): the same slot comes back.
             current.status, current.closed_at = "planned", None
             current.due_at, current.expires_at = prompt.due_at, prompt.expires_at
-            current.reminder_due_at = row["reminder_due_at"]  # type: ignore[assignment]
+            current.reminder_due_at = cast("datetime | None", row["reminder_due_at"])
             result.created += 1
         elif current.status == "planned" and (current.due_at, current.expires_at) != (prompt.due_at, prompt.expires_at):
             current.due_at, current.expires_at = prompt.due_at, prompt.expires_at
-            current.reminder_due_at = row["reminder_due_at"]  # type: ignore[assignment]
+            current.reminder_due_at = cast("datetime | None", row["reminder_due_at"])
             result.retimed += 1
     for key, current in existing.items():
         if key not in wanted and current.status == "planned" and current.due_at < now + horizon:
@@ -218,8 +221,8 @@ async def extend_plans(
         patients = list(
             (
                 await session.execute(
-                    select(Patient).where(Patient.id > last_id, Patient.status == "active")
-                    .order_by(Patient.id).limit(chunk)
+                    select(Patient).where(col(Patient.id) > last_id, col(Patient.status) == "active")
+                    .order_by(col(Patient.id)).limit(chunk)
                 )
             ).scalars()
         )

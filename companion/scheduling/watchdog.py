@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from companion.clock import Clock
 from companion.messaging.policy import URGENT
@@ -26,9 +27,9 @@ async def inspect(session: AsyncSession, clock: Clock) -> list[str]:
     late_urgent = (
         await session.execute(
             select(func.count()).select_from(OutboundMessage).where(
-                OutboundMessage.status.in_(("pending", "sending")),  # type: ignore[attr-defined]
-                OutboundMessage.purpose.in_(urgent),  # type: ignore[attr-defined]
-                OutboundMessage.due_at < now - URGENT_LATE,
+                col(OutboundMessage.status).in_(("pending", "sending")),
+                col(OutboundMessage.purpose).in_(urgent),
+                col(OutboundMessage.due_at) < now - URGENT_LATE,
             )
         )
     ).scalar_one()
@@ -37,9 +38,9 @@ async def inspect(session: AsyncSession, clock: Clock) -> list[str]:
     late_routine = (
         await session.execute(
             select(func.count()).select_from(OutboundMessage).where(
-                OutboundMessage.status == "pending",
-                OutboundMessage.due_at < now - ROUTINE_LATE,
-                OutboundMessage.next_attempt_at.is_(None),  # type: ignore[union-attr]
+                col(OutboundMessage.status) == "pending",
+                col(OutboundMessage.due_at) < now - ROUTINE_LATE,
+                col(OutboundMessage.next_attempt_at).is_(None),
             )
         )
     ).scalar_one()
@@ -48,7 +49,7 @@ async def inspect(session: AsyncSession, clock: Clock) -> list[str]:
     late_prompts = (
         await session.execute(
             select(func.count()).select_from(Prompt).where(
-                Prompt.status == "planned", Prompt.due_at < now - PROMPT_LATE, Prompt.expires_at > now
+                col(Prompt.status) == "planned", col(Prompt.due_at) < now - PROMPT_LATE, col(Prompt.expires_at) > now
             )
         )
     ).scalar_one()
@@ -57,8 +58,8 @@ async def inspect(session: AsyncSession, clock: Clock) -> list[str]:
     attention = (
         await session.execute(
             select(func.count()).select_from(OutboundMessage).where(
-                OutboundMessage.needs_attention.is_(True),  # type: ignore[attr-defined]
-                OutboundMessage.status_at > now - timedelta(hours=1),  # type: ignore[operator]
+                col(OutboundMessage.needs_attention).is_(True),
+                col(OutboundMessage.status_at) > now - timedelta(hours=1),
             )
         )
     ).scalar_one()
@@ -67,7 +68,7 @@ async def inspect(session: AsyncSession, clock: Clock) -> list[str]:
     stalled = (
         await session.execute(
             select(func.count()).select_from(Alert).where(
-                Alert.status == "open", Alert.next_step_at < now - ESCALATION_LATE  # type: ignore[operator]
+                col(Alert.status) == "open", col(Alert.next_step_at) < now - ESCALATION_LATE
             )
         )
     ).scalar_one()
@@ -76,8 +77,8 @@ async def inspect(session: AsyncSession, clock: Clock) -> list[str]:
     unanswered = (
         await session.execute(
             select(func.count()).select_from(Alert).where(
-                Alert.status == "open", Alert.escalation_end_reason == "exhausted",
-                Alert.severity.in_(("urgent", "high")),  # type: ignore[attr-defined]
+                col(Alert.status) == "open", col(Alert.escalation_end_reason) == "exhausted",
+                col(Alert.severity).in_(("urgent", "high")),
             )
         )
     ).scalar_one()

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from companion.audit import services as audit
 from companion.auth.passwords import PasswordPool
@@ -18,7 +19,7 @@ from companion.staff.schemas import StaffCreate, StaffUpdate
 
 
 async def _ensure_email_free(session: AsyncSession, email: str) -> None:
-    query = select(StaffMember.id).where(func.lower(StaffMember.email) == email.lower())
+    query = select(col(StaffMember.id)).where(func.lower(col(StaffMember.email)) == email.lower())
     if (await session.execute(query)).first() is not None:
         raise Conflict("a staff member with this email already exists", field="email")
 
@@ -54,7 +55,7 @@ async def get_staff(session: AsyncSession, staff: StaffPrincipal, staff_id: int)
 
 async def list_staff(session: AsyncSession, staff: StaffPrincipal) -> list[StaffMember]:
     rows = await session.execute(
-        select(StaffMember).where(StaffMember.clinic_id == staff.clinic_id).order_by(StaffMember.name)
+        select(StaffMember).where(col(StaffMember.clinic_id) == staff.clinic_id).order_by(col(StaffMember.name))
     )
     return list(rows.scalars())
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from companion.audit import services as audit
 from companion.auth.principals import StaffPrincipal
@@ -93,8 +94,8 @@ async def list_sessions(
     await get_patient(session, staff.clinic_id, patient_id)
     rows = await session.execute(
         select(TreatmentSession)
-        .where(TreatmentSession.patient_id == patient_id)
-        .order_by(TreatmentSession.started_at.desc())  # type: ignore[union-attr]
+        .where(col(TreatmentSession.patient_id) == patient_id)
+        .order_by(col(TreatmentSession.started_at).desc())
     )
     audit.record(session, clock, actor=staff.actor, action="session.list", subject=f"patient:{patient_id}",
                  clinic_id=staff.clinic_id)

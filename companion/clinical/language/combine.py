@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from companion.clinical.language.concepts import Mention, Reading
-from companion.clinical.language.levels import RiskAssessment, RiskLevel
+from companion.clinical.language.levels import Acuity, RiskAssessment, RiskLevel
 
 __all__ = ["combine"]
 
@@ -281,7 +281,7 @@ class _Context:
         return range(lo, hi)
 
 
-def _severity(level: RiskLevel, act: bool) -> str | None:
+def _severity(level: RiskLevel, act: bool) -> Acuity | None:
     if level is RiskLevel.intent or (level is RiskLevel.self_harm and act):
         return "urgent"
     if level in {RiskLevel.self_harm, RiskLevel.passive, RiskLevel.uncertain}:

@@ -115,7 +115,7 @@ def _check_risk_language(rule: Rule, ctx: _Context) -> str | None:
     severities = rule.params.language_severity
     if severities is not None and found.severity not in severities:
         return None
-    label = found.level.value
+    label: str = found.level.value
     if found.level is RiskLevel.self_harm:
         label = "self_harm (act)" if found.severity == "urgent" else "self_harm (thoughts)"
     # What raised it, for the care team: the concepts and the words ("overdose: 'took 30 trazodone'").

@@ -72,7 +72,7 @@ class Rule:
             raise ValueError(f"unknown rule kind {kind!r}")
         parsed = PARAMS_BY_KIND[kind].model_validate(dict(params or {}))
         reply = safety_reply if safety_reply is not None else default_safety_reply(kind, severity)
-        return cls(id, kind, severity, chain, parsed, reply)  # type: ignore[arg-type]
+        return cls(id, kind, severity, chain, parsed, reply)  # type: ignore[arg-type]  # __post_init__ checks them
 
     def describe_params(self) -> str:
         """``"level=high"``, ``"levels=passive,uncertain"``; empty for a rule without parameters."""
