@@ -50,6 +50,8 @@ from companion.settings import Settings, get_settings
 from companion.staff.controllers import StaffController
 from companion.treatments.controllers import TreatmentSessionController
 from companion.web.routes import web_routers
+from jobs.context import JobContext
+from jobs.scheduler import Workers
 
 log = logging.getLogger("companion")
 
@@ -126,9 +128,6 @@ def create_app(
                                     retry_base_seconds=settings.send_retry_base_seconds)
                 dispatch_task = asyncio.create_task(run_dispatcher(urgent, waker.wait, stop, tick=5.0))
         if run_workers:
-            from jobs.context import JobContext
-            from jobs.scheduler import Workers
-
             context = JobContext(settings=settings, engine=engine, sessionmaker=state.sessionmaker, clock=clock,
                                  gateway=gateway, waker=waker, inbound_waker=inbound_waker)
             workers = Workers.create(context)

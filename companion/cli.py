@@ -8,16 +8,32 @@ import getpass
 import sys
 from collections.abc import Awaitable, Callable
 from contextlib import closing
+from pathlib import Path
 from typing import TypedDict, TypeVar
 
+import httpx
+import uvicorn
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from companion import demo, migrate
+from companion.app import create_app
 from companion.auth.passwords import PasswordPool
+from companion.clinical.protocol import ProtocolError
+from companion.clinics.schemas import ClinicCreate
+from companion.clinics.services import create_clinic
 from companion.clock import Clock
 from companion.db import create_engine, create_sessionmaker, session_scope
+from companion.messaging.simulate import simulate
+from companion.models import Clinic
 from companion.observability.logs import configure_logging
+from companion.protocols import load_protocol
 from companion.secret_keys import with_secret_keys
 from companion.settings import Settings, get_settings
+from companion.staff.schemas import StaffCreate
+from companion.staff.services import create_staff
+from companion.validation import normalise_phone
+from jobs.process import run_jobs
 
 T = TypeVar("T")
 
@@ -35,18 +51,13 @@ def _run_in_session(settings: Settings, work: Callable[[AsyncSession], Awaitable
 
 
 def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
-    from companion.migrate import upgrade
-
-    upgrade(settings.database_url)
+    migrate.upgrade(settings.database_url)
     print("database migrated to head")
     return 0
 
 
 def cmd_demo(settings: Settings, _args: argparse.Namespace) -> int:
-    from companion import demo
-    from companion.migrate import upgrade
-
-    upgrade(settings.database_url)
+    migrate.upgrade(settings.database_url)
 
     async def work(session: AsyncSession) -> list[demo.DemoCredentials] | None:
         if await demo.has_data(session):
@@ -78,14 +89,9 @@ def forwarded_header_options(settings: Settings) -> ForwardedHeaderOptions:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from companion.app import create_app
-    from companion.migrate import upgrade
-
     settings = with_secret_keys(settings)  # refuse before touching the database
     if settings.is_sqlite or args.migrate:
-        upgrade(settings.database_url)
+        migrate.upgrade(settings.database_url)
     app = create_app(settings, run_workers=not args.no_jobs)
     # log_config=None: uvicorn's loggers keep the handler main() configured (text or JSON lines).
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", log_config=None,
@@ -94,29 +100,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_jobs(settings: Settings, args: argparse.Namespace) -> int:
-    from jobs.scheduler import run_forever
-
-    settings = with_secret_keys(settings)  # refuse before touching the database
-    if settings.is_sqlite or args.migrate:
-        from companion.migrate import upgrade
-
-        upgrade(settings.database_url)
-    try:
-        asyncio.run(run_forever(settings))
-    except KeyboardInterrupt:
-        pass
-    return 0
+    return run_jobs(settings, migrate_first=args.migrate)
 
 
 def cmd_staff_create(settings: Settings, args: argparse.Namespace) -> int:
-    from sqlalchemy import select
-
-    from companion.clinics.schemas import ClinicCreate
-    from companion.clinics.services import create_clinic
-    from companion.models import Clinic
-    from companion.staff.schemas import StaffCreate
-    from companion.staff.services import create_staff
-
     password = args.password or getpass.getpass("Password (10+ characters): ")
     data = StaffCreate(name=args.name, email=args.email, phone=args.phone, role=args.role, password=password)
 
@@ -137,11 +124,6 @@ def cmd_staff_create(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_sms_simulate(settings: Settings, args: argparse.Namespace) -> int:
-    import httpx
-
-    from companion.messaging.simulate import simulate
-    from companion.validation import normalise_phone
-
     settings = with_secret_keys(settings)  # the key the running companion checks with
     try:
         result = simulate(settings, normalise_phone(args.from_phone), args.text, to_phone=args.to, target=args.url)
@@ -161,11 +143,6 @@ def cmd_sms_simulate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_protocol_check(_settings: Settings, args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from companion.clinical.protocol import ProtocolError
-    from companion.protocols import load_protocol
-
     try:
         protocol = load_protocol(Path(args.file))
     except ProtocolError as exc:

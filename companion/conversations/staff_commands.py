@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from companion.clinical.replies import Ack, Resolve, StaffCommandError, parse_staff_command
 from companion.clock import Clock
 from companion.models import StaffMember
+from companion.safety import acknowledgements
 
 USAGE = "Staff commands: ACK <code> to acknowledge an alert, RESOLVE <code> <note> to resolve it."
 
@@ -22,8 +23,6 @@ async def handle_staff_command(session: AsyncSession, clock: Clock, staff: Staff
         return USAGE
     if isinstance(command, StaffCommandError):
         return command.message
-    from companion.safety import acknowledgements
-
     if isinstance(command, Ack):
         return await acknowledgements.acknowledge_by_sms(session, clock, staff, command.code)
     assert isinstance(command, Resolve)
