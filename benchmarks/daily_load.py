@@ -60,6 +60,7 @@ from benchmarks.sms_throughput import reset_database as rebuild_database  # noqa
 from companion.clinical.instruments import get_instrument, next_question, sms_messages  # noqa: E402
 from companion.clinical.plan import MODALITIES  # noqa: E402
 from companion.clock import FrozenClock  # noqa: E402
+from companion.protocols import ProtocolSource  # noqa: E402
 from companion.secret_keys import new_key  # noqa: E402
 from jobs import release_prompts  # noqa: E402
 from jobs.context import JobContext  # noqa: E402
@@ -593,7 +594,7 @@ async def benchmark(args: argparse.Namespace) -> int:
         settings = settings.model_copy(update={"twilio_api_base_url": fake.base_url})
         gateway = TwilioGateway(settings)
         ctx = JobContext(settings=settings, engine=engine, sessionmaker=create_sessionmaker(engine), clock=clock,
-                         gateway=gateway)
+                         gateway=gateway, protocols=ProtocolSource.from_file(settings.protocol_file))
 
         database = make_url(args.database_url).database or ""
 

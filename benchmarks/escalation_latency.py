@@ -675,14 +675,14 @@ class CpuMeter:
 
 async def benchmark(args: argparse.Namespace, children: Processes) -> int:
     from companion.db import create_engine
-    from companion.safety.config import current_protocol
+    from companion.protocols import load_protocol
     from companion.settings import Settings
 
     problem = check_wording()
     if problem is not None:
         print(f"CHECK FAILED: {problem}")
         return 2
-    safety_reply = current_protocol().wording.safety_reply
+    safety_reply = load_protocol(Settings().protocol_file).wording.safety_reply
     rng = random.Random(args.seed)
     account_sid = new_sid("AC")
     load_before = load_average()

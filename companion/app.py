@@ -23,11 +23,12 @@ from companion.auth.passwords import PasswordPool
 from companion.auth.patient_controllers import PatientAuthController
 from companion.checkins.controllers import CrisisController, PatientCheckinController, TimelineController
 from companion.clinical import language
+from companion.clinical.protocol import Protocol
 from companion.clinics.controllers import ClinicController
 from companion.clock import Clock
 from companion.conversations.router import Conversations, reads_as_risk
 from companion.db import create_engine, create_sessionmaker
-from companion.deps import provide_clock, provide_db_session, provide_settings
+from companion.deps import provide_clock, provide_db_session, provide_protocol, provide_settings
 from companion.errors import DomainError
 from companion.health import HealthController
 from companion.messaging.controllers import TwilioWebhookController
@@ -43,6 +44,7 @@ from companion.observability.errors import unexpected_error
 from companion.openapi import openapi_config, openapi_plugins
 from companion.patients.controllers import PatientController
 from companion.patients.self_controllers import PatientSelfController
+from companion.protocols import ProtocolSource
 from companion.requests import CompanionRequest
 from companion.safety.controllers import AlertController
 from companion.secret_keys import with_secret_keys
@@ -91,9 +93,14 @@ def create_app(
     engine: AsyncEngine | None = None,
     gateway: SmsGateway | None = None,
     run_workers: bool = False,
+    protocol: Protocol | None = None,
 ) -> Litestar:
     """Build the app. ``run_workers`` runs the scheduled jobs and the dispatcher in this process
     (the embedded default); in production the scheduler process (`companion jobs`) does it.
+
+    ``protocol``, when given, is the safety protocol of everything this app does (requests, the
+    inbound handling and the jobs it runs); otherwise it is the file ``settings.protocol_file``
+    names, re-read when the file changes.
 
     Without a usable secret key it refuses with :class:`~companion.settings.SecretKeyError`."""
     settings = with_secret_keys(settings or get_settings())
@@ -105,7 +112,9 @@ def create_app(
     inbound_waker = Waker()
     passwords = PasswordPool(settings.password_workers, settings.password_max_pending)
     urgent_in_api = settings.handle_urgent_inbound_in_api and not run_workers
-    conversations = Conversations(clock, settings)
+    protocols = ProtocolSource.pinned(protocol) if protocol is not None else ProtocolSource.from_file(
+        settings.protocol_file)
+    conversations = Conversations(clock, settings, protocols)
     intake = InboundIntake(engine, clock, triage=reads_as_risk, notify=not settings.is_sqlite, waker=inbound_waker,
                            wake_for_urgent_only=not run_workers, linger=INTAKE_LINGER)
 
@@ -129,7 +138,7 @@ def create_app(
                 dispatch_task = asyncio.create_task(run_dispatcher(urgent, waker.wait, stop, tick=5.0))
         if run_workers:
             context = JobContext(settings=settings, engine=engine, sessionmaker=state.sessionmaker, clock=clock,
-                                 gateway=gateway, waker=waker, inbound_waker=inbound_waker)
+                                 gateway=gateway, protocols=protocols, waker=waker, inbound_waker=inbound_waker)
             workers = Workers.create(context)
             await workers.start()
         try:
@@ -153,6 +162,7 @@ def create_app(
         {
             "settings": settings,
             "clock": clock,
+            "protocols": protocols,
             "engine": engine,
             "sessionmaker": create_sessionmaker(engine),
             "gateway": gateway,
@@ -185,6 +195,7 @@ def create_app(
             "db_session": Provide(provide_db_session),
             "clock": Provide(provide_clock, sync_to_thread=False),
             "settings": Provide(provide_settings, sync_to_thread=False),
+            "protocol": Provide(provide_protocol, sync_to_thread=False),
             "client_address": Provide(provide_client_address, sync_to_thread=False),
         },
         exception_handlers={

@@ -17,6 +17,7 @@ from companion.messaging.dispatcher import Dispatcher
 from companion.messaging.gateways import SmsGateway
 from companion.messaging.inbound_worker import InboundProcessor
 from companion.messaging.wakeup import WAKER_KEY, Waker
+from companion.protocols import ProtocolSource
 from companion.scheduling import heartbeat
 from companion.settings import Settings
 
@@ -25,11 +26,14 @@ log = logging.getLogger("companion.jobs")
 
 @dataclass
 class JobContext:
+    """``protocols`` gives the safety protocol each job hands the services it calls."""
+
     settings: Settings
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     clock: Clock
     gateway: SmsGateway
+    protocols: ProtocolSource
     waker: Waker = field(default_factory=Waker)
     inbound_waker: Waker = field(default_factory=Waker)
     dispatcher: Dispatcher | None = None
@@ -55,7 +59,7 @@ class JobContext:
 
     def get_inbound(self) -> InboundProcessor:
         if self.inbound is None:
-            handler = Conversations(self.clock, self.settings)
+            handler = Conversations(self.clock, self.settings, self.protocols)
             self.inbound = InboundProcessor(self.sessionmaker, self.clock, handler, self.waker)
         return self.inbound
 

@@ -21,6 +21,7 @@ from companion.messaging.gateways import SmsGateway, create_gateway
 from companion.messaging.inbound_worker import run_inbound
 from companion.messaging.listener import OutboxListener
 from companion.metrics.server import start_metrics_server
+from companion.protocols import ProtocolSource
 from companion.settings import Settings
 from jobs import (
     dispatch_outbox,
@@ -103,10 +104,16 @@ class Workers:
         await self.listener.stop()
 
 
-def make_context(settings: Settings, *, clock: Clock | None = None, gateway: SmsGateway | None = None) -> JobContext:
+def make_context(
+    settings: Settings, *, clock: Clock | None = None, gateway: SmsGateway | None = None,
+    protocols: ProtocolSource | None = None,
+) -> JobContext:
+    """The context of a scheduler process; its protocol is ``settings.protocol_file``'s unless
+    ``protocols`` says otherwise."""
     engine = create_engine(settings)
     return JobContext(settings=settings, engine=engine, sessionmaker=create_sessionmaker(engine),
-                      clock=clock or Clock(), gateway=gateway or create_gateway(settings))
+                      clock=clock or Clock(), gateway=gateway or create_gateway(settings),
+                      protocols=protocols or ProtocolSource.from_file(settings.protocol_file))
 
 
 async def run_forever(settings: Settings) -> None:

@@ -19,10 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from companion.app import create_app
 from companion.auth import tokens
 from companion.auth.passwords import hash_password
+from companion.clinical.protocol import Protocol
 from companion.clock import FrozenClock
 from companion.db import create_engine, create_sessionmaker, metadata
 from companion.migrate import upgrade
 from companion.models import Clinic, Patient, StaffMember
+from companion.protocols import ProtocolSource
 from companion.settings import Settings
 from tests.fakes.fake_twilio import FakeTwilio
 
@@ -65,6 +67,22 @@ def settings(migrated: str, request: pytest.FixtureRequest) -> Settings:
 
 
 @pytest.fixture
+def protocol(request: pytest.FixtureRequest) -> Protocol | None:
+    """The protocol the test's app is given: ``@pytest.mark.protocol(protocol)`` gives one test its
+    own; without it the app reads ``settings.protocol_file`` (the shipped default)."""
+    marker = request.node.get_closest_marker("protocol")
+    return marker.args[0] if marker is not None else None
+
+
+@pytest.fixture
+def protocols(settings: Settings, protocol: Protocol | None) -> ProtocolSource:
+    """The app's protocol as a source, for the job contexts tests build beside the app."""
+    if protocol is not None:
+        return ProtocolSource.pinned(protocol)
+    return ProtocolSource.from_file(settings.protocol_file)
+
+
+@pytest.fixture
 def is_postgres(settings: Settings) -> bool:
     return not settings.is_sqlite
 
@@ -99,8 +117,8 @@ def clock() -> FrozenClock:
 
 
 @pytest.fixture
-def app(settings: Settings, clock: FrozenClock, engine: AsyncEngine) -> Litestar:
-    return create_app(settings, clock=clock, engine=engine)
+def app(settings: Settings, clock: FrozenClock, engine: AsyncEngine, protocol: Protocol | None) -> Litestar:
+    return create_app(settings, clock=clock, engine=engine, protocol=protocol)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ from __future__ import annotations
 from litestar import Response, get, post
 from litestar.datastructures import State
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import SkipValidation
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.auth import links
@@ -21,6 +22,7 @@ from companion.checkins.schemas import (
 )
 from companion.checkins.services import answers_of
 from companion.clinical import texts
+from companion.clinical.protocol import Protocol
 from companion.openapi import ApiController, errors
 from companion.params import RowId
 
@@ -51,9 +53,10 @@ class PatientCheckinController(PatientApi):
         200: ResponseSpec(CheckInRead, description="A repeat of an earlier submission: nothing new was stored."),
     })
     async def submit(
-        self, data: CheckInSubmit, db_session: AsyncSession, state: State, patient: PatientPrincipal
+        self, data: CheckInSubmit, db_session: AsyncSession, state: State, protocol: SkipValidation[Protocol],
+        patient: PatientPrincipal,
     ) -> Response[CheckInRead]:
-        recorded, checkin = await submissions.submit(db_session, state.clock, patient, data)
+        recorded, checkin = await submissions.submit(db_session, state.clock, protocol, patient, data)
         answers = recorded.answers if recorded is not None else await answers_of(db_session, checkin.id or 0)
         # 200 for a repeat of an earlier submission (nothing new stored), 201 for a new one.
         return Response(views.checkin_read(checkin, answers), status_code=201 if recorded is not None else 200)

@@ -12,6 +12,7 @@ from sqlmodel import col
 
 from companion.clinical import scoring
 from companion.clinical.instruments import Channel, Instrument, get_instrument, is_complete
+from companion.clinical.protocol import Protocol
 from companion.clock import Clock
 from companion.models import Answer, CheckIn, Patient, Prompt
 from companion.safety.judge import Judgement, judge_answer
@@ -67,6 +68,7 @@ async def start_checkin(
 async def record_answers(
     session: AsyncSession,
     clock: Clock,
+    protocol: Protocol,
     patient: Patient,
     checkin: CheckIn,
     items: Iterable[tuple[str, Any]],
@@ -74,7 +76,8 @@ async def record_answers(
     *,
     inbound_message_id: int | None = None,
 ) -> Recorded:
-    """Keep each answer as it arrives, pass it through the judging hook, then rescore.
+    """Keep each answer as it arrives, pass it through the judging hook (``protocol``'s rules), then
+    rescore.
 
     Partial answers are kept: an abandoned questionnaire keeps what was answered.
     """
@@ -88,7 +91,7 @@ async def record_answers(
                            source=source, received_at=now, inbound_message_id=inbound_message_id))
         answers[key] = value
         await session.flush()
-        verdict = await judge_answer(session, clock, patient, checkin, key, value, source, answers)
+        verdict = await judge_answer(session, clock, protocol, patient, checkin, key, value, source, answers)
         judgement.replies.extend(verdict.replies)
         judgement.start_instrument = judgement.start_instrument or verdict.start_instrument
     channel: Channel = "sms" if source == "sms" else "app"

@@ -19,6 +19,7 @@ from companion.clinical.instruments import (
     get_instrument,
     validate_answer,
 )
+from companion.clinical.protocol import Protocol
 from companion.clock import Clock
 from companion.errors import Conflict, InvalidInput, NotFound
 from companion.models import CheckIn, Patient, Prompt
@@ -58,7 +59,7 @@ async def _open_prompt(session: AsyncSession, clock: Clock, patient_id: int, pro
 
 
 async def submit(
-    session: AsyncSession, clock: Clock, principal: PatientPrincipal, data: CheckInSubmit
+    session: AsyncSession, clock: Clock, protocol: Protocol, principal: PatientPrincipal, data: CheckInSubmit
 ) -> tuple[Recorded | None, CheckIn]:
     """Store an app check-in. A repeat of the same ``client_ref`` (an offline retry) stores nothing
     and returns the check-in it made the first time."""
@@ -84,7 +85,7 @@ async def submit(
     else:
         checkin = await start_checkin(session, clock, patient, get_instrument(data.instrument), "app",
                                       client_ref=data.client_ref)
-    recorded = await record_answers(session, clock, patient, checkin, items, "app")
+    recorded = await record_answers(session, clock, protocol, patient, checkin, items, "app")
     if recorded.judgement.start_instrument:
         await start_now(session, clock, patient, recorded.judgement.start_instrument, "app",
                         f"{recorded.judgement.start_instrument}:{checkin.id}")

@@ -14,6 +14,7 @@ from companion.checkins.screener import start_now
 from companion.checkins.services import checkin_for_prompt, newest_open_prompt, record_answers
 from companion.clinical import texts
 from companion.clinical.instruments import get_instrument, next_question, sms_messages
+from companion.clinical.protocol import Protocol
 from companion.clinical.replies import Invalid, Parsed, confirmation_text, parse_answer
 from companion.clock import Clock
 from companion.models import InboundMessage, Patient, Prompt
@@ -24,12 +25,13 @@ MAX_INVALID_REPLIES = 3
 
 
 async def handle_patient_message(
-    session: AsyncSession, clock: Clock, settings: Settings, patient: Patient, inbound: InboundMessage
+    session: AsyncSession, clock: Clock, settings: Settings, protocol: Protocol, patient: Patient,
+    inbound: InboundMessage,
 ) -> list[str]:
     """Answer a patient's SMS; returns the replies, in order."""
     assert patient.id is not None
     # Every message is judged by the clinic's protocol (its priority on arrival only ordered it).
-    verdict = await judge_message(session, clock, patient, inbound.body, "sms")
+    verdict = await judge_message(session, clock, protocol, patient, inbound.body, "sms")
     replies = list(verdict.replies)
     if verdict.raised:
         inbound.needs_review = True
@@ -46,7 +48,7 @@ async def handle_patient_message(
         return replies or [texts.PATIENT_MESSAGE_SAVED]
     if serious and not _could_be_an_answer(prompt, inbound.body):
         return replies
-    replies.extend(await _answer_prompt(session, clock, settings, patient, prompt, inbound))
+    replies.extend(await _answer_prompt(session, clock, settings, protocol, patient, prompt, inbound))
     return replies
 
 
@@ -58,7 +60,7 @@ def _could_be_an_answer(prompt: Prompt, body: str) -> bool:
 
 
 async def _answer_prompt(
-    session: AsyncSession, clock: Clock, settings: Settings, patient: Patient, prompt: Prompt,
+    session: AsyncSession, clock: Clock, settings: Settings, protocol: Protocol, patient: Patient, prompt: Prompt,
     inbound: InboundMessage,
 ) -> list[str]:
     instrument = get_instrument(prompt.instrument)
@@ -74,8 +76,8 @@ async def _answer_prompt(
     assert isinstance(parsed, Parsed)
     prompt.invalid_replies = 0
     checkin = await checkin_for_prompt(session, clock, patient, prompt, "sms")
-    recorded = await record_answers(session, clock, patient, checkin, [(question.key, parsed.value)], "sms",
-                                    inbound_message_id=inbound.id)
+    recorded = await record_answers(session, clock, protocol, patient, checkin, [(question.key, parsed.value)],
+                                    "sms", inbound_message_id=inbound.id)
     replies = [confirmation_text(question, parsed.value), *recorded.judgement.replies]
     following = next_question(instrument, recorded.answers, "sms")
     screener = None

@@ -25,6 +25,7 @@ from companion.conversations.staff_commands import handle_staff_command, is_staf
 from companion.messaging import outbox
 from companion.messaging.policy import Purpose
 from companion.models import Clinic, InboundMessage, Patient, StaffMember
+from companion.protocols import ProtocolSource
 from companion.settings import Settings
 
 
@@ -36,12 +37,13 @@ def reads_as_risk(body: str) -> bool:
 class Conversations:
     """The handler the inbound transport calls for each stored message."""
 
-    def __init__(self, clock: Clock, settings: Settings) -> None:
+    def __init__(self, clock: Clock, settings: Settings, protocols: ProtocolSource) -> None:
         self.clock = clock
         self.settings = settings
+        self.protocols = protocols
 
     async def __call__(self, session: AsyncSession, inbound: InboundMessage) -> list[str]:
-        return await route(session, self.clock, self.settings, inbound)
+        return await route(session, self.clock, self.settings, self.protocols, inbound)
 
 
 @dataclass(frozen=True)
@@ -92,15 +94,19 @@ async def _patient_keyword(
     return texts.help_reply(await _clinic_name(session, patient.clinic_id))
 
 
-async def route(session: AsyncSession, clock: Clock, settings: Settings, inbound: InboundMessage) -> list[str]:
-    """Handle one stored message; returns the replies (already queued in the outbox)."""
+async def route(
+    session: AsyncSession, clock: Clock, settings: Settings, protocols: ProtocolSource, inbound: InboundMessage
+) -> list[str]:
+    """Handle one stored message; returns the replies (already queued in the outbox). The protocol
+    is read from ``protocols`` only for what it governs (staff commands, patient messages): consent
+    keywords and unknown senders are answered without it."""
     body = inbound.body
     sender = await _find_sender(session, inbound.from_phone, inbound.to_phone)
     staff, patient = sender.staff, sender.patient
     replies: list[str]
     if staff is not None and (patient is None or is_staff_command(body)):
         inbound.sender_kind, inbound.staff_id, inbound.clinic_id = "staff", staff.id, staff.clinic_id
-        replies = [await handle_staff_command(session, clock, staff, body)]
+        replies = [await handle_staff_command(session, clock, protocols.current(), staff, body)]
     elif patient is not None:
         inbound.sender_kind, inbound.patient_id, inbound.clinic_id = "patient", patient.id, patient.clinic_id
         keyword = classify_keyword(body)
@@ -111,7 +117,7 @@ async def route(session: AsyncSession, clock: Clock, settings: Settings, inbound
             reply = await _patient_keyword(session, clock, patient, keyword, body)
             replies = [reply] if reply else []
         else:
-            replies = await handle_patient_message(session, clock, settings, patient, inbound)
+            replies = await handle_patient_message(session, clock, settings, protocols.current(), patient, inbound)
             if patient.sms_consent == "opted_out":
                 replies = []  # kept for the care team, but nothing goes to an opted-out patient
     else:

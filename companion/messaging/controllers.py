@@ -105,5 +105,5 @@ class TwilioWebhookController(Controller):
         await status.apply_status(
             db_session, state.clock, sid=sid, status=new_status,
             error_code=parse_positive_integer(params.get("ErrorCode")),
-            message_id=parse_positive_integer(request.query_params.get("message_id")),
+            message_id=parse_positive_integer(request.query_params.get("message_id")), protocols=state.protocols,
         )

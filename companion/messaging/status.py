@@ -13,12 +13,14 @@ from sqlmodel import col
 from companion.clock import Clock
 from companion.messaging.policy import Purpose, SendError, decide, should_apply_status
 from companion.models import OutboundMessage, Patient
+from companion.protocols import ProtocolSource
 
 log = logging.getLogger("companion.sms.status")
 
 
 async def apply_status(
-    session: AsyncSession, clock: Clock, *, sid: str, status: str, error_code: int | None, message_id: int | None
+    session: AsyncSession, clock: Clock, *, sid: str, status: str, error_code: int | None, message_id: int | None,
+    protocols: ProtocolSource,
 ) -> OutboundMessage | None:
     now = clock.now()
     message = (
@@ -52,12 +54,12 @@ async def apply_status(
     if error_code is not None:
         set_committed_value(message, "error_code", error_code)
     if status in {"undelivered", "failed"}:
-        await _delivery_failed(session, clock, message, error_code)
+        await _delivery_failed(session, clock, message, error_code, protocols)
     return message
 
 
 async def _delivery_failed(
-    session: AsyncSession, clock: Clock, message: OutboundMessage, error_code: int | None
+    session: AsyncSession, clock: Clock, message: OutboundMessage, error_code: int | None, protocols: ProtocolSource
 ) -> None:
     purpose = Purpose(message.purpose)
     decision = decide(purpose, SendError(http_status=None, code=error_code, detail="delivery failed"),
@@ -83,7 +85,7 @@ async def _delivery_failed(
 
         patient = await session.get(Patient, message.patient_id)
         if patient is not None:
-            await judge_undelivered(session, clock, patient)
+            await judge_undelivered(session, clock, protocols.current(), patient)
     if decision.opt_out and message.patient_id is not None:
         patient = await session.get(Patient, message.patient_id)
         if patient is not None and patient.sms_consent != "opted_out":

@@ -14,10 +14,10 @@ from sqlmodel import col
 from companion.audit import services as audit
 from companion.auth.principals import StaffPrincipal
 from companion.clinical.permissions import Action, Permissions, may, refusal
+from companion.clinical.protocol import Protocol
 from companion.clock import Clock
 from companion.errors import Conflict, Forbidden, InvalidInput, NotFound
 from companion.models import Alert, AlertPage, Patient, StaffMember
-from companion.safety.config import current_protocol
 
 
 async def _by_code(session: AsyncSession, clinic_id: int, code: str) -> Alert | None:
@@ -60,11 +60,10 @@ async def _was_paged(session: AsyncSession, alert_id: int, staff_id: int) -> boo
 
 
 async def _refusal(
-    session: AsyncSession, permissions: Permissions | None, action: Action, alert: Alert, staff_id: int, role: str,
+    session: AsyncSession, permissions: Permissions, action: Action, alert: Alert, staff_id: int, role: str,
 ) -> str | None:
-    """Why this person may not do ``action`` to ``alert`` (None: they may). ``permissions``
-    default to the current protocol's: a change of who may applies to alerts already open."""
-    permissions = permissions or current_protocol().permissions
+    """Why this person may not do ``action`` to ``alert`` (None: they may). ``permissions`` are the
+    protocol's now, not when the alert opened: a change of who may applies to alerts already open."""
     assert alert.id is not None
     if may(permissions, action, alert.severity, role, paged=False):
         return None
@@ -98,7 +97,7 @@ def _resolve(alert: Alert, staff_id: int, note: str, clock: Clock) -> None:
 
 
 async def acknowledge_by_sms(
-    session: AsyncSession, clock: Clock, staff: StaffMember, code: str | None, permissions: Permissions | None = None,
+    session: AsyncSession, clock: Clock, protocol: Protocol, staff: StaffMember, code: str | None
 ) -> str:
     assert staff.id is not None
     alert = await (_by_code(session, staff.clinic_id, code) if code else _newest_paged(session, staff.id))
@@ -108,7 +107,8 @@ async def acknowledge_by_sms(
         if code is None:
             return "You have no open alert to acknowledge."
         return f"No alert matches {code}. Check the code in the page or open the dashboard."
-    if (refused := await _refusal(session, permissions, "acknowledge", alert, staff.id, staff.role)) is not None:
+    refused = await _refusal(session, protocol.permissions, "acknowledge", alert, staff.id, staff.role)
+    if refused is not None:
         _record_refusal(session, clock, alert, staff.id, "acknowledge", "sms")
         return f"{refused} Alert {alert.ack_code} is unchanged."
     reference = await _reference(session, alert)
@@ -126,14 +126,13 @@ async def acknowledge_by_sms(
 
 
 async def resolve_by_sms(
-    session: AsyncSession, clock: Clock, staff: StaffMember, code: str, note: str,
-    permissions: Permissions | None = None,
+    session: AsyncSession, clock: Clock, protocol: Protocol, staff: StaffMember, code: str, note: str
 ) -> str:
     assert staff.id is not None
     alert = await _by_code(session, staff.clinic_id, code)
     if alert is None:
         return f"No alert matches {code}. Check the code in the page or open the dashboard."
-    if (refused := await _refusal(session, permissions, "resolve", alert, staff.id, staff.role)) is not None:
+    if (refused := await _refusal(session, protocol.permissions, "resolve", alert, staff.id, staff.role)) is not None:
         _record_refusal(session, clock, alert, staff.id, "resolve", "sms")
         return f"{refused} Alert {alert.ack_code} is unchanged."
     reference = await _reference(session, alert)
@@ -153,8 +152,8 @@ async def _locked(session: AsyncSession, clinic_id: int, alert_id: int) -> Alert
 
 
 async def _check(
-    session: AsyncSession, clock: Clock, staff: StaffPrincipal, alert: Alert, action: Action,
-    permissions: Permissions | None,
+    session: AsyncSession, clock: Clock, permissions: Permissions, staff: StaffPrincipal, alert: Alert,
+    action: Action,
 ) -> None:
     if (refused := await _refusal(session, permissions, action, alert, staff.staff_id, staff.role)) is not None:
         _record_refusal(session, clock, alert, staff.staff_id, action, "dashboard")
@@ -162,11 +161,11 @@ async def _check(
 
 
 async def acknowledge(
-    session: AsyncSession, clock: Clock, staff: StaffPrincipal, alert_id: int, permissions: Permissions | None = None,
+    session: AsyncSession, clock: Clock, protocol: Protocol, staff: StaffPrincipal, alert_id: int
 ) -> Alert:
     clinic_id, staff_id = staff.clinic_id, staff.staff_id
     alert = await _locked(session, clinic_id, alert_id)
-    await _check(session, clock, staff, alert, "acknowledge", permissions)
+    await _check(session, clock, protocol.permissions, staff, alert, "acknowledge")
     if alert.status == "resolved":
         raise Conflict("this alert is already resolved", field="status")
     if alert.status == "acknowledged":
@@ -178,14 +177,13 @@ async def acknowledge(
 
 
 async def resolve(
-    session: AsyncSession, clock: Clock, staff: StaffPrincipal, alert_id: int, note: str,
-    permissions: Permissions | None = None,
+    session: AsyncSession, clock: Clock, protocol: Protocol, staff: StaffPrincipal, alert_id: int, note: str
 ) -> Alert:
     if not note.strip():
         raise InvalidInput("resolving an alert needs a note", field="note")
     clinic_id, staff_id = staff.clinic_id, staff.staff_id
     alert = await _locked(session, clinic_id, alert_id)
-    await _check(session, clock, staff, alert, "resolve", permissions)
+    await _check(session, clock, protocol.permissions, staff, alert, "resolve")
     if alert.status == "resolved":
         raise Conflict("this alert is already resolved", field="status")
     _resolve(alert, staff_id, note.strip(), clock)

@@ -14,12 +14,12 @@ from sqlmodel import col
 
 from companion.audit import services as audit
 from companion.clinical import escalation
+from companion.clinical.protocol import Protocol
 from companion.clinical.rules import Finding
 from companion.clock import Clock
 from companion.messaging import outbox
 from companion.messaging.policy import Purpose
 from companion.models import Alert, Patient
-from companion.safety.config import current_protocol
 from companion.safety.escalate import advance
 
 SEVERITY_RANK = {"urgent": 0, "high": 1, "routine": 2}
@@ -62,13 +62,13 @@ def _finding_dict(finding: Finding) -> dict[str, object]:
 
 
 async def raise_findings(
-    session: AsyncSession, clock: Clock, patient: Patient, findings: Sequence[Finding], *, source: str
+    session: AsyncSession, clock: Clock, protocol: Protocol, patient: Patient, findings: Sequence[Finding], *,
+    source: str,
 ) -> list[Raised]:
-    """Turn findings into alerts."""
+    """Turn findings into alerts under ``protocol`` (its chain is snapshotted on each new alert)."""
     if not findings:
         return []
     assert patient.id is not None
-    protocol = current_protocol()
     now = clock.now()
     open_alerts = {a.kind: a for a in await open_alerts_of(session, patient.id)}
     raised: list[Raised] = []
@@ -99,17 +99,18 @@ async def raise_findings(
                      clinic_id=alert.clinic_id,
                      detail={"patient": f"patient:{patient.id}", "severity": alert.severity, "kind": chain_name,
                              "rules": [r["rule_id"] for r in records], "protocol_version": protocol.version})
-        await _safety_reply(session, clock, patient, alert, group)
-        await advance(session, clock, alert)
+        await _safety_reply(session, clock, protocol, patient, alert, group)
+        await advance(session, clock, protocol, alert)
         raised.append(Raised(alert, opened=True))
     return raised
 
 
 async def _safety_reply(
-    session: AsyncSession, clock: Clock, patient: Patient, alert: Alert, findings: Sequence[object]
+    session: AsyncSession, clock: Clock, protocol: Protocol, patient: Patient, alert: Alert,
+    findings: Sequence[object],
 ) -> None:
     """The patient hears where to get help at once, whatever the hour, once per alert."""
-    wording = current_protocol().wording
+    wording = protocol.wording
     kinds = {getattr(f, "safety_reply", "none") for f in findings}
     if "safety" in kinds:
         body = wording.safety_reply

@@ -4,10 +4,12 @@ from typing import Literal
 
 from litestar import get, post
 from litestar.datastructures import State
+from litestar.params import SkipValidation
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.auth.api import StaffApi
 from companion.auth.principals import StaffPrincipal
+from companion.clinical.protocol import Protocol
 from companion.openapi import errors
 from companion.params import OptionalRowId, RowId
 from companion.safety import acknowledgements, services
@@ -20,29 +22,32 @@ class AlertController(StaffApi):
 
     @get("/")
     async def list_alerts(
-        self, db_session: AsyncSession, state: State, staff: StaffPrincipal,
+        self, db_session: AsyncSession, state: State, protocol: SkipValidation[Protocol], staff: StaffPrincipal,
         status: Literal["active", "open", "acknowledged", "resolved"] | None = "active",
         patient_id: OptionalRowId = None,
     ) -> list[AlertRead]:
-        return await services.list_alerts(db_session, state.clock, staff, status, patient_id)
+        return await services.list_alerts(db_session, state.clock, protocol, staff, status, patient_id)
 
     @get("/{alert_id:int}")
     async def read_alert(
-        self, alert_id: RowId, db_session: AsyncSession, state: State, staff: StaffPrincipal
+        self, alert_id: RowId, db_session: AsyncSession, state: State, protocol: SkipValidation[Protocol],
+        staff: StaffPrincipal,
     ) -> AlertRead:
-        return await services.get_alert(db_session, state.clock, staff, alert_id)
+        return await services.get_alert(db_session, state.clock, protocol, staff, alert_id)
 
     # The clinic's protocol says who may acknowledge and resolve: a 403 for the others.
     @post("/{alert_id:int}/ack", status_code=200, responses=errors(403))
     async def acknowledge(
-        self, alert_id: RowId, db_session: AsyncSession, state: State, staff: StaffPrincipal
+        self, alert_id: RowId, db_session: AsyncSession, state: State, protocol: SkipValidation[Protocol],
+        staff: StaffPrincipal,
     ) -> AlertRead:
-        await acknowledgements.acknowledge(db_session, state.clock, staff, alert_id)
-        return await services.get_alert(db_session, state.clock, staff, alert_id)
+        await acknowledgements.acknowledge(db_session, state.clock, protocol, staff, alert_id)
+        return await services.get_alert(db_session, state.clock, protocol, staff, alert_id)
 
     @post("/{alert_id:int}/resolve", status_code=200, responses=errors(403))
     async def resolve(
-        self, alert_id: RowId, data: AlertResolve, db_session: AsyncSession, state: State, staff: StaffPrincipal
+        self, alert_id: RowId, data: AlertResolve, db_session: AsyncSession, state: State,
+        protocol: SkipValidation[Protocol], staff: StaffPrincipal,
     ) -> AlertRead:
-        await acknowledgements.resolve(db_session, state.clock, staff, alert_id, data.note)
-        return await services.get_alert(db_session, state.clock, staff, alert_id)
+        await acknowledgements.resolve(db_session, state.clock, protocol, staff, alert_id, data.note)
+        return await services.get_alert(db_session, state.clock, protocol, staff, alert_id)

@@ -10,22 +10,22 @@ from sqlmodel import col
 
 from companion.audit import services as audit
 from companion.clinical.digest import count_reasons, digest_day, digest_text
+from companion.clinical.protocol import Protocol
 from companion.clock import Clock
 from companion.messaging import outbox
 from companion.messaging.policy import Purpose
 from companion.models import Alert, Clinic, OutboundMessage
-from companion.safety.config import current_protocol
 from companion.safety.pages import care_team
 from companion.settings import Settings
 
 log = logging.getLogger("companion.safety")
 
 
-async def send_due_digests(session: AsyncSession, clock: Clock, settings: Settings) -> int:
-    """Queue today's digest for every open clinic with routine alerts waiting (status open), to each
-    care-team member who has not had it yet today. Returns how many messages were queued."""
+async def send_due_digests(session: AsyncSession, clock: Clock, protocol: Protocol, settings: Settings) -> int:
+    """Queue today's digest for every clinic open (by ``protocol``'s business hours) with routine
+    alerts waiting (status open), to each care-team member who has not had it yet today. Returns
+    how many messages were queued."""
     now = clock.now()
-    protocol = current_protocol()
     dashboard = settings.public_base_url.rstrip("/") + "/staff/"
     queued = 0
     for clinic in (await session.execute(select(Clinic).order_by(col(Clinic.id)))).scalars():

@@ -19,6 +19,7 @@ from sqlmodel import col
 
 from companion.audit import services as audit
 from companion.clinical import escalation
+from companion.clinical.protocol import Protocol
 from companion.clock import Clock
 from companion.messaging import outbox
 from companion.messaging.policy import Purpose
@@ -40,19 +41,18 @@ def state_of(alert: Alert) -> escalation.EscalationState:
     )
 
 
-def _after_hours(clinic: Clinic, at: datetime) -> bool:
-    from companion.safety.config import current_protocol
-
-    return not current_protocol().is_business_hours(at, clinic.timezone)
+def _after_hours(protocol: Protocol, clinic: Clinic, at: datetime) -> bool:
+    return not protocol.is_business_hours(at, clinic.timezone)
 
 
-async def advance(session: AsyncSession, clock: Clock, alert: Alert) -> escalation.Action:
-    """Do what is due for ``alert`` now (the caller holds the row lock)."""
+async def advance(session: AsyncSession, clock: Clock, protocol: Protocol, alert: Alert) -> escalation.Action:
+    """Do what is due for ``alert`` now (the caller holds the row lock). The steps are the alert's
+    snapshot of its chain; ``protocol`` says whether it is after hours and who is on call."""
     now = clock.now()
     clinic = await session.get(Clinic, alert.clinic_id)
     assert clinic is not None and alert.id is not None
     chain = escalation.Chain.from_dict(alert.chain)
-    action = escalation.next_action(chain, state_of(alert), now, after_hours=_after_hours(clinic, now))
+    action = escalation.next_action(chain, state_of(alert), now, after_hours=_after_hours(protocol, clinic, now))
     if isinstance(action, escalation.Stop):
         if alert.escalation_ended_at is None:
             alert.escalation_ended_at, alert.escalation_end_reason = now, action.reason
@@ -64,7 +64,7 @@ async def advance(session: AsyncSession, clock: Clock, alert: Alert) -> escalati
         return action
     patient = await session.get(Patient, alert.patient_id)
     assert patient is not None
-    recipients, unreached = await resolve_targets(session, clinic, action.targets, now)
+    recipients, unreached = await resolve_targets(session, protocol, clinic, action.targets, now)
     fallback = False
     if not recipients:
         recipients, fallback = await fallback_recipients(session, alert.clinic_id), True
@@ -121,7 +121,7 @@ async def _page(
     return paged
 
 
-async def advance_due(session: AsyncSession, clock: Clock, limit: int = 200) -> int:
+async def advance_due(session: AsyncSession, clock: Clock, protocol: Protocol, limit: int = 200) -> int:
     """Advance every alert whose next step is due (claimed with SKIP LOCKED)."""
     alerts = list(
         (
@@ -135,5 +135,5 @@ async def advance_due(session: AsyncSession, clock: Clock, limit: int = 200) -> 
         ).scalars()
     )
     for alert in alerts:
-        await advance(session, clock, alert)
+        await advance(session, clock, protocol, alert)
     return len(alerts)

@@ -7,17 +7,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from companion.audit import services as audit
+from companion.clinical.protocol import Protocol
 from companion.clock import Clock
 from companion.messaging import outbox
 from companion.messaging.policy import Purpose
 from companion.models import AlertPage, Patient, StaffMember
+from companion.safety.alerts import open_alerts_of
+from companion.safety.judge import judge_missed
 
 
 async def patient_opted_out(session: AsyncSession, clock: Clock, patient: Patient) -> None:
     """A patient with an open high or urgent alert opted out of SMS: everyone already paged for
     that alert is told, since texts to the patient will no longer arrive."""
-    from companion.safety.alerts import open_alerts_of
-
     assert patient.id is not None
     serious = [a for a in await open_alerts_of(session, patient.id) if a.severity in {"urgent", "high"}]
     for alert in serious:
@@ -43,13 +44,13 @@ async def patient_opted_out(session: AsyncSession, clock: Clock, patient: Patien
                      subject=f"alert:{alert.id}", clinic_id=alert.clinic_id, detail={"told": len(members)})
 
 
-async def missed_checkins(session: AsyncSession, clock: Clock, patient_id: int, in_a_row: int) -> None:
-    """A patient missed ``in_a_row`` check-ins in a row: a finding for the safety rules."""
-    from companion.safety.judge import judge_missed
-
+async def missed_checkins(
+    session: AsyncSession, clock: Clock, protocol: Protocol, patient_id: int, in_a_row: int
+) -> None:
+    """A patient missed ``in_a_row`` check-ins in a row: a finding for ``protocol``'s rules."""
     patient = await session.get(Patient, patient_id)
     if patient is None or patient.status != "active":
         return
     audit.record(session, clock, actor="system:scheduler", action="checkins.missed", subject=f"patient:{patient_id}",
                  clinic_id=patient.clinic_id, detail={"in_a_row": in_a_row})
-    await judge_missed(session, clock, patient, in_a_row)
+    await judge_missed(session, clock, protocol, patient, in_a_row)

@@ -14,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from companion.clinical import rules
+from companion.clinical.protocol import Protocol
 from companion.clock import Clock
 from companion.models import CheckIn, Patient, TreatmentSession
 from companion.safety.alerts import Raised, open_alerts_of, raise_findings
-from companion.safety.config import current_protocol
 
 
 @dataclass
@@ -60,18 +60,18 @@ async def _history(session: AsyncSession, patient: Patient, checkin: CheckIn | N
 
 
 async def _raise(
-    session: AsyncSession, clock: Clock, patient: Patient, findings: list[rules.Finding], source: str
+    session: AsyncSession, clock: Clock, protocol: Protocol, patient: Patient, findings: list[rules.Finding],
+    source: str,
 ) -> Judgement:
     judgement = Judgement()
-    judgement.raised = await raise_findings(session, clock, patient, findings, source=source)
+    judgement.raised = await raise_findings(session, clock, protocol, patient, findings, source=source)
     return judgement
 
 
 async def judge_answer(
-    session: AsyncSession, clock: Clock, patient: Patient, checkin: CheckIn, question_key: str, value: object,
-    channel: str, answers_so_far: dict[str, object] | None = None,
+    session: AsyncSession, clock: Clock, protocol: Protocol, patient: Patient, checkin: CheckIn, question_key: str,
+    value: object, channel: str, answers_so_far: dict[str, object] | None = None,
 ) -> Judgement:
-    protocol = current_protocol()
     answers = dict(answers_so_far or {})
     answers[question_key] = value
     event = rules.AnswerEvent(instrument=checkin.instrument, question_key=question_key, value=value,
@@ -81,34 +81,35 @@ async def judge_answer(
     findings = rules.evaluate(protocol.rules, event, history)
     if isinstance(value, str) and value.strip():
         findings += rules.evaluate(protocol.rules, rules.MessageEvent(text=value), history)
-    judgement = await _raise(session, clock, patient, findings, f"{channel}:checkin:{checkin.id}")
+    judgement = await _raise(session, clock, protocol, patient, findings, f"{channel}:checkin:{checkin.id}")
     if rules.needs_cssrs(event) and checkin.instrument != "cssrs":
         judgement.start_instrument = "cssrs"
     return judgement
 
 
-async def judge_message(session: AsyncSession, clock: Clock, patient: Patient, text: str, channel: str) -> Judgement:
+async def judge_message(
+    session: AsyncSession, clock: Clock, protocol: Protocol, patient: Patient, text: str, channel: str
+) -> Judgement:
     """Free text from the patient, scanned for risk whatever question is open."""
-    protocol = current_protocol()
     event = rules.MessageEvent(text=text)
     findings = rules.evaluate(protocol.rules, event, rules.History(previous_moods=[], phq9_baseline_total=None))
-    judgement = await _raise(session, clock, patient, findings, f"{channel}:message")
+    judgement = await _raise(session, clock, protocol, patient, findings, f"{channel}:message")
     return judgement
 
 
-async def judge_missed(session: AsyncSession, clock: Clock, patient: Patient, in_a_row: int) -> Judgement:
-    protocol = current_protocol()
+async def judge_missed(
+    session: AsyncSession, clock: Clock, protocol: Protocol, patient: Patient, in_a_row: int
+) -> Judgement:
     findings = rules.evaluate(protocol.rules, rules.MissedEvent(in_a_row=in_a_row),
                               rules.History(previous_moods=[], phq9_baseline_total=None))
-    return await _raise(session, clock, patient, findings, "scheduler:missed")
+    return await _raise(session, clock, protocol, patient, findings, "scheduler:missed")
 
 
-async def judge_undelivered(session: AsyncSession, clock: Clock, patient: Patient) -> Judgement:
+async def judge_undelivered(session: AsyncSession, clock: Clock, protocol: Protocol, patient: Patient) -> Judgement:
     """A prompt could not be delivered: concerning only while the patient has an open high or
     urgent alert."""
     assert patient.id is not None
     serious = any(a.severity in {"urgent", "high"} for a in await open_alerts_of(session, patient.id))
-    protocol = current_protocol()
     findings = rules.evaluate(protocol.rules, rules.UndeliveredEvent(has_open_alert_high_or_urgent=serious),
                               rules.History(previous_moods=[], phq9_baseline_total=None))
-    return await _raise(session, clock, patient, findings, "provider:undelivered")
+    return await _raise(session, clock, protocol, patient, findings, "provider:undelivered")

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from companion.clinical.escalation import Target
+from companion.clinical.protocol import Protocol
 from companion.models import Alert, Clinic, Patient, StaffMember
 
 log = logging.getLogger("companion.safety")
@@ -35,12 +36,10 @@ async def _active_with_phone(session: AsyncSession, clinic_id: int) -> list[Staf
 
 
 async def resolve_targets(
-    session: AsyncSession, clinic: Clinic, targets: tuple[Target, ...], at: datetime
+    session: AsyncSession, protocol: Protocol, clinic: Clinic, targets: tuple[Target, ...], at: datetime
 ) -> tuple[list[StaffMember], list[str]]:
-    """The staff members a step reaches, and the targets that reached nobody."""
-    from companion.safety.config import current_protocol
-
-    protocol = current_protocol()
+    """The staff members a step reaches (who is on call is ``protocol``'s rota), and the targets
+    that reached nobody."""
     staff = await _active_with_phone(session, clinic.id or 0)
     by_email = {m.email.lower(): m for m in staff}
     by_id = {str(m.id): m for m in staff}

@@ -9,23 +9,23 @@ from sqlmodel import col
 from companion.audit import services as audit
 from companion.auth.principals import StaffPrincipal
 from companion.clinical.permissions import Permissions, may, refusal
+from companion.clinical.protocol import Protocol
 from companion.clock import Clock
 from companion.errors import NotFound
 from companion.models import Alert, AlertPage, Patient
-from companion.safety.config import current_protocol
 from companion.safety.schemas import AlertRead
 
 
 def alert_read(
-    alert: Alert, reference: str, clock: Clock, staff: StaffPrincipal | None = None, paged: bool = False,
-    permissions: Permissions | None = None,
+    alert: Alert, reference: str, clock: Clock, permissions: Permissions, staff: StaffPrincipal | None = None,
+    paged: bool = False,
 ) -> AlertRead:
-    """The alert for ``staff`` (what they may do to it, given whether they were ``paged`` for it)."""
+    """The alert for ``staff`` (what they may do to it under ``permissions``, given whether they were
+    ``paged`` for it)."""
     assert alert.id is not None
     may_ack = may_resolve = True
     note = None
     if staff is not None:
-        permissions = permissions or current_protocol().permissions
         may_ack = may(permissions, "acknowledge", alert.severity, staff.role, paged)
         may_resolve = may(permissions, "resolve", alert.severity, staff.role, paged)
         refused = []
@@ -64,7 +64,8 @@ SEVERITY_ORDER = case({"urgent": 0, "high": 1, "routine": 2}, value=Alert.severi
 
 
 async def list_alerts(
-    session: AsyncSession, clock: Clock, staff: StaffPrincipal, status: str | None, patient_id: int | None
+    session: AsyncSession, clock: Clock, protocol: Protocol, staff: StaffPrincipal, status: str | None,
+    patient_id: int | None,
 ) -> list[AlertRead]:
     query = (
         select(Alert, col(Patient.reference))
@@ -82,11 +83,13 @@ async def list_alerts(
     audit.record(session, clock, actor=staff.actor, action="alert.list", subject="alerts", clinic_id=staff.clinic_id,
                  detail={"count": len(rows)})
     paged = await _paged(session, staff, [alert.id for alert, _ in rows if alert.id is not None])
-    permissions = current_protocol().permissions
-    return [alert_read(alert, reference, clock, staff, alert.id in paged, permissions) for alert, reference in rows]
+    return [alert_read(alert, reference, clock, protocol.permissions, staff, alert.id in paged)
+            for alert, reference in rows]
 
 
-async def get_alert(session: AsyncSession, clock: Clock, staff: StaffPrincipal, alert_id: int) -> AlertRead:
+async def get_alert(
+    session: AsyncSession, clock: Clock, protocol: Protocol, staff: StaffPrincipal, alert_id: int
+) -> AlertRead:
     alert = await session.get(Alert, alert_id)
     if alert is None or alert.clinic_id != staff.clinic_id:
         raise NotFound("alert not found")
@@ -94,4 +97,4 @@ async def get_alert(session: AsyncSession, clock: Clock, staff: StaffPrincipal, 
     audit.record(session, clock, actor=staff.actor, action="alert.read", subject=f"alert:{alert_id}",
                  clinic_id=staff.clinic_id)
     paged = alert_id in await _paged(session, staff, [alert_id])
-    return alert_read(alert, patient.reference if patient else "?", clock, staff, paged)
+    return alert_read(alert, patient.reference if patient else "?", clock, protocol.permissions, staff, paged)

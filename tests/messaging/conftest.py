@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from companion.app import create_app
+from companion.clinical.protocol import Protocol
 from companion.clock import FrozenClock
 from companion.messaging.dispatcher import Dispatcher
 from companion.messaging.gateways import TwilioGateway
@@ -50,8 +51,10 @@ def dispatcher(engine: AsyncEngine, gateway: TwilioGateway, clock: FrozenClock) 
 
 
 @pytest.fixture
-def app(settings: Settings, clock: FrozenClock, engine: AsyncEngine, gateway: TwilioGateway) -> Litestar:
-    return create_app(settings, clock=clock, engine=engine, gateway=gateway)
+def app(
+    settings: Settings, clock: FrozenClock, engine: AsyncEngine, gateway: TwilioGateway, protocol: Protocol | None
+) -> Litestar:
+    return create_app(settings, clock=clock, engine=engine, gateway=gateway, protocol=protocol)
 
 
 @pytest.fixture

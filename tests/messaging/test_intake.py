@@ -18,6 +18,7 @@ from companion.messaging.inbound_worker import InboundProcessor
 from companion.messaging.intake import InboundIntake
 from companion.messaging.wakeup import Waker
 from companion.models import InboundMessage
+from companion.protocols import ProtocolSource
 from companion.settings import Settings
 from tests.conftest import World
 
@@ -119,7 +120,8 @@ async def test_only_urgent_messages_ring_an_urgent_only_waker(engine: AsyncEngin
 
 
 async def test_an_urgent_only_worker_leaves_ordinary_messages_to_the_scheduler(
-    engine: AsyncEngine, clock: FrozenClock, settings: Settings, session: AsyncSession, world: World
+    engine: AsyncEngine, clock: FrozenClock, settings: Settings, session: AsyncSession, world: World,
+    protocols: ProtocolSource,
 ) -> None:
     clinic = await world.clinic()
     await world.patient(clinic, phone="+12025550142")
@@ -130,7 +132,7 @@ async def test_an_urgent_only_worker_leaves_ordinary_messages_to_the_scheduler(
     await intake.store(webhook(3, body="i want to kill myself", sender="+12025550142"))
     await intake.store(webhook(4, body="another note", sender="+12025550143"))
     sessionmaker = create_sessionmaker(engine)
-    urgent = InboundProcessor(sessionmaker, clock, Conversations(clock, settings), urgent_only=True)
+    urgent = InboundProcessor(sessionmaker, clock, Conversations(clock, settings, protocols), urgent_only=True)
     # The crisis, and the same number's earlier message before it so its replies stay in order.
     assert await urgent.drain() == 2
     assert [(m.body, m.status) for m in await _stored(session)] == [
@@ -139,7 +141,7 @@ async def test_an_urgent_only_worker_leaves_ordinary_messages_to_the_scheduler(
         ("i want to kill myself", "handled"),
         ("another note", "received"),
     ]
-    assert await InboundProcessor(sessionmaker, clock, Conversations(clock, settings)).drain() == 2
+    assert await InboundProcessor(sessionmaker, clock, Conversations(clock, settings, protocols)).drain() == 2
 
 
 async def test_without_a_database_every_waiting_webhook_fails_rather_than_hangs(clock: FrozenClock) -> None:

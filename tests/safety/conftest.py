@@ -12,6 +12,7 @@ from companion.clock import FrozenClock
 from companion.db import create_sessionmaker
 from companion.messaging.gateways import TwilioGateway
 from companion.models import Clinic, Patient, StaffMember
+from companion.protocols import ProtocolSource
 from companion.settings import Settings
 from jobs.context import JobContext
 from tests.conftest import World
@@ -42,6 +43,8 @@ async def team(world: World) -> Team:
 
 
 @pytest.fixture
-def ctx(settings: Settings, engine: AsyncEngine, clock: FrozenClock, gateway: TwilioGateway) -> JobContext:
+def ctx(
+    settings: Settings, engine: AsyncEngine, clock: FrozenClock, gateway: TwilioGateway, protocols: ProtocolSource
+) -> JobContext:
     return JobContext(settings=settings, engine=engine, sessionmaker=create_sessionmaker(engine), clock=clock,
-                      gateway=gateway)
+                      gateway=gateway, protocols=protocols)

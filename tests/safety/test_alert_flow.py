@@ -14,8 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from companion.clinical.escalation import Chain, Step, Target
 from companion.clock import FrozenClock
 from companion.models import Alert, AlertPage, AuditEvent, OutboundMessage
-from companion.protocols import default_protocol
-from companion.safety import config
+from companion.protocols import ProtocolSource, default_protocol
 from jobs import dispatch_outbox, escalate_alerts
 from jobs.context import JobContext
 from tests.checkins.helpers import make_prompt
@@ -192,18 +191,17 @@ async def test_an_edited_protocol_does_not_change_a_running_climb(
     await _say(fake, client, "i will kill myself")
     edited = default_protocol()
     quick = Chain(name="crisis", steps=(Step(notify=(Target("role", "admin"),), wait=timedelta(minutes=1)),), repeat=1)
-    config.use_protocol(replace(edited, version="edited", chains={**edited.chains, "crisis": quick}))
-    try:
-        clock.advance(minutes=2)
-        await escalate_alerts.run(ctx)
-        [alert] = await _alerts(session)
-        assert (alert.pass_no, alert.step_index) == (1, 0)  # the snapshot still waits its 5 minutes
-        clock.advance(minutes=4)
-        await escalate_alerts.run(ctx)
-        [alert] = await _alerts(session)
-        assert (alert.pass_no, alert.step_index, alert.protocol_version) == (1, 1, default_protocol().version)
-    finally:
-        config.use_protocol(None)
+    # The scheduler now runs under the edited protocol.
+    ctx = replace(ctx, protocols=ProtocolSource.pinned(
+        replace(edited, version="edited", chains={**edited.chains, "crisis": quick})))
+    clock.advance(minutes=2)
+    await escalate_alerts.run(ctx)
+    [alert] = await _alerts(session)
+    assert (alert.pass_no, alert.step_index) == (1, 0)  # the snapshot still waits its 5 minutes
+    clock.advance(minutes=4)
+    await escalate_alerts.run(ctx)
+    [alert] = await _alerts(session)
+    assert (alert.pass_no, alert.step_index, alert.protocol_version) == (1, 1, default_protocol().version)
 
 
 async def test_a_failed_page_does_not_stop_the_chain_and_a_restart_resumes(
@@ -219,7 +217,7 @@ async def test_a_failed_page_does_not_stop_the_chain_and_a_restart_resumes(
     clock.advance(minutes=5)
     # A fresh context, as after a restart: everything it needs is in the rows.
     fresh = JobContext(settings=ctx.settings, engine=ctx.engine, sessionmaker=ctx.sessionmaker, clock=clock,
-                       gateway=ctx.gateway)
+                       gateway=ctx.gateway, protocols=ProtocolSource.from_file(ctx.settings.protocol_file))
     await escalate_alerts.run(fresh)
     await dispatch_outbox.run(fresh)
     assert len(_pages(fake, BACKUP_PHONE)) == 1

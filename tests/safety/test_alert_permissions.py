@@ -4,7 +4,6 @@ changes the rule is honoured."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -14,14 +13,18 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from companion.clinical.protocol import parse_protocol
 from companion.clock import FrozenClock
 from companion.models import Alert, AlertPage, AuditEvent, Clinic, StaffMember
-from companion.protocols import load_protocol
-from companion.safety import acknowledgements, config
+from companion.protocols import default_protocol
+from companion.safety import acknowledgements
 from tests.conftest import World
 
 MINIMAL = Path(__file__).parent / "protocols" / "minimal.toml"
 NOTE = {"note": "Called the patient; safety plan reviewed."}
+# The minimal protocol with its own rule: the front desk may acknowledge, only an admin resolve.
+CLINIC_RULE = parse_protocol(MINIMAL.read_text() + '\n[permissions]\nacknowledge = ["staff", "clinician"]\n'
+                             'resolve_urgent = ["admin"]\n', "clinic.toml")
 
 
 @dataclass
@@ -37,12 +40,6 @@ async def desk(world: World) -> Desk:
     clinic = await world.clinic()
     receptionist = await world.staff(clinic, "staff", phone="+12025550191")
     return Desk(clinic, receptionist, await world.staff(clinic, "clinician"), await world.staff(clinic, "admin"))
-
-
-@pytest.fixture(autouse=True)
-def _default_protocol() -> Iterator[None]:
-    yield
-    config.use_protocol(None)
 
 
 async def _alert(session: AsyncSession, clock: FrozenClock, world: World, desk: Desk, severity: str = "urgent",
@@ -129,26 +126,24 @@ async def test_sms_commands_follow_the_same_rule(
     alert_id = await _alert(session, clock, world, desk, code="5150")
     receptionist = await session.get(StaffMember, desk.receptionist.id)
     assert receptionist is not None
-    reply = await acknowledgements.acknowledge_by_sms(session, clock, receptionist, "5150")
+    reply = await acknowledgements.acknowledge_by_sms(session, clock, default_protocol(), receptionist, "5150")
     assert reply == ("Only someone paged for it, a clinician or an admin may acknowledge an urgent alert. "
                      "Alert 5150 is unchanged.")
-    reply = await acknowledgements.resolve_by_sms(session, clock, receptionist, "5150", "done")
+    reply = await acknowledgements.resolve_by_sms(session, clock, default_protocol(), receptionist, "5150", "done")
     assert reply == "Only a clinician or an admin may resolve an urgent alert. Alert 5150 is unchanged."
     await session.commit()
     assert await _status(session, alert_id) == "open"
     clinician = await session.get(StaffMember, desk.clinician.id)
     assert clinician is not None
-    reply = await acknowledgements.resolve_by_sms(session, clock, clinician, "5150", "Called; safe.")
+    reply = await acknowledgements.resolve_by_sms(session, clock, default_protocol(), clinician, "5150",
+                                                  "Called; safe.")
     assert reply.startswith("Resolved alert 5150")
 
 
+@pytest.mark.protocol(CLINIC_RULE)
 async def test_a_protocol_file_that_changes_the_rule_is_honoured(
-    client: httpx.AsyncClient, world: World, desk: Desk, session: AsyncSession, clock: FrozenClock, tmp_path: Path
+    client: httpx.AsyncClient, world: World, desk: Desk, session: AsyncSession, clock: FrozenClock
 ) -> None:
-    path = tmp_path / "clinic.toml"
-    path.write_text(MINIMAL.read_text() + '\n[permissions]\nacknowledge = ["staff", "clinician"]\n'
-                    'resolve_urgent = ["admin"]\n')
-    config.use_protocol(load_protocol(path))
     alert_id = await _alert(session, clock, world, desk)  # nobody paged
     # The receptionist now may acknowledge without being paged; a clinician may no longer resolve.
     acked = await client.post(f"/api/v1/alerts/{alert_id}/ack", headers=world.headers(desk.receptionist))

@@ -1,0 +1,70 @@
+"""ProtocolSource: a pinned protocol, or a file re-read when it changes; nothing shared between
+sources."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from companion.clinical.protocol import ProtocolError
+from companion.protocols import DEFAULT_PROTOCOL_FILE, ProtocolSource, default_protocol
+
+MINIMAL = (Path(__file__).parent / "protocols" / "minimal.toml").read_text()
+
+
+def _write(path: Path, text: str, mtime: float) -> None:
+    path.write_text(text)
+    os.utime(path, (mtime, mtime))  # a distinct modification time, however coarse the file system's
+
+
+def test_a_pinned_protocol_is_the_one_returned() -> None:
+    protocol = default_protocol()
+    source = ProtocolSource.pinned(protocol)
+    assert source.current() is protocol
+    assert source.current() is protocol
+
+
+def test_a_file_is_read_once_and_again_when_it_changes(tmp_path: Path) -> None:
+    path = tmp_path / "clinic.toml"
+    _write(path, MINIMAL, 1_000_000)
+    source = ProtocolSource.from_file(path)
+    first = source.current()
+    assert first.version == "test-1"
+    assert source.current() is first  # unchanged file: not parsed again
+    _write(path, MINIMAL.replace('version = "test-1"', 'version = "test-2"'), 1_000_060)
+    assert source.current().version == "test-2"
+
+
+def test_a_broken_file_is_refused_each_time_until_it_is_mended(tmp_path: Path) -> None:
+    path = tmp_path / "clinic.toml"
+    _write(path, MINIMAL, 1_000_000)
+    source = ProtocolSource.from_file(str(path))
+    assert source.current().version == "test-1"
+    _write(path, MINIMAL.replace('version = "test-1"', "version = 7"), 1_000_060)
+    for _ in range(2):
+        with pytest.raises(ProtocolError):
+            source.current()
+    _write(path, MINIMAL, 1_000_120)
+    assert source.current().version == "test-1"
+    path.unlink()
+    with pytest.raises(FileNotFoundError):
+        source.current()
+
+
+def test_sources_are_independent(tmp_path: Path) -> None:
+    path = tmp_path / "clinic.toml"
+    _write(path, MINIMAL, 1_000_000)
+    pinned = ProtocolSource.pinned(default_protocol())
+    from_file = ProtocolSource.from_file(path)
+    shipped = ProtocolSource.from_file(DEFAULT_PROTOCOL_FILE)
+    assert (pinned.current().version, from_file.current().version) == (default_protocol().version, "test-1")
+    assert shipped.current() == default_protocol()
+
+
+def test_a_source_is_either_pinned_or_a_file() -> None:
+    with pytest.raises(ValueError, match="either"):
+        ProtocolSource()
+    with pytest.raises(ValueError, match="either"):
+        ProtocolSource(protocol=default_protocol(), path=DEFAULT_PROTOCOL_FILE)
