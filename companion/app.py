@@ -25,6 +25,7 @@ from companion.checkins.controllers import CrisisController, PatientCheckinContr
 from companion.clinical import language
 from companion.clinics.controllers import ClinicController
 from companion.clock import Clock
+from companion.conversations.delivery import DeliveryReactions
 from companion.conversations.router import Conversations, reads_as_risk
 from companion.db import create_engine, create_sessionmaker
 from companion.deps import provide_clock, provide_db_session, provide_settings
@@ -122,7 +123,8 @@ def create_app(
             if not settings.is_sqlite:
                 # ... and sends the safety replies and pages that handling queued, as the scheduler's
                 # dispatcher would (whichever claims a row first sends it).
-                urgent = Dispatcher(engine, gateway, clock, max_priority=PRIORITY[Purpose.SAFETY_REPLY],
+                urgent = Dispatcher(engine, gateway, clock, events=state.delivery_events,
+                                    max_priority=PRIORITY[Purpose.SAFETY_REPLY],
                                     retry_base_seconds=settings.send_retry_base_seconds)
                 dispatch_task = asyncio.create_task(run_dispatcher(urgent, waker.wait, stop, tick=5.0))
         if run_workers:
@@ -161,6 +163,7 @@ def create_app(
             "inbound_waker": inbound_waker,
             "intake": intake,
             "conversations": conversations,
+            "delivery_events": DeliveryReactions(clock),
             "passwords": passwords,
         }
     )

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from companion.app import create_app
 from companion.clock import FrozenClock
+from companion.conversations.delivery import DeliveryReactions
 from companion.messaging.dispatcher import Dispatcher
 from companion.messaging.gateways import TwilioGateway
 from companion.messaging.inbound_worker import InboundProcessor
@@ -46,7 +47,7 @@ async def gateway(settings: Settings) -> AsyncIterator[TwilioGateway]:
 
 @pytest.fixture
 def dispatcher(engine: AsyncEngine, gateway: TwilioGateway, clock: FrozenClock) -> Dispatcher:
-    return Dispatcher(engine, gateway, clock, concurrency=8)
+    return Dispatcher(engine, gateway, clock, events=DeliveryReactions(clock), concurrency=8)
 
 
 @pytest.fixture
