@@ -641,6 +641,7 @@ async def enqueue(engine: AsyncEngine, clinic_id: int, count: int, offset: int) 
 
 async def measure_outbound(engine: AsyncEngine, fake: FakeHandle, clinic_id: int, args: argparse.Namespace,
                            public_base_url: str) -> OutboundResult:
+    from companion.conversations.delivery import delivery_events
     from companion.messaging.dispatcher import Dispatcher
     from companion.messaging.gateways import TwilioGateway
     from companion.models import MessageAttempt, OutboundMessage
@@ -656,7 +657,9 @@ async def measure_outbound(engine: AsyncEngine, fake: FakeHandle, clinic_id: int
         await conn.execute(text("TRUNCATE message_attempt, outbound_message RESTART IDENTITY CASCADE"))
     gateway = TwilioGateway(settings)
     try:
-        dispatcher = Dispatcher(engine, gateway, Clock(), concurrency=args.dispatch_concurrency)
+        clock = Clock()
+        dispatcher = Dispatcher(engine, gateway, clock, events=delivery_events(clock),
+                                concurrency=args.dispatch_concurrency)
         # Warm-up: the SDK client, its connections and the pool; not counted.
         await enqueue(engine, clinic_id, min(200, args.outbound), offset=50_000)
         await asyncio.wait_for(dispatcher.drain(), timeout=args.time_limit)

@@ -26,6 +26,7 @@ from companion.clinical import language
 from companion.clinical.protocol import Protocol
 from companion.clinics.controllers import ClinicController
 from companion.clock import Clock
+from companion.conversations.delivery import DeliveryReactions
 from companion.conversations.router import Conversations, reads_as_risk
 from companion.db import create_engine, create_sessionmaker
 from companion.deps import provide_clock, provide_db_session, provide_protocol, provide_settings
@@ -115,6 +116,7 @@ def create_app(
     protocols = ProtocolSource.pinned(protocol) if protocol is not None else ProtocolSource.from_file(
         settings.protocol_file)
     conversations = Conversations(clock, settings, protocols)
+    delivery_events = DeliveryReactions(clock, protocols)
     intake = InboundIntake(engine, clock, triage=reads_as_risk, notify=not settings.is_sqlite, waker=inbound_waker,
                            wake_for_urgent_only=not run_workers, linger=INTAKE_LINGER)
 
@@ -133,7 +135,8 @@ def create_app(
             if not settings.is_sqlite:
                 # ... and sends the safety replies and pages that handling queued, as the scheduler's
                 # dispatcher would (whichever claims a row first sends it).
-                urgent = Dispatcher(engine, gateway, clock, max_priority=PRIORITY[Purpose.SAFETY_REPLY],
+                urgent = Dispatcher(engine, gateway, clock, events=state.delivery_events,
+                                    max_priority=PRIORITY[Purpose.SAFETY_REPLY],
                                     retry_base_seconds=settings.send_retry_base_seconds)
                 dispatch_task = asyncio.create_task(run_dispatcher(urgent, waker.wait, stop, tick=5.0))
         if run_workers:
@@ -170,6 +173,7 @@ def create_app(
             "inbound_waker": inbound_waker,
             "intake": intake,
             "conversations": conversations,
+            "delivery_events": delivery_events,
             "passwords": passwords,
         }
     )

@@ -11,6 +11,7 @@ from functools import wraps
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from companion.clock import Clock
+from companion.conversations.delivery import DeliveryReactions
 from companion.conversations.router import Conversations
 from companion.db import session_scope
 from companion.messaging.dispatcher import Dispatcher
@@ -65,7 +66,8 @@ class JobContext:
 
     def get_dispatcher(self) -> Dispatcher:
         if self.dispatcher is None:
-            self.dispatcher = Dispatcher(self.engine, self.gateway, self.clock,
+            events = DeliveryReactions(self.clock, self.protocols)
+            self.dispatcher = Dispatcher(self.engine, self.gateway, self.clock, events=events,
                                          retry_base_seconds=self.settings.send_retry_base_seconds)
         return self.dispatcher
 

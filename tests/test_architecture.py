@@ -26,21 +26,6 @@ OPTIONAL_DEPENDENCIES: dict[str, str] = {}
 # Modules longer than MAX_LINES because they are data (tables, wording), not logic: path -> what.
 DATA_MODULES: dict[str, str] = {}
 
-# What is being changed right now and still breaks a rule: each entry must still break it (the test
-# says when one no longer does), and nothing else may. Empty once those changes are in.
-KNOWN_IN_FLIGHT: dict[str, frozenset[str]] = {
-    # (importing file, imported package)
-    "circles": frozenset({
-        "companion/messaging/status.py -> companion.safety",  # transport judging an undelivered prompt
-    }),
-    "imports inside functions": frozenset({
-        "companion/messaging/status.py",
-        "companion/messaging/wakeup.py",
-    }),
-    "long modules": frozenset(),
-}
-
-
 @dataclass(frozen=True)
 class Import:
     path: str  # relative to the repository, e.g. companion/app.py
@@ -189,47 +174,21 @@ def _circle_through(start: str, group: set[str], successors: dict[str, list[str]
     raise AssertionError(f"no circle through {start}")
 
 
-def edge_key(imp: Import, target: str) -> str:
-    return f"{imp.path} -> {target}"
-
-
-def _known_problems(check: str, found: set[str]) -> list[str]:
-    known = KNOWN_IN_FLIGHT[check]
-    return [f"listed in KNOWN_IN_FLIGHT[{check!r}] but no longer a problem (remove it): {item}"
-            for item in sorted(known - found)]
-
-
 def test_the_package_graph_has_no_circle() -> None:
     edges = package_graph()
-    known = KNOWN_IN_FLIGHT["circles"]
-    # An edge is left out only when every import making it is a known one.
-    kept = {edge for edge, imports in edges.items() if any(edge_key(imp, edge[1]) not in known for imp in imports)}
     problems = []
-    for circle in find_circles(kept):
+    for circle in find_circles(set(edges)):
         lines = [" -> ".join(circle)]
         for a, b in pairwise(circle):
             lines += [f"    {imp.path}:{imp.line}: {imp.source}" for imp in edges[(a, b)]]
         problems.append("\n".join(lines))
-    # A known import still there but no longer closing a circle is as stale as one gone.
-    present = {edge_key(imp, b) for (_, b), imports in edges.items() for imp in imports} & known
-    problems += _known_problems("circles", {key for key in present if _closes_a_circle(key, kept)})
     assert not problems, "packages importing each other in a circle:\n" + "\n".join(problems)
-
-
-def _closes_a_circle(key: str, edges: set[tuple[str, str]]) -> bool:
-    path, target = key.split(" -> ")
-    source = graph_node(module_name(ROOT / path))
-    assert source is not None
-    return any(source in circle and target in circle for circle in find_circles(edges | {(source, target)}))
 
 
 def test_no_import_inside_a_function() -> None:
     offending = [imp for imp in all_imports()
                  if imp.in_function is not None and imp.modules[0].split(".")[0] not in OPTIONAL_DEPENDENCIES]
-    known = KNOWN_IN_FLIGHT["imports inside functions"]
-    problems = [f"{imp.path}:{imp.line} in {imp.in_function}(): {imp.source}"
-                for imp in offending if imp.path not in known]
-    problems += _known_problems("imports inside functions", {imp.path for imp in offending})
+    problems = [f"{imp.path}:{imp.line} in {imp.in_function}(): {imp.source}" for imp in offending]
     assert not problems, "imports belong at the top of the module:\n" + "\n".join(problems)
 
 
@@ -237,9 +196,7 @@ def test_no_module_is_over_the_line_limit() -> None:
     lengths = {p.relative_to(ROOT).as_posix(): len(p.read_text(encoding="utf-8").splitlines())
                for p in source_files()}
     offending = {path for path, count in lengths.items() if count > MAX_LINES and path not in DATA_MODULES}
-    known = KNOWN_IN_FLIGHT["long modules"]
-    problems = [f"{path}: {lengths[path]} lines (at most {MAX_LINES})" for path in sorted(offending - known)]
-    problems += _known_problems("long modules", offending)
+    problems = [f"{path}: {lengths[path]} lines (at most {MAX_LINES})" for path in sorted(offending)]
     assert not problems, "modules to split:\n" + "\n".join(problems)
 
 

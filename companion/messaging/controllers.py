@@ -103,7 +103,7 @@ class TwilioWebhookController(Controller):
         if not sid or not new_status:
             raise _bad_form("status", "MessageSid and MessageStatus are required")
         await status.apply_status(
-            db_session, state.clock, sid=sid, status=new_status,
+            db_session, state.clock, state.delivery_events, sid=sid, status=new_status,
             error_code=parse_positive_integer(params.get("ErrorCode")),
-            message_id=parse_positive_integer(request.query_params.get("message_id")), protocols=state.protocols,
+            message_id=parse_positive_integer(request.query_params.get("message_id")),
         )

@@ -9,6 +9,9 @@ own provider call, and its result is written the moment it returns (results that
 write is running go in the next one, never held for the batch). So a crash leaves ambiguous only the
 rows whose calls were in flight at that moment; once the dead identity is proven dead (no beat for
 liveness.DEAD_AFTER) they are settled by their purpose's rule (policy.settle_stale_claim).
+
+An opt-out the provider reports (Twilio 21610) goes to ``events`` in the transaction writing its
+result: both commit together or not at all.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from companion.clock import Clock
 from companion.messaging import liveness
+from companion.messaging.events import PROVIDER_OPT_OUT, DeliveryEvents, joined_session
 from companion.messaging.gateways import Accepted, OutgoingSms, SendOutcome, SmsGateway
 from companion.messaging.policy import Purpose, SendError, decide, settle_stale_claim
 from companion.models import Clinic, MessageAttempt, OutboundMessage, Patient
@@ -61,6 +65,7 @@ class Dispatcher:
         gateway: SmsGateway,
         clock: Clock,
         *,
+        events: DeliveryEvents,
         concurrency: int = 32,
         batch_size: int = 100,
         lease: timedelta = timedelta(minutes=2),
@@ -72,6 +77,7 @@ class Dispatcher:
         """``max_priority`` limits this dispatcher to rows of that priority or more urgent.
         ``lease`` only settles rows marked ``sending`` by a dispatcher without an identity."""
         self.engine = engine
+        self.events = events
         # Marking a row in flight is one statement, committed at once, just before its send.
         self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
         self.max_priority = max_priority
@@ -329,12 +335,8 @@ class Dispatcher:
                     finals,
                 )
             if opt_outs:
-                await conn.execute(
-                    update(P)
-                    .where(P.c.id.in_(opt_outs))
-                    .values(sms_consent="opted_out", sms_consent_changed_at=now,
-                            sms_consent_source="provider:21610")
-                )
+                async with joined_session(conn) as session:
+                    await self.events.opted_out(session, sorted(set(opt_outs)), PROVIDER_OPT_OUT)
             if attempts:
                 await conn.execute(insert(A), attempts)
 

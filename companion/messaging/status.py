@@ -1,4 +1,7 @@
-"""Status callbacks: move an outbox row forward, never back; retry or surface delivery errors."""
+"""Status callbacks: move an outbox row forward, never back; retry or surface delivery errors.
+
+What a final failure means for the patient (an opt-out the provider reports, an undelivered prompt
+or reminder) is reported to the caller's :class:`~companion.messaging.events.DeliveryEvents`."""
 
 from __future__ import annotations
 
@@ -11,16 +14,19 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
 
 from companion.clock import Clock
+from companion.messaging.events import PROVIDER_OPT_OUT, DeliveryEvents
 from companion.messaging.policy import Purpose, SendError, decide, should_apply_status
-from companion.models import OutboundMessage, Patient
-from companion.protocols import ProtocolSource
+from companion.models import OutboundMessage
 
 log = logging.getLogger("companion.sms.status")
 
+# Purposes whose final delivery failure is reported upward as undelivered.
+REPORTED_UNDELIVERED = frozenset({Purpose.PROMPT, Purpose.REMINDER})
+
 
 async def apply_status(
-    session: AsyncSession, clock: Clock, *, sid: str, status: str, error_code: int | None, message_id: int | None,
-    protocols: ProtocolSource,
+    session: AsyncSession, clock: Clock, events: DeliveryEvents, *, sid: str, status: str, error_code: int | None,
+    message_id: int | None,
 ) -> OutboundMessage | None:
     now = clock.now()
     message = (
@@ -54,12 +60,12 @@ async def apply_status(
     if error_code is not None:
         set_committed_value(message, "error_code", error_code)
     if status in {"undelivered", "failed"}:
-        await _delivery_failed(session, clock, message, error_code, protocols)
+        await _delivery_failed(session, clock, events, message, error_code)
     return message
 
 
 async def _delivery_failed(
-    session: AsyncSession, clock: Clock, message: OutboundMessage, error_code: int | None, protocols: ProtocolSource
+    session: AsyncSession, clock: Clock, events: DeliveryEvents, message: OutboundMessage, error_code: int | None
 ) -> None:
     purpose = Purpose(message.purpose)
     decision = decide(purpose, SendError(http_status=None, code=error_code, detail="delivery failed"),
@@ -80,15 +86,9 @@ async def _delivery_failed(
         return
     message.needs_attention = decision.needs_attention
     message.error_detail = decision.reason[:200]
-    if purpose in {Purpose.PROMPT, Purpose.REMINDER} and message.patient_id is not None:
-        from companion.safety.judge import judge_undelivered
-
-        patient = await session.get(Patient, message.patient_id)
-        if patient is not None:
-            await judge_undelivered(session, clock, protocols.current(), patient)
-    if decision.opt_out and message.patient_id is not None:
-        patient = await session.get(Patient, message.patient_id)
-        if patient is not None and patient.sms_consent != "opted_out":
-            patient.sms_consent = "opted_out"
-            patient.sms_consent_changed_at = clock.now()
-            patient.sms_consent_source = "provider:21610"
+    if message.patient_id is None:
+        return
+    if purpose in REPORTED_UNDELIVERED:
+        await events.undelivered(session, message.patient_id, purpose)
+    if decision.opt_out:
+        await events.opted_out(session, [message.patient_id], PROVIDER_OPT_OUT)

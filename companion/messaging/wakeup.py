@@ -8,6 +8,8 @@ import asyncio
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from companion.db import after_commit
+
 CHANNEL = "companion_outbox"
 INBOUND_CHANNEL = "companion_inbound"
 WAKER_KEY = "waker"
@@ -39,8 +41,6 @@ async def notify_after_commit(session: AsyncSession) -> None:
     On PostgreSQL a NOTIFY inside the transaction is delivered only on commit, to any dispatcher
     in any process; the in-process waker is rung by the commit hook.
     """
-    from companion.db import after_commit
-
     if session.info.get("_outbox_wake_registered"):
         return
     session.info["_outbox_wake_registered"] = True

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from companion.app import create_app
 from companion.clinical.protocol import Protocol
 from companion.clock import FrozenClock
+from companion.conversations.delivery import delivery_events
 from companion.messaging.dispatcher import Dispatcher
 from companion.messaging.gateways import TwilioGateway
 from companion.messaging.inbound_worker import InboundProcessor
@@ -47,7 +48,7 @@ async def gateway(settings: Settings) -> AsyncIterator[TwilioGateway]:
 
 @pytest.fixture
 def dispatcher(engine: AsyncEngine, gateway: TwilioGateway, clock: FrozenClock) -> Dispatcher:
-    return Dispatcher(engine, gateway, clock, concurrency=8)
+    return Dispatcher(engine, gateway, clock, events=delivery_events(clock), concurrency=8)
 
 
 @pytest.fixture

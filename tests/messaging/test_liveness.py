@@ -46,7 +46,7 @@ async def test_a_restarted_dispatcher_takes_back_at_once_what_a_dead_process_her
     page = await outbox.enqueue(session, clock, to_phone="+12025550188", purpose=Purpose.STAFF_PAGE,
                                 body="Urgent alert. Reply ACK 1234", clinic_id=None)
     await session.commit()
-    dead = Dispatcher(dispatcher.engine, dispatcher.gateway, clock,
+    dead = Dispatcher(dispatcher.engine, dispatcher.gateway, clock, events=dispatcher.events,
                       identity=f"dispatch:host:{liveness._node()}:{_finished_pid()}:abcdef")
     await dead.beat()
     [claimed] = await dead.claim(10)

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from companion.clock import FrozenClock
+from companion.conversations.delivery import delivery_events
 from companion.db import create_engine, create_sessionmaker, session_scope
 from companion.messaging import outbox
 from companion.messaging.dispatcher import Dispatcher, run_dispatcher
@@ -42,7 +43,8 @@ async def _time_to_send(
     try:
         if cross_process:
             assert await listener.start()
-        loop = asyncio.create_task(run_dispatcher(Dispatcher(engine, gateway, clock), waker.wait, stop, tick=30))
+        dispatcher = Dispatcher(engine, gateway, clock, events=delivery_events(clock))
+        loop = asyncio.create_task(run_dispatcher(dispatcher, waker.wait, stop, tick=30))
         await asyncio.sleep(0.2)  # the loop is idle, waiting for its (long) tick
         started = time.monotonic()
         if cross_process:

@@ -1,0 +1,43 @@
+"""What a delivery the transport reports means for the patient: the domains' answers to
+:class:`~companion.messaging.events.DeliveryEvents`.
+
+An opt-out the provider reports goes through the one consent service, as a STOP does; a prompt or
+reminder that could not be delivered is a finding for the safety rules."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from companion.clock import Clock
+from companion.consent import services as consent
+from companion.messaging.policy import Purpose
+from companion.models import Patient
+from companion.protocols import ProtocolSource, default_protocol
+from companion.safety.judge import judge_undelivered
+
+
+class DeliveryReactions:
+    """The :class:`~companion.messaging.events.DeliveryEvents` the dispatcher and the status
+    callbacks report to."""
+
+    def __init__(self, clock: Clock, protocols: ProtocolSource) -> None:
+        self.clock = clock
+        self.protocols = protocols
+
+    async def opted_out(self, session: AsyncSession, patient_ids: Sequence[int], source: str) -> None:
+        for patient_id in patient_ids:
+            patient = await session.get(Patient, patient_id)
+            if patient is not None:
+                await consent.opt_out(session, self.clock, patient, source)
+
+    async def undelivered(self, session: AsyncSession, patient_id: int, purpose: Purpose) -> None:
+        patient = await session.get(Patient, patient_id)
+        if patient is not None:
+            await judge_undelivered(session, self.clock, self.protocols.current(), patient)
+
+
+def delivery_events(clock: Clock, protocols: ProtocolSource | None = None) -> DeliveryReactions:
+    """The reactions, under ``protocols`` (the shipped default protocol when none is given)."""
+    return DeliveryReactions(clock, protocols or ProtocolSource.pinned(default_protocol()))
