@@ -33,7 +33,8 @@ from companion.deps import provide_clock, provide_db_session, provide_protocol, 
 from companion.errors import DomainError
 from companion.health import HealthController
 from companion.messaging.controllers import TwilioWebhookController
-from companion.messaging.dispatcher import Dispatcher, run_dispatcher
+from companion.messaging.dispatch_loop import run_dispatcher
+from companion.messaging.dispatcher import Dispatcher
 from companion.messaging.gateways import SmsGateway, create_gateway
 from companion.messaging.inbound_worker import InboundProcessor, run_inbound
 from companion.messaging.intake import InboundIntake

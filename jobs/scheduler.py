@@ -16,7 +16,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from companion.clock import Clock
 from companion.db import create_engine, create_sessionmaker
-from companion.messaging.dispatcher import run_dispatcher
+from companion.messaging.dispatch_loop import run_dispatcher
 from companion.messaging.gateways import SmsGateway, create_gateway
 from companion.messaging.inbound_worker import run_inbound
 from companion.messaging.listener import OutboxListener

@@ -218,6 +218,10 @@ class Dispatcher:
         self._results.append((message, outcome))
         await self._write_results()
 
+    async def _send_in_order(self, messages: list[Claimed]) -> None:
+        for message in messages:
+            await self._send(message)
+
     async def _write_results(self) -> None:
         """Write what has come back. One write runs at a time; results that arrive meanwhile are
         taken by its next round, so none waits for the rest of its batch."""
@@ -249,8 +253,14 @@ class Dispatcher:
         batch = await self.claim(self.batch_size)
         if not batch:
             return 0
+        # One number's messages go one after another, in the batch's order (a safety reply before the
+        # questions that follow it); different numbers' go side by side.
+        by_number: dict[str, list[Claimed]] = {}
+        for message in batch:
+            by_number.setdefault(message.to_phone, []).append(message)
         async with self._beating():
-            outcomes = await asyncio.gather(*(self._send(m) for m in batch), return_exceptions=True)
+            outcomes = await asyncio.gather(*(self._send_in_order(ms) for ms in by_number.values()),
+                                            return_exceptions=True)
         errors = [o for o in outcomes if isinstance(o, BaseException)]
         await self._write_results()
         if errors:
@@ -377,24 +387,3 @@ class Dispatcher:
             log.warning("took back rows of a stopped dispatcher: %d reserved, %d resent, %d settled as maybe sent",
                         *counts)
         return sum(counts)
-
-
-async def run_dispatcher(
-    dispatcher: Dispatcher, wait_for_work: Any, stop: asyncio.Event, *, tick: float = 1.0
-) -> None:
-    """Send until ``stop`` is set: drain what is due, then sleep until woken or the next tick.
-
-    ``wait_for_work(timeout)`` is the doorbell (an in-process Waker, or a LISTEN connection).
-    """
-    while not stop.is_set():
-        try:
-            handled = await dispatcher.run_once()
-        except Exception:
-            log.exception("dispatch round failed; retrying at the next tick")
-            handled = 0
-        if handled == 0:
-            await wait_for_work(tick)
-    try:
-        await dispatcher.retire()
-    except Exception:
-        log.exception("dispatcher could not retire; its rows are taken back once it is proven dead")

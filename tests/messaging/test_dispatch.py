@@ -13,7 +13,7 @@ from companion.clock import FrozenClock
 from companion.conversations.delivery import delivery_events
 from companion.messaging import outbox
 from companion.messaging.dispatcher import Dispatcher
-from companion.messaging.gateways import TwilioGateway
+from companion.messaging.gateways import Accepted, OutgoingSms, TwilioGateway
 from companion.messaging.policy import Purpose
 from companion.messaging.wakeup import WAKER_KEY, Waker
 from companion.models import Clinic, MessageAttempt, OutboundMessage, Patient
@@ -252,7 +252,9 @@ async def test_a_result_is_written_when_its_send_returns_not_with_the_batch(
     dispatcher: Dispatcher, fake: FakeTwilio, world: World, session: AsyncSession, clock: FrozenClock
 ) -> None:
     patient = await _setup(world, session)
-    ids = [await _enqueue(session, clock, patient, Purpose.NOTICE, body=f"notice {n}") for n in range(4)]
+    # Four numbers: one number's messages are sent one after another, so a hang would hold them all.
+    ids = [await _enqueue(session, clock, patient, Purpose.NOTICE, body=f"notice {n}", to=f"+120255501{60 + n}")
+           for n in range(4)]
     fake.hang_next(1, seconds=1.5)
     run = asyncio.create_task(dispatcher.run_once())
     try:
@@ -477,3 +479,39 @@ async def test_a_dispatcher_limited_to_urgent_rows_sends_only_safety_replies_and
     urgent = Dispatcher(engine, gateway, clock, events=delivery_events(clock), max_priority=0)
     assert await urgent.drain() == 2
     assert [(await _row(session, mid)).status for mid in (prompt, safety, page)] == ["pending", "queued", "queued"]
+
+
+class _SlowFirstGateway:
+    """Accepts every message; the first one handed over takes a while, so a dispatcher sending one
+    number's messages side by side would have the later ones accepted first."""
+
+    name = "slow-first"
+
+    def __init__(self) -> None:
+        self.accepted: list[tuple[str, str]] = []
+
+    async def send(self, sms: OutgoingSms) -> Accepted:
+        if not self.accepted and not getattr(self, "_slowed", False):
+            self._slowed = True
+            await asyncio.sleep(0.2)
+        self.accepted.append((sms.to, sms.body))
+        return Accepted(sid=f"SM{len(self.accepted):032d}", status="queued")
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_one_numbers_messages_are_handed_over_in_order_and_other_numbers_do_not_wait(
+    engine: AsyncEngine, world: World, session: AsyncSession, clock: FrozenClock
+) -> None:
+    patient = await _setup(world, session)
+    await _enqueue(session, clock, patient, Purpose.SAFETY_REPLY, body="safety reply")
+    await _enqueue(session, clock, patient, Purpose.REPLY, body="first question")
+    await _enqueue(session, clock, patient, Purpose.REPLY, body="second question")
+    await _enqueue(session, clock, None, Purpose.STAFF_PAGE, body="page", to="+12025550181")
+    gateway = _SlowFirstGateway()
+    dispatcher = Dispatcher(engine, gateway, clock, events=delivery_events(clock), concurrency=8)
+    assert await dispatcher.drain() == 4
+    assert [body for to, body in gateway.accepted if to == PHONE] == ["safety reply", "first question",
+                                                                       "second question"]
+    assert gateway.accepted[0] == ("+12025550181", "page")  # it did not wait for the slow send

@@ -12,7 +12,8 @@ from companion.clock import FrozenClock
 from companion.conversations.delivery import delivery_events
 from companion.db import create_engine, create_sessionmaker, session_scope
 from companion.messaging import outbox
-from companion.messaging.dispatcher import Dispatcher, run_dispatcher
+from companion.messaging.dispatch_loop import run_dispatcher
+from companion.messaging.dispatcher import Dispatcher
 from companion.messaging.gateways import TwilioGateway
 from companion.messaging.listener import OutboxListener
 from companion.messaging.policy import Purpose
