@@ -57,13 +57,14 @@ def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def cmd_demo(settings: Settings, _args: argparse.Namespace) -> int:
+    plan = load_protocol(settings.protocol_file).aftercare  # the clinic's aftercare plan (docs/clinical.md)
     migrate.upgrade(settings.database_url)
 
     async def work(session: AsyncSession) -> list[demo.DemoCredentials] | None:
         if await demo.has_data(session):
             return None
         with closing(PasswordPool(workers=1, max_pending=1)) as passwords:
-            return await demo.create_demo(session, Clock(), passwords)
+            return await demo.create_demo(session, Clock(), plan, passwords)
 
     created = _run_in_session(settings, work)
     if created is None:

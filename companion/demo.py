@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.auth.passwords import PasswordPool
 from companion.auth.principals import StaffPrincipal
+from companion.clinical.plan import AftercarePlan
 from companion.clinics.schemas import ClinicCreate
 from companion.clinics.services import create_clinic
 from companion.clock import Clock
@@ -46,8 +47,11 @@ async def has_data(session: AsyncSession) -> bool:
     return (await session.execute(select(func.count()).select_from(Clinic))).scalar_one() > 0
 
 
-async def create_demo(session: AsyncSession, clock: Clock, passwords: PasswordPool) -> list[DemoCredentials]:
-    """Create the demo clinic, its staff and three patients with sessions. Call on an empty database."""
+async def create_demo(
+    session: AsyncSession, clock: Clock, plan: AftercarePlan, passwords: PasswordPool
+) -> list[DemoCredentials]:
+    """Create the demo clinic, its staff and three patients with sessions, their prompts planned by
+    ``plan`` (the protocol's aftercare plan). Call on an empty database."""
     clinic = await create_clinic(
         session, clock, ClinicCreate(name="Demo Ketamine Clinic", timezone="America/New_York")
     )
@@ -67,7 +71,7 @@ async def create_demo(session: AsyncSession, clock: Clock, passwords: PasswordPo
     now = clock.now()
     for index, (ref, name, phone, tz, modality, at) in enumerate(DEMO_PATIENTS):
         patient = await create_patient(
-            session, clock, principal,
+            session, clock, plan, principal,
             PatientCreate(reference=ref, display_name=name, phone=phone, timezone=tz,
                           preferred_checkin_time=at, channel="both"),
         )
@@ -75,7 +79,7 @@ async def create_demo(session: AsyncSession, clock: Clock, passwords: PasswordPo
         for days_ago in (10 + index, 3 + index):
             started = now - timedelta(days=days_ago, hours=2)
             await record_session(
-                session, clock, principal, patient.id,
+                session, clock, plan, principal, patient.id,
                 TreatmentSessionCreate(
                     modality=modality, started_at=started, ended_at=started + timedelta(minutes=100),
                     dose_mg={"iv": 35.0, "intranasal": 84.0, "oral": 150.0}[modality],

@@ -14,4 +14,4 @@ INTERVAL = 3600
 @with_heartbeat(JOB_ID, INTERVAL)
 async def run(ctx: JobContext) -> int:
     async with ctx.unit_of_work() as session:
-        return await extend_plans(session, ctx.clock)
+        return await extend_plans(session, ctx.clock, ctx.protocols.current().aftercare)

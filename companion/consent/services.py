@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from companion.audit import services as audit
+from companion.clinical.plan import AftercarePlan
 from companion.clock import Clock
 from companion.messaging.policy import Purpose
 from companion.models import OutboundMessage, Patient
@@ -19,7 +20,7 @@ from companion.scheduling.services import replan_patient
 ROUTINE = (Purpose.PROMPT.value, Purpose.REMINDER.value, Purpose.NOTICE.value)
 
 
-async def opt_out(session: AsyncSession, clock: Clock, patient: Patient, source: str) -> bool:
+async def opt_out(session: AsyncSession, clock: Clock, plan: AftercarePlan, patient: Patient, source: str) -> bool:
     """Record the opt-out with its time and source, cancel the patient's routine messages and tell
     whoever was paged for the patient's open serious alerts. Returns False when the patient was
     already opted out."""
@@ -38,20 +39,20 @@ async def opt_out(session: AsyncSession, clock: Clock, patient: Patient, source:
         )
         .values(status="cancelled", status_at=now, error_detail="patient opted out of SMS")
     )
-    await replan_patient(session, clock, patient)
+    await replan_patient(session, clock, patient, plan)
     audit.record(session, clock, actor=f"patient:{patient.id}", action="consent.opt_out",
                  subject=f"patient:{patient.id}", clinic_id=patient.clinic_id, detail={"source": source})
     await patient_opted_out(session, clock, patient)
     return True
 
 
-async def opt_in(session: AsyncSession, clock: Clock, patient: Patient, source: str) -> bool:
+async def opt_in(session: AsyncSession, clock: Clock, plan: AftercarePlan, patient: Patient, source: str) -> bool:
     if patient.sms_consent == "opted_in":
         return False
     patient.sms_consent = "opted_in"
     patient.sms_consent_changed_at = clock.now()
     patient.sms_consent_source = source
-    await replan_patient(session, clock, patient)
+    await replan_patient(session, clock, patient, plan)
     audit.record(session, clock, actor=f"patient:{patient.id}", action="consent.opt_in",
                  subject=f"patient:{patient.id}", clinic_id=patient.clinic_id, detail={"source": source})
     return True

@@ -82,14 +82,14 @@ async def _clinic_name(session: AsyncSession, clinic_id: int) -> str:
 
 
 async def _patient_keyword(
-    session: AsyncSession, clock: Clock, patient: Patient, keyword: Keyword, body: str
+    session: AsyncSession, clock: Clock, protocols: ProtocolSource, patient: Patient, keyword: Keyword, body: str
 ) -> str | None:
     source = f"sms:{body.strip().upper()[:20]}"
     if keyword is Keyword.OPT_OUT:
-        await consent.opt_out(session, clock, patient, source)
+        await consent.opt_out(session, clock, protocols.current().aftercare, patient, source)
         return None  # the provider confirms the opt-out itself
     if keyword is Keyword.OPT_IN:
-        await consent.opt_in(session, clock, patient, source)
+        await consent.opt_in(session, clock, protocols.current().aftercare, patient, source)
         return texts.opted_in_reply(await _clinic_name(session, patient.clinic_id))
     return texts.help_reply(await _clinic_name(session, patient.clinic_id))
 
@@ -98,8 +98,8 @@ async def route(
     session: AsyncSession, clock: Clock, settings: Settings, protocols: ProtocolSource, inbound: InboundMessage
 ) -> list[str]:
     """Handle one stored message; returns the replies (already queued in the outbox). The protocol
-    is read from ``protocols`` only for what it governs (staff commands, patient messages): consent
-    keywords and unknown senders are answered without it."""
+    is read from ``protocols`` only for what it governs (staff commands, patient messages, and the
+    aftercare plan a STOP or START re-plans by): HELP and unknown senders are answered without it."""
     body = inbound.body
     sender = await _find_sender(session, inbound.from_phone, inbound.to_phone)
     staff, patient = sender.staff, sender.patient
@@ -114,7 +114,7 @@ async def route(
             keyword = None  # YES is an opt-in only for an opted-out patient; otherwise it is an answer
         if keyword is not None:
             inbound.keyword = keyword.value
-            reply = await _patient_keyword(session, clock, patient, keyword, body)
+            reply = await _patient_keyword(session, clock, protocols, patient, keyword, body)
             replies = [reply] if reply else []
         else:
             replies = await handle_patient_message(session, clock, settings, protocols.current(), patient, inbound)

@@ -4,11 +4,13 @@ from typing import Literal
 
 from litestar import get, patch, post
 from litestar.datastructures import State
+from litestar.params import SkipValidation
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.auth.api import StaffApi
 from companion.auth.dependencies import CLINICAL
 from companion.auth.principals import StaffPrincipal
+from companion.clinical.protocol import Protocol
 from companion.openapi import errors
 from companion.params import Limit, Offset, RowId, Search
 from companion.patients import overview, services
@@ -54,9 +56,11 @@ class PatientController(StaffApi):
 
     @post("/", opt=CLINICAL)
     async def create_patient(
-        self, data: PatientCreate, db_session: AsyncSession, state: State, staff: StaffPrincipal
+        self, data: PatientCreate, db_session: AsyncSession, state: State, protocol: SkipValidation[Protocol],
+        staff: StaffPrincipal,
     ) -> PatientRead:
-        return PatientRead.model_validate(await services.create_patient(db_session, state.clock, staff, data))
+        patient = await services.create_patient(db_session, state.clock, protocol.aftercare, staff, data)
+        return PatientRead.model_validate(patient)
 
     @get("/{patient_id:int}")
     async def read_patient(
@@ -66,14 +70,16 @@ class PatientController(StaffApi):
 
     @patch("/{patient_id:int}", opt=CLINICAL)
     async def update_patient(
-        self, patient_id: RowId, data: PatientUpdate, db_session: AsyncSession, state: State, staff: StaffPrincipal
+        self, patient_id: RowId, data: PatientUpdate, db_session: AsyncSession, state: State,
+        protocol: SkipValidation[Protocol], staff: StaffPrincipal,
     ) -> PatientRead:
-        patient = await services.update_patient(db_session, state.clock, staff, patient_id, data)
+        patient = await services.update_patient(db_session, state.clock, protocol.aftercare, staff, patient_id, data)
         return PatientRead.model_validate(patient)
 
     @post("/{patient_id:int}/discharge", opt=CLINICAL, status_code=200)
     async def discharge_patient(
-        self, patient_id: RowId, db_session: AsyncSession, state: State, staff: StaffPrincipal
+        self, patient_id: RowId, db_session: AsyncSession, state: State, protocol: SkipValidation[Protocol],
+        staff: StaffPrincipal,
     ) -> PatientRead:
-        patient = await services.discharge_patient(db_session, state.clock, staff, patient_id)
+        patient = await services.discharge_patient(db_session, state.clock, protocol.aftercare, staff, patient_id)
         return PatientRead.model_validate(patient)

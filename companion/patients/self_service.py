@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from companion.audit import services as audit
 from companion.auth.patient_services import read_own_profile
 from companion.auth.principals import PatientPrincipal
+from companion.clinical.plan import AftercarePlan
 from companion.clock import Clock
 from companion.errors import InvalidInput
 from companion.models import Patient
@@ -20,7 +21,7 @@ from companion.scheduling.services import replan_patient
 
 
 async def update_own_settings(
-    session: AsyncSession, clock: Clock, principal: PatientPrincipal, data: PatientSettingsUpdate
+    session: AsyncSession, clock: Clock, plan: AftercarePlan, principal: PatientPrincipal, data: PatientSettingsUpdate
 ) -> Patient:
     patient = await read_own_profile(session, principal)
     changes: dict[str, Any] = data.model_dump(exclude_unset=True)
@@ -35,7 +36,7 @@ async def update_own_settings(
     if not changed:
         return patient
     await session.flush()
-    await replan_patient(session, clock, patient)
+    await replan_patient(session, clock, patient, plan)
     audit.record(session, clock, actor=principal.actor, action="patient.settings",
                  subject=f"patient:{principal.patient_id}", clinic_id=principal.clinic_id,
                  detail={"fields": changed})

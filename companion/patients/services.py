@@ -12,6 +12,7 @@ from companion.audit import services as audit
 from companion.auth.links import withdraw_links
 from companion.auth.principals import StaffPrincipal
 from companion.auth.revocation import end_patient_sessions
+from companion.clinical.plan import AftercarePlan
 from companion.clock import Clock
 from companion.errors import Conflict, NotFound
 from companion.models import Patient
@@ -52,7 +53,7 @@ async def read_patient(session: AsyncSession, clock: Clock, staff: StaffPrincipa
 
 
 async def create_patient(
-    session: AsyncSession, clock: Clock, staff: StaffPrincipal, data: PatientCreate
+    session: AsyncSession, clock: Clock, plan: AftercarePlan, staff: StaffPrincipal, data: PatientCreate
 ) -> Patient:
     await _ensure_unique(session, staff.clinic_id, reference=data.reference, phone=data.phone, exclude_id=None)
     patient = Patient(
@@ -71,14 +72,15 @@ async def create_patient(
     )
     session.add(patient)
     await session.flush()
-    await replan_patient(session, clock, patient)
+    await replan_patient(session, clock, patient, plan)
     audit.record(session, clock, actor=staff.actor, action="patient.create", subject=f"patient:{patient.id}",
                  clinic_id=staff.clinic_id)
     return patient
 
 
 async def update_patient(
-    session: AsyncSession, clock: Clock, staff: StaffPrincipal, patient_id: int, data: PatientUpdate
+    session: AsyncSession, clock: Clock, plan: AftercarePlan, staff: StaffPrincipal, patient_id: int,
+    data: PatientUpdate,
 ) -> Patient:
     patient = await get_patient(session, staff.clinic_id, patient_id)
     changes: dict[str, Any] = data.model_dump(exclude_unset=True)
@@ -98,7 +100,7 @@ async def update_patient(
         await end_patient_sessions(session, patient)
         await withdraw_links(session, patient.id)
     if REPLAN_FIELDS & changes.keys():
-        await replan_patient(session, clock, patient)
+        await replan_patient(session, clock, patient, plan)
     detail: dict[str, Any] = {"fields": sorted(changes)}
     if new_phone:
         detail["sessions_ended"] = True
@@ -108,12 +110,12 @@ async def update_patient(
 
 
 async def discharge_patient(
-    session: AsyncSession, clock: Clock, staff: StaffPrincipal, patient_id: int
+    session: AsyncSession, clock: Clock, plan: AftercarePlan, staff: StaffPrincipal, patient_id: int
 ) -> Patient:
     patient = await get_patient(session, staff.clinic_id, patient_id)
     patient.status = "discharged"
     await session.flush()
-    await replan_patient(session, clock, patient)
+    await replan_patient(session, clock, patient, plan)
     audit.record(session, clock, actor=staff.actor, action="patient.discharge",
                  subject=f"patient:{patient_id}", clinic_id=staff.clinic_id)
     return patient

@@ -23,7 +23,6 @@ from sqlmodel import col
 from companion.clinical.instruments import get_instrument
 from companion.clinical.localtime import QuietHours
 from companion.clinical.plan import (
-    DEFAULT_PLAN,
     AftercarePlan,
     PatientTiming,
     PlannedPrompt,
@@ -153,10 +152,11 @@ async def cancel_future(session: AsyncSession, clock: Clock, patient_id: int, re
 
 
 async def replan_patient(
-    session: AsyncSession, clock: Clock, patient: Patient, plan: AftercarePlan = DEFAULT_PLAN,
+    session: AsyncSession, clock: Clock, patient: Patient, plan: AftercarePlan,
     horizon: timedelta = HORIZON,
 ) -> PlanResult:
-    """Bring one patient's unreleased prompts in line with their sessions and settings."""
+    """Bring one patient's unreleased prompts in line with their sessions, their settings and
+    ``plan`` (the clinic protocol's ``[aftercare]``, docs/clinical.md)."""
     assert patient.id is not None
     result = PlanResult()
     if not is_plannable(patient):
@@ -206,10 +206,11 @@ async def replan_patient(
 
 
 async def extend_plans(
-    session: AsyncSession, clock: Clock, plan: AftercarePlan = DEFAULT_PLAN, horizon: timedelta = HORIZON,
+    session: AsyncSession, clock: Clock, plan: AftercarePlan, horizon: timedelta = HORIZON,
     chunk: int = 2000,
 ) -> int:
-    """Plan the coming ``horizon`` for every plannable patient: inserts only what is missing.
+    """Plan the coming ``horizon`` for every plannable patient by ``plan`` (the clinic protocol's
+    ``[aftercare]``): inserts only what is missing.
 
     Works in chunks of patients with a handful of queries each, so a clinic network of a hundred
     thousand patients is planned in seconds, not one patient at a time.

@@ -8,6 +8,7 @@ from sqlmodel import col
 
 from companion.audit import services as audit
 from companion.auth.principals import StaffPrincipal
+from companion.clinical.plan import AftercarePlan
 from companion.clock import Clock
 from companion.errors import InvalidInput, NotFound
 from companion.models import TreatmentSession
@@ -17,7 +18,8 @@ from companion.treatments.schemas import TreatmentSessionCreate, TreatmentSessio
 
 
 async def record_session(
-    session: AsyncSession, clock: Clock, staff: StaffPrincipal, patient_id: int, data: TreatmentSessionCreate
+    session: AsyncSession, clock: Clock, plan: AftercarePlan, staff: StaffPrincipal, patient_id: int,
+    data: TreatmentSessionCreate,
 ) -> TreatmentSession:
     patient = await get_patient(session, staff.clinic_id, patient_id)
     row = TreatmentSession(
@@ -34,7 +36,7 @@ async def record_session(
     )
     session.add(row)
     await session.flush()
-    await replan_patient(session, clock, patient)
+    await replan_patient(session, clock, patient, plan)
     audit.record(session, clock, actor=staff.actor, action="session.record", subject=f"patient:{patient_id}",
                  clinic_id=staff.clinic_id, detail={"session_id": row.id})
     return row
@@ -51,8 +53,8 @@ async def get_session(
 
 
 async def correct_session(
-    session: AsyncSession, clock: Clock, staff: StaffPrincipal, patient_id: int, session_id: int,
-    data: TreatmentSessionUpdate,
+    session: AsyncSession, clock: Clock, plan: AftercarePlan, staff: StaffPrincipal, patient_id: int,
+    session_id: int, data: TreatmentSessionUpdate,
 ) -> TreatmentSession:
     row = await get_session(session, staff, patient_id, session_id)
     if row.cancelled_at is not None:
@@ -68,21 +70,22 @@ async def correct_session(
     for field, value in changes.items():
         setattr(row, field, value)
     await session.flush()
-    await replan_patient(session, clock, await get_patient(session, staff.clinic_id, patient_id))
+    await replan_patient(session, clock, await get_patient(session, staff.clinic_id, patient_id), plan)
     audit.record(session, clock, actor=staff.actor, action="session.correct", subject=f"patient:{patient_id}",
                  clinic_id=staff.clinic_id, detail={"session_id": session_id, "fields": sorted(changes)})
     return row
 
 
 async def cancel_session(
-    session: AsyncSession, clock: Clock, staff: StaffPrincipal, patient_id: int, session_id: int
+    session: AsyncSession, clock: Clock, plan: AftercarePlan, staff: StaffPrincipal, patient_id: int,
+    session_id: int,
 ) -> TreatmentSession:
     """A session that will not take place (or was recorded in error): kept, marked, and planned around."""
     row = await get_session(session, staff, patient_id, session_id)
     if row.cancelled_at is None:
         row.cancelled_at = clock.now()
         await session.flush()
-        await replan_patient(session, clock, await get_patient(session, staff.clinic_id, patient_id))
+        await replan_patient(session, clock, await get_patient(session, staff.clinic_id, patient_id), plan)
         audit.record(session, clock, actor=staff.actor, action="session.cancel", subject=f"patient:{patient_id}",
                      clinic_id=staff.clinic_id, detail={"session_id": session_id})
     return row

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from companion.clinical.plan import DEFAULT_PLAN
 from companion.clock import FrozenClock
 from companion.models import AuditEvent, JobHeartbeat, OutboundMessage, Patient, Prompt
 from companion.scheduling import due
@@ -31,7 +32,7 @@ async def _patient(world: World, session: AsyncSession, clock: FrozenClock) -> P
     patient = await world.patient(clinic, phone=PHONE)
     stored = await session.get(Patient, patient.id)
     assert stored is not None
-    await replan_patient(session, clock, stored)  # the baseline PHQ-9, due now
+    await replan_patient(session, clock, stored, DEFAULT_PLAN)  # the baseline PHQ-9, due now
     await session.commit()
     return stored
 

@@ -9,6 +9,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from companion.clinical.plan import DEFAULT_PLAN
 from companion.clock import FrozenClock
 from companion.models import Patient, Prompt
 from companion.scheduling.services import extend_plans, replan_patient
@@ -47,7 +48,7 @@ async def test_recording_a_session_plans_its_aftercare(
     assert [p.slot for p in await _prompts(session, pid)] == [f"phq9:pre:{response.json()['id']}"]
     assert [p.slot for p in await _prompts(session, pid, "cancelled")] == ["phq9:baseline"]
     clock.set(datetime(2026, 11, 27, 16, 0, tzinfo=UTC))
-    await extend_plans(session, clock)
+    await extend_plans(session, clock, DEFAULT_PLAN)
     await session.commit()
     planned = [_local(p) for p in await _prompts(session, pid) if p.expires_at > clock.now()]
     assert planned == ["post_session@11-27 13:00", "mood@11-28 10:00", "mood@11-29 10:00"]
@@ -58,9 +59,9 @@ async def test_planning_twice_plans_nothing_new(world: World, session: AsyncSess
     patient = await world.patient(clinic)
     stored = await session.get(Patient, patient.id)
     assert stored is not None
-    first = await replan_patient(session, clock, stored)
-    again = await replan_patient(session, clock, stored)
-    await extend_plans(session, clock)
+    first = await replan_patient(session, clock, stored, DEFAULT_PLAN)
+    again = await replan_patient(session, clock, stored, DEFAULT_PLAN)
+    await extend_plans(session, clock, DEFAULT_PLAN)
     await session.commit()
     assert (first.created, again.created, again.retimed, again.cancelled) == (1, 0, 0, 0)
     assert len(await _prompts(session, patient.id)) == 1
@@ -80,7 +81,7 @@ async def test_moving_and_cancelling_a_session_replans(
     # A session is planned around once it has started (the hourly plan run picks it up).
     assert [p for p in await _prompts(session, patient.id) if p.instrument == "post_session"] == []
     clock.set(datetime(2026, 11, 27, 14, 30, tzinfo=UTC))
-    await extend_plans(session, clock)
+    await extend_plans(session, clock, DEFAULT_PLAN)
     await session.commit()
     post = [p for p in await _prompts(session, patient.id) if p.instrument == "post_session"]
     assert [_local(p) for p in post] == ["post_session@11-27 14:00"]
@@ -120,7 +121,7 @@ async def test_pause_discharge_and_opt_out_stop_prompts_and_resume_plans_again(
     patient = await world.patient(clinic)
     stored = await session.get(Patient, patient.id)
     assert stored is not None
-    await replan_patient(session, clock, stored)
+    await replan_patient(session, clock, stored, DEFAULT_PLAN)
     await session.commit()
     assert len(await _prompts(session, patient.id)) == 1
     await client.patch(f"/api/v1/patients/{patient.id}", headers=headers, json={"status": "paused"})
@@ -129,6 +130,6 @@ async def test_pause_discharge_and_opt_out_stop_prompts_and_resume_plans_again(
     assert len(await _prompts(session, patient.id)) == 1
     await client.post(f"/api/v1/patients/{patient.id}/discharge", headers=headers)
     assert await _prompts(session, patient.id) == []
-    await extend_plans(session, clock)
+    await extend_plans(session, clock, DEFAULT_PLAN)
     await session.commit()
     assert await _prompts(session, patient.id) == []
