@@ -8,14 +8,17 @@ of docs/clinical.md) and reads files. An app or a scheduler process holds its pr
 
 from __future__ import annotations
 
+import logging
 from functools import cache
 from pathlib import Path
 
+from companion.clinical.plan import DEFAULT_PLAN, AftercarePlan
 from companion.clinical.protocol import Protocol, ProtocolError, parse_protocol
 
 __all__ = ["DEFAULT_PROTOCOL_FILE", "ProtocolSource", "default_protocol", "load_protocol"]
 
 DEFAULT_PROTOCOL_FILE = Path(__file__).resolve().parent / "default.toml"
+log = logging.getLogger("companion.protocol")
 
 
 def load_protocol(path: Path) -> Protocol:
@@ -67,3 +70,13 @@ class ProtocolSource:
         protocol = load_protocol(self._path)
         self._loaded = (mtime, protocol)
         return protocol
+
+    def aftercare_or_default(self) -> AftercarePlan:
+        """The protocol's aftercare plan, or the built-in one when the protocol cannot be read (the
+        error is logged): a STOP or START is recorded whatever state the protocol file is in, and
+        only the re-planning that follows it falls back."""
+        try:
+            return self.current().aftercare
+        except (ProtocolError, OSError):
+            log.exception("the protocol cannot be read; re-planning by the built-in aftercare plan")
+            return DEFAULT_PLAN

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from companion.clinical.plan import DEFAULT_PLAN
 from companion.clinical.protocol import ProtocolError
 from companion.protocols import DEFAULT_PROTOCOL_FILE, ProtocolSource, default_protocol
 
@@ -68,3 +69,16 @@ def test_a_source_is_either_pinned_or_a_file() -> None:
         ProtocolSource()
     with pytest.raises(ValueError, match="either"):
         ProtocolSource(protocol=default_protocol(), path=DEFAULT_PROTOCOL_FILE)
+
+
+def test_a_stop_replans_by_the_built_in_plan_when_the_protocol_cannot_be_read(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "clinic.toml"
+    _write(path, MINIMAL, 1_000_000)
+    source = ProtocolSource.from_file(path)
+    assert source.aftercare_or_default() == source.current().aftercare
+    _write(path, "not = [valid", 1_000_060)
+    assert source.aftercare_or_default() == DEFAULT_PLAN  # a STOP is still recorded; only planning falls back
+    assert "cannot be read" in caplog.text
+    assert ProtocolSource.pinned(default_protocol()).aftercare_or_default() == default_protocol().aftercare
