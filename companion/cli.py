@@ -25,7 +25,7 @@ from companion.clinics.services import create_clinic
 from companion.clock import Clock
 from companion.db import create_engine, create_sessionmaker, session_scope
 from companion.messaging.simulate import simulate
-from companion.models import Clinic
+from companion.models import Clinic, StaffRole
 from companion.observability.logs import configure_logging
 from companion.protocols import load_protocol
 from companion.secret_keys import with_secret_keys
@@ -181,7 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     create = staff_sub.add_parser("create", help="create a staff member (the first admin, say)")
     create.add_argument("--email", required=True)
     create.add_argument("--name", required=True)
-    create.add_argument("--role", choices=("admin", "clinician", "staff"), default="admin")
+    create.add_argument("--role", choices=tuple(StaffRole), default=StaffRole.ADMIN.value)
     create.add_argument("--phone")
     create.add_argument("--password", help="omit to be asked")
     create.add_argument("--clinic", required=True, help="clinic name; created if it does not exist")

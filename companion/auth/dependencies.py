@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from companion.auth import patient_services, services
 from companion.auth.addresses import client_address
 from companion.auth.principals import PatientPrincipal, StaffPrincipal
+from companion.models import StaffRole
 
 
 async def provide_staff(request: Request, db_session: AsyncSession, state: State) -> StaffPrincipal:
@@ -37,5 +38,5 @@ def provide_client_address(request: Request, state: State) -> str:
     return client_address(peer, forwarded, state.settings.trusted_proxies)
 
 
-ADMIN = {"roles": ("admin",)}
-CLINICAL = {"roles": ("admin", "clinician")}
+ADMIN = {"roles": (StaffRole.ADMIN,)}
+CLINICAL = {"roles": (StaffRole.ADMIN, StaffRole.CLINICIAN)}

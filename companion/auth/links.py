@@ -20,7 +20,7 @@ from companion.auth.patient_schemas import LinkSession
 from companion.auth.patient_services import issue_patient_token
 from companion.clock import Clock
 from companion.errors import NotAuthenticated
-from companion.models import Patient, Prompt
+from companion.models import Patient, PatientStatus, Prompt, PromptStatus
 from companion.settings import Settings
 
 INVALID = "this link is no longer valid; sign in with a code instead"
@@ -62,12 +62,12 @@ async def redeem(session: AsyncSession, clock: Clock, settings: Settings, token:
         or prompt.link_nonce is None
         or not hmac.compare_digest(prompt.link_nonce, nonce)
         or prompt.link_used_at is not None
-        or prompt.status not in {"open", "planned"}
+        or prompt.status not in {PromptStatus.OPEN, PromptStatus.PLANNED}
         or prompt.expires_at <= clock.now()
     ):
         raise NotAuthenticated(INVALID)
     patient = await session.get(Patient, prompt.patient_id)
-    if patient is None or patient.status == "discharged":
+    if patient is None or patient.status == PatientStatus.DISCHARGED:
         raise NotAuthenticated(INVALID)
     prompt.link_used_at = clock.now()
     return patient, prompt

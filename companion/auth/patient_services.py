@@ -30,7 +30,7 @@ from companion.db import own_transaction
 from companion.errors import NotAuthenticated, TooManyRequests
 from companion.messaging.outbox import enqueue
 from companion.messaging.policy import Purpose
-from companion.models import Patient, PatientLoginCode
+from companion.models import Patient, PatientLoginCode, PatientStatus
 from companion.models.base import table_of
 from companion.settings import Settings
 from companion.validation import mask_phone
@@ -70,7 +70,7 @@ async def _enrolled_patient(session: AsyncSession, phone: str) -> Patient | None
     """
     query = (
         select(Patient)
-        .where(col(Patient.phone) == phone, col(Patient.status) != "discharged")
+        .where(col(Patient.phone) == phone, col(Patient.status) != PatientStatus.DISCHARGED)
         .order_by(col(Patient.created_at).desc(), col(Patient.id).desc())
         .limit(1)
     )
@@ -222,7 +222,7 @@ async def verify_code(
         raise NotAuthenticated(BAD_CODE)
     patient = await session.get(Patient, counted.patient_id) if counted.patient_id is not None else None
     # The record may have changed since the code was sent: discharged, or a new number.
-    if patient is None or patient.status == "discharged" or patient.phone != phone:
+    if patient is None or patient.status == PatientStatus.DISCHARGED or patient.phone != phone:
         raise NotAuthenticated(BAD_CODE, keep_changes=True)
     await throttle.reset(session, throttle.PATIENT_PHONE, phone)
     assert patient.id is not None
@@ -254,7 +254,7 @@ def issue_patient_token(clock: Clock, settings: Settings, patient: Patient) -> t
 
 async def _load_patient(session: AsyncSession, patient_id: int, clinic_id: int) -> Patient:
     patient = await session.get(Patient, patient_id)
-    if patient is None or patient.clinic_id != clinic_id or patient.status == "discharged":
+    if patient is None or patient.clinic_id != clinic_id or patient.status == PatientStatus.DISCHARGED:
         raise NotAuthenticated("this sign-in is no longer valid; sign in again")
     return patient
 

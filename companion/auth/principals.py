@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-ROLES = ("admin", "clinician", "staff")
+from companion.models import StaffRole
+
+ROLES: tuple[str, ...] = tuple(StaffRole)
 
 
 @dataclass(frozen=True)

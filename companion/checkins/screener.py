@@ -11,7 +11,7 @@ from sqlmodel import col
 
 from companion.clinical.instruments import get_instrument, next_question, sms_messages
 from companion.clock import Clock
-from companion.models import Patient, Prompt
+from companion.models import Patient, Prompt, PromptChannel, PromptStatus
 
 SCREENER_EXPIRY = timedelta(hours=24)
 
@@ -27,7 +27,7 @@ async def start_now(
         await session.execute(
             select(col(Prompt.id)).where(col(Prompt.patient_id) == patient.id,
                                          col(Prompt.instrument) == instrument_code,
-                                         col(Prompt.status) == "open", col(Prompt.expires_at) > now).limit(1)
+                                         col(Prompt.status) == PromptStatus.OPEN, col(Prompt.expires_at) > now).limit(1)
         )
     ).scalar_one_or_none()
     if already is not None:
@@ -36,8 +36,9 @@ async def start_now(
     first = next_question(instrument, {}, "sms" if channel == "sms" else "app")
     prompt = Prompt(
         clinic_id=patient.clinic_id, patient_id=patient.id, instrument=instrument.code,
-        instrument_version=instrument.version, slot=f"now:{reason}"[:48], status="open", due_at=now,
-        expires_at=now + SCREENER_EXPIRY, released_at=now, channel="sms" if channel == "sms" else "app",
+        instrument_version=instrument.version, slot=f"now:{reason}"[:48], status=PromptStatus.OPEN, due_at=now,
+        expires_at=now + SCREENER_EXPIRY, released_at=now,
+        channel=PromptChannel.SMS if channel == "sms" else PromptChannel.APP,
         current_question=first.key if (first and channel == "sms") else None, created_at=now,
     )
     session.add(prompt)

@@ -14,7 +14,7 @@ from companion.clinical import scoring
 from companion.clinical.instruments import Channel, Instrument, get_instrument, is_complete
 from companion.clinical.protocol import Protocol
 from companion.clock import Clock
-from companion.models import Answer, CheckIn, Patient, Prompt
+from companion.models import Answer, CheckIn, CheckInStatus, Patient, Prompt, PromptStatus
 from companion.safety.judge import Judgement, judge_answer
 
 Source = Literal["sms", "app", "staff"]
@@ -57,7 +57,7 @@ async def start_checkin(
     assert patient.id is not None
     checkin = CheckIn(
         clinic_id=patient.clinic_id, patient_id=patient.id, prompt_id=prompt.id if prompt else None,
-        instrument=instrument.code, instrument_version=instrument.version, source=source, status="partial",
+        instrument=instrument.code, instrument_version=instrument.version, source=source, status=CheckInStatus.PARTIAL,
         client_ref=client_ref, started_at=now, updated_at=now,
     )
     session.add(checkin)
@@ -98,13 +98,13 @@ async def record_answers(
     result = scoring.score(instrument.code, answers)
     checkin.total, checkin.band, checkin.flags = result.total, result.band, list(result.flags)
     checkin.updated_at = now
-    if checkin.status != "complete" and is_complete(instrument, answers, channel):
-        checkin.status = "complete"
+    if checkin.status != CheckInStatus.COMPLETE and is_complete(instrument, answers, channel):
+        checkin.status = CheckInStatus.COMPLETE
         checkin.completed_at = now
         if checkin.prompt_id is not None:
             prompt = await session.get(Prompt, checkin.prompt_id)
-            if prompt is not None and prompt.status in {"planned", "open"}:
-                prompt.status = "answered"
+            if prompt is not None and prompt.status in {PromptStatus.PLANNED, PromptStatus.OPEN}:
+                prompt.status = PromptStatus.ANSWERED
                 prompt.answered_at = now
                 prompt.current_question = None
     return Recorded(checkin, answers, judgement)
@@ -116,7 +116,7 @@ async def newest_open_prompt(session: AsyncSession, clock: Clock, patient_id: in
         select(Prompt)
         .where(
             col(Prompt.patient_id) == patient_id,
-            col(Prompt.status) == "open",
+            col(Prompt.status) == PromptStatus.OPEN,
             col(Prompt.channel) == channel,
             col(Prompt.expires_at) > clock.now(),
         )
@@ -133,7 +133,10 @@ async def pending_prompts(session: AsyncSession, clock: Clock, patient_id: int) 
         select(Prompt)
         .where(
             col(Prompt.patient_id) == patient_id,
-            or_(col(Prompt.status) == "open", (col(Prompt.status) == "planned") & (col(Prompt.due_at) <= now)),
+            or_(
+                col(Prompt.status) == PromptStatus.OPEN,
+                (col(Prompt.status) == PromptStatus.PLANNED) & (col(Prompt.due_at) <= now),
+            ),
             col(Prompt.expires_at) > now,
         )
         .order_by(col(Prompt.due_at), col(Prompt.id))

@@ -22,7 +22,7 @@ from companion.clinical.instruments import (
 from companion.clinical.protocol import Protocol
 from companion.clock import Clock
 from companion.errors import Conflict, InvalidInput, NotFound
-from companion.models import CheckIn, Patient, Prompt
+from companion.models import CheckIn, Patient, Prompt, PromptChannel, PromptStatus
 
 
 def _validated(instrument_code: str, answers: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -53,7 +53,8 @@ async def _open_prompt(session: AsyncSession, clock: Clock, patient_id: int, pro
     if prompt.instrument != instrument:
         raise InvalidInput(f"this check-in asks {prompt.instrument}, not {instrument}", field="instrument")
     now = clock.now()
-    if prompt.status not in {"open", "planned"} or prompt.expires_at <= now or prompt.due_at > now:
+    closed = prompt.status not in {PromptStatus.OPEN, PromptStatus.PLANNED}
+    if closed or prompt.expires_at <= now or prompt.due_at > now:
         raise Conflict("this check-in is closed: it was answered, expired or is not due yet", field="prompt_id")
     return prompt
 
@@ -77,8 +78,8 @@ async def submit(
     assert patient is not None
     if data.prompt_id is not None:
         prompt = await _open_prompt(session, clock, principal.patient_id, data.prompt_id, data.instrument)
-        if prompt.status == "planned":
-            prompt.status, prompt.released_at, prompt.channel = "open", clock.now(), "app"
+        if prompt.status == PromptStatus.PLANNED:
+            prompt.status, prompt.released_at, prompt.channel = PromptStatus.OPEN, clock.now(), PromptChannel.APP
         checkin = await checkin_for_prompt(session, clock, patient, prompt, "app")
         if checkin.client_ref is None:
             checkin.client_ref = data.client_ref

@@ -29,7 +29,7 @@ from companion.checkins.services import answers_of, pending_prompts
 from companion.clinical import scoring
 from companion.clinical.instruments import Instrument, Question, get_instrument
 from companion.clock import Clock
-from companion.models import Answer, CheckIn, Patient, Prompt, TreatmentSession
+from companion.models import Answer, CheckIn, CheckInStatus, Patient, Prompt, PromptStatus, TreatmentSession
 from companion.patients.services import get_patient
 
 
@@ -138,14 +138,16 @@ async def timeline(session: AsyncSession, clock: Clock, staff: StaffPrincipal, p
     first_session = sessions[0].started_at if sessions else None
 
     def completed(code: str) -> list[CheckInRead]:
-        return [c for c in checkins if c.instrument == code and c.status == "complete" and c.total is not None]
+        return [
+            c for c in checkins if c.instrument == code and c.status == CheckInStatus.COMPLETE and c.total is not None
+        ]
 
     moods = completed("mood")
     mood_values = [int(c.total) for c in moods if c.total is not None]
     missed = (
         await session.execute(
             select(func.count()).select_from(Prompt)
-            .where(col(Prompt.patient_id) == patient_id, col(Prompt.status) == "expired")
+            .where(col(Prompt.patient_id) == patient_id, col(Prompt.status) == PromptStatus.EXPIRED)
         )
     ).scalar_one()
     audit.record(session, clock, actor=staff.actor, action="patient.timeline", subject=f"patient:{patient_id}",

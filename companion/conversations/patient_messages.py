@@ -17,7 +17,7 @@ from companion.clinical.instruments import get_instrument, next_question, sms_me
 from companion.clinical.protocol import Protocol
 from companion.clinical.replies import Invalid, Parsed, confirmation_text, parse_answer
 from companion.clock import Clock
-from companion.models import InboundMessage, Patient, Prompt
+from companion.models import AlertSeverity, InboundMessage, Patient, Prompt
 from companion.safety.judge import judge_message
 from companion.settings import Settings
 
@@ -37,7 +37,7 @@ async def handle_patient_message(
         inbound.needs_review = True
     # A concern (another person's risk, a resolved past) is for the care team to read; only risk
     # about the patient now asks the screener and sets the message apart from an answer.
-    serious = any(r.alert.severity in {"urgent", "high"} for r in verdict.raised)
+    serious = any(r.alert.severity in {AlertSeverity.URGENT, AlertSeverity.HIGH} for r in verdict.raised)
     prompt = await newest_open_prompt(session, clock, patient.id, "sms")
     if prompt is None or prompt.current_question is None:
         inbound.needs_review = True

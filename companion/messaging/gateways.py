@@ -19,6 +19,7 @@ from twilio.http.response import Response as TwilioResponse
 from twilio.rest import Client
 
 from companion.messaging.policy import SendError
+from companion.models import MessageStatus
 from companion.settings import Settings
 from companion.validation import mask_phone
 
@@ -66,7 +67,7 @@ class ConsoleGateway:
     async def send(self, sms: OutgoingSms) -> SendOutcome:
         log.info("console SMS %s to %s (%d chars)", sms.purpose, mask_phone(sms.to), len(sms.body))
         log.debug("console SMS body for message %s: %s", sms.message_id, sms.body)
-        return Accepted(sid="CN" + secrets.token_hex(16), status="sent")
+        return Accepted(sid="CN" + secrets.token_hex(16), status=MessageStatus.SENT)
 
     async def close(self) -> None:
         return None
@@ -163,7 +164,7 @@ class TwilioGateway:
         except (TimeoutError, aiohttp.ClientError) as exc:
             # The request may have reached the provider: the outcome is unknown.
             return SendError(http_status=None, code=None, detail=type(exc).__name__, uncertain=True)
-        return Accepted(sid=message.sid or "", status=str(message.status or "queued"))
+        return Accepted(sid=message.sid or "", status=str(message.status or MessageStatus.QUEUED))
 
     async def close(self) -> None:
         if self._client is not None:

@@ -28,7 +28,7 @@ from sqlmodel import col
 from companion.clock import Clock
 from companion.messaging.policy import INBOUND_NORMAL, INBOUND_URGENT
 from companion.messaging.wakeup import INBOUND_CHANNEL
-from companion.models import InboundMessage
+from companion.models import InboundMessage, InboundStatus, SenderKind
 from companion.models.base import table_of
 from companion.validation import normalise_phone
 
@@ -68,9 +68,9 @@ def row(clock: Clock, params: Mapping[str, str], triage: Triage) -> dict[str, An
         "to_phone": _phone(params.get("To", "")),
         "body": body,
         "received_at": clock.now(),
-        "sender_kind": "unknown",
+        "sender_kind": SenderKind.UNKNOWN,
         "needs_review": False,
-        "status": "received",
+        "status": InboundStatus.RECEIVED,
         "priority": INBOUND_URGENT if risky else INBOUND_NORMAL,
         "attempts": 0,
     }
@@ -124,7 +124,7 @@ async def handle_next(
     handling starts, so a caller can set aside a message whose handling keeps failing.
     ``urgent_only`` looks only at messages that read as risk (handling one may first handle an
     earlier message from the same number, to keep that number's messages in order)."""
-    waiting = [col(InboundMessage.status) == "received"]
+    waiting = [col(InboundMessage.status) == InboundStatus.RECEIVED]
     if urgent_only:
         waiting.append(col(InboundMessage.priority) == INBOUND_URGENT)
     candidate = (
@@ -143,7 +143,10 @@ async def handle_next(
     inbound = (
         await session.execute(
             select(InboundMessage)
-            .where(col(InboundMessage.from_phone) == candidate.from_phone, col(InboundMessage.status) == "received")
+            .where(
+                col(InboundMessage.from_phone) == candidate.from_phone,
+                col(InboundMessage.status) == InboundStatus.RECEIVED,
+            )
             .order_by(col(InboundMessage.id))
             .limit(1)
             .with_for_update()
@@ -159,7 +162,7 @@ async def handle_next(
     await handler(session, inbound)
     # Counted here, with the outcome: a failed attempt rolls back and give_up_or_retry counts it.
     inbound.attempts += 1
-    inbound.status = "handled"
+    inbound.status = InboundStatus.HANDLED
     inbound.processed_at = clock.now()
     session.add(inbound)
     log.info("inbound message %s from a %s handled", inbound.id, inbound.sender_kind)
@@ -170,8 +173,8 @@ async def give_up_or_retry(session: AsyncSession, clock: Clock, message_id: int,
     """A message whose handling failed is tried again, and after ``max_attempts`` set aside for a
     person to read (never dropped)."""
     inbound = await session.get(InboundMessage, message_id, with_for_update=True)
-    if inbound is None or inbound.status != "received":
+    if inbound is None or inbound.status != InboundStatus.RECEIVED:
         return
     inbound.attempts += 1
     if inbound.attempts >= max_attempts:
-        inbound.status, inbound.needs_review, inbound.processed_at = "failed", True, clock.now()
+        inbound.status, inbound.needs_review, inbound.processed_at = InboundStatus.FAILED, True, clock.now()

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from companion.clock import Clock
 from companion.messaging.policy import PRIORITY, URGENT, Purpose, clip_body
 from companion.messaging.wakeup import notify_after_commit
-from companion.models import OutboundMessage, Patient
+from companion.models import MessageStatus, MessageVia, OutboundMessage, Patient, SmsConsent
 from companion.models.base import table_of
 
 
@@ -29,7 +29,7 @@ def message_row(
 ) -> dict[str, Any]:
     """The outbox row for one message. A message to a patient who opted out of SMS is stored as
     ``suppressed`` and never sent."""
-    suppressed = patient is not None and patient.sms_consent == "opted_out"
+    suppressed = patient is not None and patient.sms_consent == SmsConsent.OPTED_OUT
     return {
         "clinic_id": clinic_id,
         "patient_id": patient.id if patient is not None else None,
@@ -38,7 +38,7 @@ def message_row(
         "purpose": purpose.value,
         "body": clip_body(body),
         "priority": PRIORITY[purpose],
-        "status": "suppressed" if suppressed else "pending",
+        "status": MessageStatus.SUPPRESSED if suppressed else MessageStatus.PENDING,
         "due_at": due_at or now,
         "dedupe_key": dedupe_key,
         "created_at": now,
@@ -66,7 +66,7 @@ async def enqueue(
     ))
     session.add(message)
     await session.flush()
-    if message.status == "pending" and purpose in URGENT and message.due_at <= now:
+    if message.status == MessageStatus.PENDING and purpose in URGENT and message.due_at <= now:
         await notify_after_commit(session)
     return message
 
@@ -86,8 +86,8 @@ def record_twiml_reply(
     now = clock.now()
     message = OutboundMessage(
         clinic_id=clinic_id, patient_id=patient_id, staff_id=staff_id, to_phone=to_phone, purpose=purpose.value,
-        body=clip_body(body), priority=PRIORITY[purpose], status="sent", due_at=now, sent_at=now, status_at=now,
-        via="twiml", created_at=now,
+        body=clip_body(body), priority=PRIORITY[purpose], status=MessageStatus.SENT, due_at=now, sent_at=now,
+        status_at=now, via=MessageVia.TWIML, created_at=now,
     )
     session.add(message)
     return message

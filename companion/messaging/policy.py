@@ -14,6 +14,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Literal
 
+from companion.models import MessageStatus
+
 
 class Purpose(StrEnum):
     OTP = "otp"
@@ -126,30 +128,33 @@ def settle_stale_claim(purpose: Purpose) -> Literal["resend", "settle_sent"]:
 
 # Twilio's statuses in the order a message moves through them; a callback never moves a row back.
 STATUS_RANK: dict[str, int] = {
-    "pending": 0,
-    "sending": 1,
-    "accepted": 2,
-    "queued": 2,
-    "scheduled": 2,
-    "sent": 4,
-    "receiving": 4,
-    "received": 5,
-    "delivered": 5,
-    "undelivered": 5,
-    "failed": 5,
-    "read": 6,
-    "canceled": 5,
+    MessageStatus.PENDING: 0,
+    MessageStatus.SENDING: 1,
+    MessageStatus.ACCEPTED: 2,
+    MessageStatus.QUEUED: 2,
+    MessageStatus.SCHEDULED: 2,
+    MessageStatus.SENT: 4,
+    MessageStatus.RECEIVING: 4,
+    MessageStatus.RECEIVED: 5,
+    MessageStatus.DELIVERED: 5,
+    MessageStatus.UNDELIVERED: 5,
+    MessageStatus.FAILED: 5,
+    MessageStatus.READ: 6,
+    MessageStatus.CANCELED: 5,
 }
 
-FINAL_STATUSES = frozenset({"delivered", "undelivered", "failed", "read", "canceled"})
+FINAL_STATUSES = frozenset({
+    MessageStatus.DELIVERED, MessageStatus.UNDELIVERED, MessageStatus.FAILED, MessageStatus.READ,
+    MessageStatus.CANCELED,
+})
 
 
 def should_apply_status(current: str, incoming: str) -> bool:
     """True when a callback's status moves the message forward."""
     if incoming not in STATUS_RANK:
         return False
-    if current in {"gave_up", "suppressed", "cancelled", "unknown"}:
-        return incoming in FINAL_STATUSES or incoming == "sent"
+    if current in {MessageStatus.GAVE_UP, MessageStatus.SUPPRESSED, MessageStatus.CANCELLED, MessageStatus.UNKNOWN}:
+        return incoming in FINAL_STATUSES or incoming == MessageStatus.SENT
     return STATUS_RANK[incoming] > STATUS_RANK.get(current, 0)
 
 

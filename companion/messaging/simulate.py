@@ -15,7 +15,7 @@ from sqlmodel import col
 from companion.db import create_engine, create_sessionmaker
 from companion.messaging.gateways import INBOUND_PATH
 from companion.messaging.signatures import sign
-from companion.models import InboundMessage, OutboundMessage
+from companion.models import InboundMessage, InboundStatus, OutboundMessage
 from companion.settings import Settings
 
 
@@ -70,7 +70,7 @@ async def simulate_async(
                         .where(col(InboundMessage.message_sid) == params["MessageSid"])
                     )
                 ).scalar_one_or_none()
-                if status not in (None, "received"):
+                if status not in (None, InboundStatus.RECEIVED):
                     rows = await session.execute(
                         select(col(OutboundMessage.body))
                         .where(col(OutboundMessage.id) > before, col(OutboundMessage.to_phone) == from_phone,

@@ -15,15 +15,19 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from companion.models import AlertSeverity, AlertStatus, MessageStatus
+
 INBOUND_PRIORITIES = ("urgent", "routine")
-QUEUE_STATUSES = ("pending", "sending")
-COUNTED_OUTBOX_STATUSES = ("pending", "sending", "unknown", "gave_up", "failed", "undelivered", "canceled",
-                           "suppressed")
+QUEUE_STATUSES: tuple[str, ...] = (MessageStatus.PENDING, MessageStatus.SENDING)
+COUNTED_OUTBOX_STATUSES: tuple[str, ...] = (
+    MessageStatus.PENDING, MessageStatus.SENDING, MessageStatus.UNKNOWN, MessageStatus.GAVE_UP, MessageStatus.FAILED,
+    MessageStatus.UNDELIVERED, MessageStatus.CANCELED, MessageStatus.SUPPRESSED,
+)
 """Outbox statuses counted at each scrape. The happy path's statuses (accepted, queued, sent,
 delivered, read) are left out: every message ends in one, so their counts only grow; the send rate
 is ``companion_sms_send_seconds_count``."""
-SEVERITIES = ("urgent", "high", "routine")
-ACTIVE_ALERT_STATUSES = ("open", "acknowledged")
+SEVERITIES: tuple[str, ...] = (AlertSeverity.URGENT, AlertSeverity.HIGH, AlertSeverity.ROUTINE)
+ACTIVE_ALERT_STATUSES: tuple[str, ...] = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
 
 
 @dataclass(frozen=True)

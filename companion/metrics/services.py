@@ -15,7 +15,15 @@ from companion.clock import Clock
 from companion.errors import NotAuthenticated, NotFound
 from companion.messaging.policy import INBOUND_URGENT, Purpose
 from companion.metrics import gauges
-from companion.models import Alert, InboundMessage, JobHeartbeat, OutboundMessage
+from companion.models import (
+    Alert,
+    AlertStatus,
+    InboundMessage,
+    InboundStatus,
+    JobHeartbeat,
+    MessageStatus,
+    OutboundMessage,
+)
 from companion.observability.metrics import REGISTRY
 from companion.scheduling.heartbeat import is_stale
 from companion.scheduling.watchdog import ESCALATION_LATE
@@ -45,7 +53,7 @@ async def read_snapshot(session: AsyncSession, clock: Clock) -> gauges.Snapshot:
     now = clock.now()
     inbound = await session.execute(
         select(col(InboundMessage.priority), func.count(), func.min(col(InboundMessage.received_at)))
-        .where(col(InboundMessage.status) == "received")
+        .where(col(InboundMessage.status) == InboundStatus.RECEIVED)
         .group_by(col(InboundMessage.priority))
     )
     backlog: dict[str, int] = {}
@@ -65,10 +73,10 @@ async def read_snapshot(session: AsyncSession, clock: Clock) -> gauges.Snapshot:
     oldest_due: dict[str, float] = {}
     for status, purpose, count, first_due in outbox_rows:
         outbox[(status, purpose)] = count
-        if status == "pending" and first_due is not None:
+        if status == MessageStatus.PENDING and first_due is not None:
             oldest_due[purpose] = _age(now, first_due)
 
-    is_open = col(Alert.status) == "open"
+    is_open = col(Alert.status) == AlertStatus.OPEN
     alert_rows = await session.execute(
         select(
             col(Alert.severity), col(Alert.status), func.count(),

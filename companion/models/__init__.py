@@ -1,32 +1,69 @@
-"""Table models, one domain a file. Importing this package registers every table."""
+"""Table models, one domain a file. Importing this package registers every table.
+
+Each status or kind a model stores has a ``StrEnum`` next to the model. The columns stay plain strings
+(VARCHAR), so a member and its value are the same to the database and in comparisons.
+"""
 
 from companion.models.audit import AuditEvent
 from companion.models.auth import SignInThrottle
-from companion.models.checkin import Answer, CheckIn, PatientLoginCode, Prompt
+from companion.models.checkin import (
+    Answer,
+    CheckIn,
+    CheckInStatus,
+    PatientLoginCode,
+    Prompt,
+    PromptChannel,
+    PromptStatus,
+)
 from companion.models.clinic import Clinic
-from companion.models.messaging import InboundMessage, MessageAttempt, OutboundMessage
-from companion.models.patient import Patient
-from companion.models.safety import Alert, AlertPage
+from companion.models.messaging import (
+    AttemptOutcome,
+    InboundMessage,
+    InboundStatus,
+    MessageAttempt,
+    MessageStatus,
+    MessageVia,
+    OutboundMessage,
+    SenderKind,
+)
+from companion.models.patient import Patient, PatientChannel, PatientStatus, SmsConsent
+from companion.models.safety import Alert, AlertPage, AlertSeverity, AlertStatus, EscalationEndReason
 from companion.models.scheduling import JobHeartbeat, WorkerProcess
-from companion.models.staff import StaffMember
-from companion.models.treatment import TreatmentSession
+from companion.models.staff import StaffMember, StaffRole
+from companion.models.treatment import TreatmentModality, TreatmentSession
 
 __all__ = [
     "Alert",
     "AlertPage",
+    "AlertSeverity",
+    "AlertStatus",
     "Answer",
+    "AttemptOutcome",
     "AuditEvent",
     "CheckIn",
+    "CheckInStatus",
     "Clinic",
+    "EscalationEndReason",
     "InboundMessage",
+    "InboundStatus",
     "JobHeartbeat",
     "MessageAttempt",
+    "MessageStatus",
+    "MessageVia",
     "OutboundMessage",
     "Patient",
+    "PatientChannel",
     "PatientLoginCode",
+    "PatientStatus",
     "Prompt",
+    "PromptChannel",
+    "PromptStatus",
+    "SenderKind",
     "SignInThrottle",
+    "SmsConsent",
     "StaffMember",
+    "StaffRole",
+    "TreatmentModality",
     "TreatmentSession",
     "WorkerProcess",
 ]

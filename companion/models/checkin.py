@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
@@ -8,6 +9,31 @@ from sqlmodel import Field, SQLModel
 
 from companion.db_types import UTCDateTime
 from companion.models.base import created_at_field
+
+
+class PromptStatus(StrEnum):
+    """``Prompt.status``: planned, released (open), then answered, expired or cancelled."""
+
+    PLANNED = "planned"
+    OPEN = "open"
+    ANSWERED = "answered"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+class PromptChannel(StrEnum):
+    """Where a released prompt is answered (``Prompt.channel``); the same values as the clinical
+    core's ``Channel`` (clinical/instruments/questions.py), which cannot import this package."""
+
+    SMS = "sms"
+    APP = "app"
+
+
+class CheckInStatus(StrEnum):
+    """``CheckIn.status``."""
+
+    PARTIAL = "partial"
+    COMPLETE = "complete"
 
 
 class Prompt(SQLModel, table=True):
@@ -30,7 +56,7 @@ class Prompt(SQLModel, table=True):
     instrument_version: str = Field(max_length=16)
     slot: str = Field(max_length=48)
     session_id: int | None = Field(default=None, foreign_key="treatment_session.id")
-    status: str = Field(default="planned", max_length=16)
+    status: str = Field(default=PromptStatus.PLANNED, max_length=16)
     due_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     reminder_due_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
@@ -38,7 +64,7 @@ class Prompt(SQLModel, table=True):
     reminded_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     answered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
-    channel: str | None = Field(default=None, max_length=8)
+    channel: str | None = Field(default=None, max_length=8)  # a PromptChannel once released
     current_question: str | None = Field(default=None, max_length=32)
     invalid_replies: int = Field(default=0)
     link_nonce: str | None = Field(default=None, max_length=32)
@@ -62,7 +88,7 @@ class CheckIn(SQLModel, table=True):
     instrument: str = Field(max_length=16)
     instrument_version: str = Field(max_length=16)
     source: str = Field(max_length=8)
-    status: str = Field(default="partial", max_length=16)
+    status: str = Field(default=CheckInStatus.PARTIAL, max_length=16)
     client_ref: str | None = Field(default=None, max_length=64)
     started_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

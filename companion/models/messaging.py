@@ -1,12 +1,69 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from companion.db_types import UTCDateTime
 from companion.models.base import created_at_field
+
+
+class MessageStatus(StrEnum):
+    """Where an outbox row stands (``OutboundMessage.status``): ours while it waits or is handed over,
+    then the provider's as its status callbacks arrive (messaging/policy.py ranks them)."""
+
+    PENDING = "pending"  # waiting to be sent (reserved by a dispatcher or not)
+    SENDING = "sending"  # handed to the provider right now
+    ACCEPTED = "accepted"
+    QUEUED = "queued"
+    SCHEDULED = "scheduled"
+    SENT = "sent"
+    RECEIVING = "receiving"
+    RECEIVED = "received"
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"
+    FAILED = "failed"
+    READ = "read"
+    CANCELED = "canceled"  # the provider's spelling: it cancelled a send it held
+    GAVE_UP = "gave_up"  # no more attempts
+    CANCELLED = "cancelled"  # withdrawn before it was sent
+    UNKNOWN = "unknown"  # the provider may or may not have taken it; not sent again
+    SUPPRESSED = "suppressed"  # never sent: the patient opted out of SMS
+
+
+class MessageVia(StrEnum):
+    """How a message left (``OutboundMessage.via``)."""
+
+    API = "api"  # sent through the provider's API by the dispatcher
+    TWIML = "twiml"  # answered in the webhook's own response
+
+
+class AttemptOutcome(StrEnum):
+    """What came of one hand-over (``MessageAttempt.outcome``): accepted, or the send policy's
+    decision (messaging/policy.py ``Decision.action``)."""
+
+    ACCEPTED = "accepted"
+    RETRY = "retry"
+    GIVE_UP = "give_up"
+    SETTLE_SENT = "settle_sent"
+
+
+class InboundStatus(StrEnum):
+    """``InboundMessage.status``: stored first, handled after."""
+
+    RECEIVED = "received"  # waiting for a worker
+    HANDLED = "handled"  # routed, its replies queued
+    FAILED = "failed"  # gave up on it; left for staff to review
+
+
+class SenderKind(StrEnum):
+    """Who sent an inbound SMS (``InboundMessage.sender_kind``)."""
+
+    PATIENT = "patient"
+    STAFF = "staff"
+    UNKNOWN = "unknown"
 
 
 class OutboundMessage(SQLModel, table=True):
@@ -24,10 +81,10 @@ class OutboundMessage(SQLModel, table=True):
     patient_id: int | None = Field(default=None, foreign_key="patient.id", index=True)
     staff_id: int | None = Field(default=None, foreign_key="staff_member.id", index=True)
     to_phone: str = Field(max_length=20)
-    purpose: str = Field(max_length=16)
+    purpose: str = Field(max_length=16)  # a messaging.policy.Purpose
     body: str = Field(sa_column=Column(Text(), nullable=False))
     priority: int = Field(default=5)
-    status: str = Field(default="pending", max_length=16)
+    status: str = Field(default=MessageStatus.PENDING, max_length=16)
     due_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     attempts: int = Field(default=0)
     next_attempt_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
@@ -42,7 +99,7 @@ class OutboundMessage(SQLModel, table=True):
     needs_attention: bool = Field(default=False)
     dedupe_key: str | None = Field(default=None, max_length=128)
     retry_of: int | None = Field(default=None, foreign_key="outbound_message.id")
-    via: str = Field(default="api", max_length=8)
+    via: str = Field(default=MessageVia.API, max_length=8)
     created_at: datetime = created_at_field()
 
 
@@ -54,7 +111,7 @@ class MessageAttempt(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     message_id: int = Field(foreign_key="outbound_message.id", index=True)
     at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
-    outcome: str = Field(max_length=16)
+    outcome: str = Field(max_length=16)  # an AttemptOutcome
     http_status: int | None = Field(default=None)
     error_code: int | None = Field(default=None)
     detail: str | None = Field(default=None, max_length=200)
@@ -78,13 +135,13 @@ class InboundMessage(SQLModel, table=True):
     from_phone: str = Field(max_length=32)
     to_phone: str = Field(max_length=32)
     body: str = Field(sa_column=Column(Text(), nullable=False))
-    sender_kind: str = Field(default="unknown", max_length=16)
+    sender_kind: str = Field(default=SenderKind.UNKNOWN, max_length=16)
     keyword: str | None = Field(default=None, max_length=16)
     reply_body: str | None = Field(default=None, sa_column=Column(Text(), nullable=True))
     received_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
     needs_review: bool = Field(default=False)
     # Stored first, handled after: "received" until a worker has routed it and queued the replies.
-    status: str = Field(default="received", max_length=16)
+    status: str = Field(default=InboundStatus.RECEIVED, max_length=16)
     priority: int = Field(default=5)  # 0 when the text reads as risk: handled before anything else
     attempts: int = Field(default=0)
     processed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))

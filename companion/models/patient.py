@@ -1,12 +1,36 @@
 from __future__ import annotations
 
 from datetime import datetime, time
+from enum import StrEnum
 
 from sqlalchemy import Column, Time, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from companion.db_types import UTCDateTime
 from companion.models.base import created_at_field
+
+
+class PatientStatus(StrEnum):
+    """``Patient.status`` (patients/schemas.py ``PatientStatus`` is the API's spelling of it)."""
+
+    ACTIVE = "active"
+    PAUSED = "paused"
+    DISCHARGED = "discharged"
+
+
+class PatientChannel(StrEnum):
+    """How a patient is asked to check in (``Patient.channel``; patients/schemas.py ``Channel``)."""
+
+    SMS = "sms"
+    APP = "app"
+    BOTH = "both"
+
+
+class SmsConsent(StrEnum):
+    """``Patient.sms_consent``: whether texts may be sent to the patient (docs/sms.md)."""
+
+    OPTED_IN = "opted_in"
+    OPTED_OUT = "opted_out"
 
 
 class Patient(SQLModel, table=True):
@@ -25,13 +49,13 @@ class Patient(SQLModel, table=True):
     preferred_checkin_time: time = Field(sa_column=Column(Time(), nullable=False))
     quiet_start: time = Field(default=time(21, 0), sa_column=Column(Time(), nullable=False, server_default="21:00:00"))
     quiet_end: time = Field(default=time(8, 0), sa_column=Column(Time(), nullable=False, server_default="08:00:00"))
-    channel: str = Field(default="sms", max_length=8)
-    sms_consent: str = Field(default="opted_in", max_length=16)
+    channel: str = Field(default=PatientChannel.SMS, max_length=8)
+    sms_consent: str = Field(default=SmsConsent.OPTED_IN, max_length=16)
     sms_consent_changed_at: datetime | None = Field(
         default=None, sa_column=Column(UTCDateTime(), nullable=True)
     )
     sms_consent_source: str | None = Field(default=None, max_length=32)
-    status: str = Field(default="active", max_length=16)
+    status: str = Field(default=PatientStatus.ACTIVE, max_length=16)
     # Carried in every patient token; a new phone number increments it, ending older tokens.
     token_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = created_at_field()

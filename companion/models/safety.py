@@ -1,12 +1,40 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from companion.db_types import UTCDateTime
+
+
+class AlertStatus(StrEnum):
+    """``Alert.status``."""
+
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+class AlertSeverity(StrEnum):
+    """``Alert.severity``: the severity of the rule that opened it (the clinical core's ``Severity``,
+    clinical/permissions.py and clinical/rules/params.py, which cannot import this package)."""
+
+    URGENT = "urgent"
+    HIGH = "high"
+    ROUTINE = "routine"
+
+
+class EscalationEndReason(StrEnum):
+    """Why an alert's escalation stopped (``Alert.escalation_end_reason``): the clinical core's
+    ``StopReason`` (clinical/escalation.py)."""
+
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+    EXHAUSTED = "exhausted"
+    NO_STEPS = "no_steps"
 
 
 class Alert(SQLModel, table=True):
@@ -23,9 +51,9 @@ class Alert(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     clinic_id: int = Field(foreign_key="clinic.id", index=True)
     patient_id: int = Field(foreign_key="patient.id")
-    kind: str = Field(max_length=24)  # the chain: crisis, medical, same_day, routine
-    severity: str = Field(max_length=8)  # urgent, high, routine
-    status: str = Field(default="open", max_length=16)  # open, acknowledged, resolved
+    kind: str = Field(max_length=24)  # the protocol's chain name, e.g. crisis, medical, same_day, routine
+    severity: str = Field(max_length=8)  # an AlertSeverity
+    status: str = Field(default=AlertStatus.OPEN, max_length=16)
     ack_code: str = Field(max_length=8)
     protocol_version: str = Field(max_length=64)
     chain: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
@@ -35,7 +63,7 @@ class Alert(SQLModel, table=True):
     step_index: int | None = Field(default=None)
     next_step_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     escalation_ended_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
-    escalation_end_reason: str | None = Field(default=None, max_length=16)
+    escalation_end_reason: str | None = Field(default=None, max_length=16)  # an EscalationEndReason
     safety_reply_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     acknowledged_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     acknowledged_by: int | None = Field(default=None, foreign_key="staff_member.id")

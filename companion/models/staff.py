@@ -1,12 +1,22 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from companion.db_types import UTCDateTime
 from companion.models.base import created_at_field
+
+
+class StaffRole(StrEnum):
+    """``StaffMember.role``: the clinical core's ``STAFF_ROLES`` (clinical/permissions.py), which
+    cannot import this package; staff/schemas.py ``Role`` is the API's spelling of it."""
+
+    ADMIN = "admin"
+    CLINICIAN = "clinician"
+    STAFF = "staff"
 
 
 class StaffMember(SQLModel, table=True):
@@ -18,7 +28,7 @@ class StaffMember(SQLModel, table=True):
     name: str = Field(max_length=200)
     email: str = Field(max_length=254)
     phone: str | None = Field(default=None, max_length=20, index=True)
-    role: str = Field(max_length=16)
+    role: str = Field(max_length=16)  # a StaffRole
     password_hash: str = Field(max_length=200)
     active: bool = Field(default=True)
     failed_logins: int = Field(default=0)

@@ -22,7 +22,7 @@ from companion.auth.principals import StaffPrincipal
 from companion.clinical import scoring
 from companion.clock import Clock
 from companion.errors import NotFound
-from companion.models import Alert, CheckIn, Clinic, Prompt
+from companion.models import Alert, AlertSeverity, AlertStatus, CheckIn, CheckInStatus, Clinic, Prompt, PromptStatus
 from companion.patients.schemas import LatestScore, MoodPoint, PatientOverview, PatientOverviewPage
 from companion.patients.services import patient_page
 from companion.safety.services import SEVERITY_ORDER
@@ -34,7 +34,7 @@ MISSED_WINDOW = timedelta(days=14)
 #: A missed streak is counted over at most this many of the latest closed prompts.
 STREAK_LOOK_BACK = 20
 #: Severities in the order of SEVERITY_ORDER's ranks.
-SEVERITIES = ("urgent", "high", "routine")
+SEVERITIES: tuple[str, ...] = (AlertSeverity.URGENT, AlertSeverity.HIGH, AlertSeverity.ROUTINE)
 QUESTIONNAIRES = ("phq9", "gad7")
 
 
@@ -48,7 +48,7 @@ def missed_streak(statuses_latest_first: Iterable[str]) -> int:
     """Closed prompts' statuses, most recent first -> how many were missed before the last answered one."""
     count = 0
     for status in statuses_latest_first:
-        if status != "expired":
+        if status != PromptStatus.EXPIRED:
             break
         count += 1
     return count
@@ -81,7 +81,7 @@ async def _scores(session: AsyncSession, clinic_id: int, ids: list[int]) -> dict
             col(CheckIn.clinic_id) == clinic_id,
             col(CheckIn.patient_id).in_(ids),
             col(CheckIn.instrument).in_(("mood", *QUESTIONNAIRES)),
-            col(CheckIn.status) == "complete",
+            col(CheckIn.status) == CheckInStatus.COMPLETE,
             col(CheckIn.total).is_not(None),
         )
         .subquery()
@@ -110,7 +110,7 @@ async def _missed(session: AsyncSession, ids: list[int], since: datetime) -> dic
         select(col(Prompt.patient_id), func.count())
         .where(
             col(Prompt.patient_id).in_(ids),
-            col(Prompt.status) == "expired",
+            col(Prompt.status) == PromptStatus.EXPIRED,
             col(Prompt.expires_at) > since,
         )
         .group_by(col(Prompt.patient_id))
@@ -129,7 +129,7 @@ async def _streaks(session: AsyncSession, ids: list[int]) -> dict[int, int]:
         select(col(Prompt.patient_id), col(Prompt.status), rank)
         .where(
             col(Prompt.patient_id).in_(ids),
-            col(Prompt.status).in_(("answered", "expired")),
+            col(Prompt.status).in_((PromptStatus.ANSWERED, PromptStatus.EXPIRED)),
         )
         .subquery()
     )
@@ -150,7 +150,7 @@ async def _open_alerts(session: AsyncSession, clinic_id: int, ids: list[int]) ->
         .where(
             col(Alert.clinic_id) == clinic_id,
             col(Alert.patient_id).in_(ids),
-            col(Alert.status) != "resolved",
+            col(Alert.status) != AlertStatus.RESOLVED,
         )
         .group_by(col(Alert.patient_id))
     )

@@ -15,7 +15,7 @@ from companion.auth.revocation import end_patient_sessions
 from companion.clinical.plan import AftercarePlan
 from companion.clock import Clock
 from companion.errors import Conflict, NotFound
-from companion.models import Patient
+from companion.models import Patient, PatientStatus, SmsConsent
 from companion.patients.schemas import PatientCreate, PatientUpdate
 from companion.scheduling.services import replan_patient
 
@@ -64,10 +64,10 @@ async def create_patient(
         timezone=data.timezone,
         preferred_checkin_time=data.preferred_checkin_time,
         channel=data.channel,
-        sms_consent="opted_in",
+        sms_consent=SmsConsent.OPTED_IN,
         sms_consent_changed_at=clock.now(),
         sms_consent_source="enrolment",
-        status="active",
+        status=PatientStatus.ACTIVE,
         created_at=clock.now(),
     )
     session.add(patient)
@@ -86,7 +86,7 @@ async def update_patient(
     changes: dict[str, Any] = data.model_dump(exclude_unset=True)
     await _ensure_unique(session, staff.clinic_id, reference=None, phone=changes.get("phone"),
                          exclude_id=patient_id)
-    if patient.status == "discharged" and "status" in changes:
+    if patient.status == PatientStatus.DISCHARGED and "status" in changes:
         raise Conflict("a discharged patient cannot be resumed or paused", field="status")
     # A new number: whoever holds the old one keeps no session and no link sent to it.
     new_phone = changes.get("phone") not in (None, patient.phone)
@@ -113,7 +113,7 @@ async def discharge_patient(
     session: AsyncSession, clock: Clock, plan: AftercarePlan, staff: StaffPrincipal, patient_id: int
 ) -> Patient:
     patient = await get_patient(session, staff.clinic_id, patient_id)
-    patient.status = "discharged"
+    patient.status = PatientStatus.DISCHARGED
     await session.flush()
     await replan_patient(session, clock, patient, plan)
     audit.record(session, clock, actor=staff.actor, action="patient.discharge",

@@ -17,7 +17,7 @@ from companion.clinical.permissions import Action, Permissions, may, refusal
 from companion.clinical.protocol import Protocol
 from companion.clock import Clock
 from companion.errors import Conflict, Forbidden, InvalidInput, NotFound
-from companion.models import Alert, AlertPage, Patient, StaffMember
+from companion.models import Alert, AlertPage, AlertStatus, EscalationEndReason, Patient, StaffMember
 
 
 async def _by_code(session: AsyncSession, clinic_id: int, code: str) -> Alert | None:
@@ -25,7 +25,7 @@ async def _by_code(session: AsyncSession, clinic_id: int, code: str) -> Alert | 
     rows = await session.execute(
         select(Alert)
         .where(col(Alert.clinic_id) == clinic_id, col(Alert.ack_code) == code)
-        .order_by((col(Alert.status) == "resolved").asc(), col(Alert.id).desc())
+        .order_by((col(Alert.status) == AlertStatus.RESOLVED).asc(), col(Alert.id).desc())
         .limit(1)
         .with_for_update()
     )
@@ -36,7 +36,7 @@ async def _newest_paged(session: AsyncSession, staff_id: int) -> Alert | None:
     rows = await session.execute(
         select(Alert)
         .join(AlertPage, col(AlertPage.alert_id) == col(Alert.id))
-        .where(col(AlertPage.staff_id) == staff_id, col(Alert.status) == "open")
+        .where(col(AlertPage.staff_id) == staff_id, col(Alert.status) == AlertStatus.OPEN)
         .order_by(col(AlertPage.paged_at).desc(), col(Alert.id).desc())
         .limit(1)
         .with_for_update(of=Alert)
@@ -79,18 +79,18 @@ def _record_refusal(session: AsyncSession, clock: Clock, alert: Alert, staff_id:
 
 
 def _acknowledge(alert: Alert, staff_id: int, clock: Clock) -> None:
-    alert.status = "acknowledged"
+    alert.status = AlertStatus.ACKNOWLEDGED
     alert.acknowledged_at = clock.now()
     alert.acknowledged_by = staff_id
     alert.next_step_at = None
     alert.escalation_ended_at = alert.escalation_ended_at or clock.now()
-    alert.escalation_end_reason = alert.escalation_end_reason or "acknowledged"
+    alert.escalation_end_reason = alert.escalation_end_reason or EscalationEndReason.ACKNOWLEDGED
 
 
 def _resolve(alert: Alert, staff_id: int, note: str, clock: Clock) -> None:
-    if alert.status == "open":
+    if alert.status == AlertStatus.OPEN:
         _acknowledge(alert, staff_id, clock)
-    alert.status = "resolved"
+    alert.status = AlertStatus.RESOLVED
     alert.resolved_at = clock.now()
     alert.resolved_by = staff_id
     alert.resolution_note = note
@@ -112,10 +112,10 @@ async def acknowledge_by_sms(
         _record_refusal(session, clock, alert, staff.id, "acknowledge", "sms")
         return f"{refused} Alert {alert.ack_code} is unchanged."
     reference = await _reference(session, alert)
-    if alert.status == "resolved":
+    if alert.status == AlertStatus.RESOLVED:
         return (f"Thank you. Alert {alert.ack_code} for {reference} was already resolved by "
                 f"{await _name(session, alert.resolved_by)}; nothing more is needed.")
-    if alert.status == "acknowledged":
+    if alert.status == AlertStatus.ACKNOWLEDGED:
         return (f"Thank you. Alert {alert.ack_code} for {reference} was already acknowledged by "
                 f"{await _name(session, alert.acknowledged_by)}.")
     _acknowledge(alert, staff.id, clock)
@@ -136,7 +136,7 @@ async def resolve_by_sms(
         _record_refusal(session, clock, alert, staff.id, "resolve", "sms")
         return f"{refused} Alert {alert.ack_code} is unchanged."
     reference = await _reference(session, alert)
-    if alert.status == "resolved":
+    if alert.status == AlertStatus.RESOLVED:
         return f"Alert {alert.ack_code} for {reference} was already resolved; nothing more is needed."
     _resolve(alert, staff.id, note.strip(), clock)
     audit.record(session, clock, actor=f"staff:{staff.id}", action="alert.resolve", subject=f"alert:{alert.id}",
@@ -166,9 +166,9 @@ async def acknowledge(
     clinic_id, staff_id = staff.clinic_id, staff.staff_id
     alert = await _locked(session, clinic_id, alert_id)
     await _check(session, clock, protocol.permissions, staff, alert, "acknowledge")
-    if alert.status == "resolved":
+    if alert.status == AlertStatus.RESOLVED:
         raise Conflict("this alert is already resolved", field="status")
-    if alert.status == "acknowledged":
+    if alert.status == AlertStatus.ACKNOWLEDGED:
         return alert
     _acknowledge(alert, staff_id, clock)
     audit.record(session, clock, actor=f"staff:{staff_id}", action="alert.ack", subject=f"alert:{alert.id}",
@@ -184,7 +184,7 @@ async def resolve(
     clinic_id, staff_id = staff.clinic_id, staff.staff_id
     alert = await _locked(session, clinic_id, alert_id)
     await _check(session, clock, protocol.permissions, staff, alert, "resolve")
-    if alert.status == "resolved":
+    if alert.status == AlertStatus.RESOLVED:
         raise Conflict("this alert is already resolved", field="status")
     _resolve(alert, staff_id, note.strip(), clock)
     audit.record(session, clock, actor=f"staff:{staff_id}", action="alert.resolve", subject=f"alert:{alert.id}",

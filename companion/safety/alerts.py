@@ -19,7 +19,7 @@ from companion.clinical.rules import Finding
 from companion.clock import Clock
 from companion.messaging import outbox
 from companion.messaging.policy import Purpose
-from companion.models import Alert, Patient
+from companion.models import Alert, AlertStatus, Patient
 from companion.safety.escalate import advance
 
 SEVERITY_RANK = {"urgent": 0, "high": 1, "routine": 2}
@@ -37,7 +37,8 @@ async def _new_ack_code(session: AsyncSession, clinic_id: int) -> str:
     taken = set(
         (
             await session.execute(
-                select(col(Alert.ack_code)).where(col(Alert.clinic_id) == clinic_id, col(Alert.status) != "resolved")
+                select(col(Alert.ack_code))
+                .where(col(Alert.clinic_id) == clinic_id, col(Alert.status) != AlertStatus.RESOLVED)
             )
         ).scalars()
     )
@@ -50,7 +51,7 @@ async def _new_ack_code(session: AsyncSession, clinic_id: int) -> str:
 
 async def open_alerts_of(session: AsyncSession, patient_id: int) -> list[Alert]:
     rows = await session.execute(
-        select(Alert).where(col(Alert.patient_id) == patient_id, col(Alert.status) != "resolved")
+        select(Alert).where(col(Alert.patient_id) == patient_id, col(Alert.status) != AlertStatus.RESOLVED)
         .order_by(col(Alert.id))
     )
     return list(rows.scalars())
@@ -89,7 +90,7 @@ async def raise_findings(
         alert = Alert(
             clinic_id=patient.clinic_id, patient_id=patient.id, kind=chain_name,
             severity=top.severity,
-            status="open", ack_code=await _new_ack_code(session, patient.clinic_id),
+            status=AlertStatus.OPEN, ack_code=await _new_ack_code(session, patient.clinic_id),
             protocol_version=protocol.version, chain=chain.to_dict(), findings=records, opened_at=now,
             next_step_at=now if chain.steps else None,
         )

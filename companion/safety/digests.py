@@ -14,7 +14,7 @@ from companion.clinical.protocol import Protocol
 from companion.clock import Clock
 from companion.messaging import outbox
 from companion.messaging.policy import Purpose
-from companion.models import Alert, Clinic, OutboundMessage
+from companion.models import Alert, AlertSeverity, AlertStatus, Clinic, OutboundMessage
 from companion.safety.pages import care_team
 from companion.settings import Settings
 
@@ -34,8 +34,9 @@ async def send_due_digests(session: AsyncSession, clock: Clock, protocol: Protoc
         if day is None:
             continue
         alerts = list((await session.execute(
-            select(col(Alert.findings)).where(col(Alert.clinic_id) == clinic.id, col(Alert.severity) == "routine",
-                                         col(Alert.status) == "open")
+            select(col(Alert.findings)).where(col(Alert.clinic_id) == clinic.id,
+                                              col(Alert.severity) == AlertSeverity.ROUTINE,
+                                              col(Alert.status) == AlertStatus.OPEN)
         )).scalars())
         if not alerts:
             continue

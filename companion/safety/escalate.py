@@ -23,7 +23,7 @@ from companion.clinical.protocol import Protocol
 from companion.clock import Clock
 from companion.messaging import outbox
 from companion.messaging.policy import Purpose
-from companion.models import Alert, AlertPage, Clinic, Patient, StaffMember
+from companion.models import Alert, AlertPage, AlertStatus, Clinic, EscalationEndReason, Patient, StaffMember
 from companion.safety.pages import fallback_recipients, page_text, resolve_targets
 
 log = logging.getLogger("companion.safety")
@@ -36,8 +36,8 @@ def state_of(alert: Alert) -> escalation.EscalationState:
     return escalation.EscalationState(
         position=position,
         next_due_at=alert.next_step_at,
-        acknowledged=alert.status == "acknowledged",
-        resolved=alert.status == "resolved",
+        acknowledged=alert.status == AlertStatus.ACKNOWLEDGED,
+        resolved=alert.status == AlertStatus.RESOLVED,
     )
 
 
@@ -72,7 +72,7 @@ async def advance(session: AsyncSession, clock: Clock, protocol: Protocol, alert
     alert.pass_no, alert.step_index = action.position.pass_no, action.position.step_index
     alert.next_step_at = action.next_due_at
     if action.next_due_at is None:
-        alert.escalation_ended_at, alert.escalation_end_reason = now, "exhausted"
+        alert.escalation_ended_at, alert.escalation_end_reason = now, EscalationEndReason.EXHAUSTED
     audit.record(
         session, clock, actor="system:escalation", action="alert.step", subject=f"alert:{alert.id}",
         clinic_id=alert.clinic_id,
@@ -127,7 +127,7 @@ async def advance_due(session: AsyncSession, clock: Clock, protocol: Protocol, l
         (
             await session.execute(
                 select(Alert)
-                .where(col(Alert.status) == "open", col(Alert.next_step_at) <= clock.now())
+                .where(col(Alert.status) == AlertStatus.OPEN, col(Alert.next_step_at) <= clock.now())
                 .order_by(col(Alert.next_step_at), col(Alert.id))
                 .limit(limit)
                 .with_for_update(skip_locked=True)

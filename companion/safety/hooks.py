@@ -11,7 +11,7 @@ from companion.clinical.protocol import Protocol
 from companion.clock import Clock
 from companion.messaging import outbox
 from companion.messaging.policy import Purpose
-from companion.models import AlertPage, Patient, StaffMember
+from companion.models import AlertPage, AlertSeverity, Patient, PatientStatus, StaffMember
 from companion.safety.alerts import open_alerts_of
 from companion.safety.judge import judge_missed
 
@@ -20,7 +20,9 @@ async def patient_opted_out(session: AsyncSession, clock: Clock, patient: Patien
     """A patient with an open high or urgent alert opted out of SMS: everyone already paged for
     that alert is told, since texts to the patient will no longer arrive."""
     assert patient.id is not None
-    serious = [a for a in await open_alerts_of(session, patient.id) if a.severity in {"urgent", "high"}]
+    serious = [
+        a for a in await open_alerts_of(session, patient.id) if a.severity in {AlertSeverity.URGENT, AlertSeverity.HIGH}
+    ]
     for alert in serious:
         staff_ids = set(
             (await session.execute(
@@ -49,7 +51,7 @@ async def missed_checkins(
 ) -> None:
     """A patient missed ``in_a_row`` check-ins in a row: a finding for ``protocol``'s rules."""
     patient = await session.get(Patient, patient_id)
-    if patient is None or patient.status != "active":
+    if patient is None or patient.status != PatientStatus.ACTIVE:
         return
     audit.record(session, clock, actor="system:scheduler", action="checkins.missed", subject=f"patient:{patient_id}",
                  clinic_id=patient.clinic_id, detail={"in_a_row": in_a_row})

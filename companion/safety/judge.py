@@ -16,7 +16,7 @@ from sqlmodel import col
 from companion.clinical import rules
 from companion.clinical.protocol import Protocol
 from companion.clock import Clock
-from companion.models import CheckIn, Patient, TreatmentSession
+from companion.models import AlertSeverity, CheckIn, CheckInStatus, Patient, TreatmentSession
 from companion.safety.alerts import Raised, open_alerts_of, raise_findings
 
 
@@ -35,7 +35,7 @@ async def _history(session: AsyncSession, patient: Patient, checkin: CheckIn | N
         await session.execute(
             select(col(CheckIn.total))
             .where(col(CheckIn.patient_id) == patient.id, col(CheckIn.instrument) == "mood",
-                   col(CheckIn.status) == "complete", col(CheckIn.total).is_not(None),
+                   col(CheckIn.status) == CheckInStatus.COMPLETE, col(CheckIn.total).is_not(None),
                    col(CheckIn.id) != (checkin.id if checkin else None))
             .order_by(col(CheckIn.completed_at).desc(), col(CheckIn.id).desc())
             .limit(7)
@@ -48,7 +48,7 @@ async def _history(session: AsyncSession, patient: Patient, checkin: CheckIn | N
     baseline_query = (
         select(col(CheckIn.total))
         .where(col(CheckIn.patient_id) == patient.id, col(CheckIn.instrument) == "phq9",
-               col(CheckIn.status) == "complete", col(CheckIn.id) != (checkin.id if checkin else None))
+               col(CheckIn.status) == CheckInStatus.COMPLETE, col(CheckIn.id) != (checkin.id if checkin else None))
         .order_by(col(CheckIn.completed_at).desc())
         .limit(1)
     )
@@ -109,7 +109,9 @@ async def judge_undelivered(session: AsyncSession, clock: Clock, protocol: Proto
     """A prompt could not be delivered: concerning only while the patient has an open high or
     urgent alert."""
     assert patient.id is not None
-    serious = any(a.severity in {"urgent", "high"} for a in await open_alerts_of(session, patient.id))
+    serious = any(
+        a.severity in {AlertSeverity.URGENT, AlertSeverity.HIGH} for a in await open_alerts_of(session, patient.id)
+    )
     findings = rules.evaluate(protocol.rules, rules.UndeliveredEvent(has_open_alert_high_or_urgent=serious),
                               rules.History(previous_moods=[], phq9_baseline_total=None))
     return await _raise(session, clock, protocol, patient, findings, "provider:undelivered")

@@ -12,11 +12,13 @@ from sqlmodel import col
 
 from companion.clinical.escalation import Target
 from companion.clinical.protocol import Protocol
-from companion.models import Alert, Clinic, Patient, StaffMember
+from companion.models import Alert, AlertSeverity, Clinic, Patient, StaffMember, StaffRole
 
 log = logging.getLogger("companion.safety")
 
-SEVERITY_WORD = {"urgent": "Urgent", "high": "Same-day", "routine": "Routine"}
+SEVERITY_WORD: dict[str, str] = {
+    AlertSeverity.URGENT: "Urgent", AlertSeverity.HIGH: "Same-day", AlertSeverity.ROUTINE: "Routine",
+}
 
 
 def page_text(alert: Alert, patient: Patient) -> str:
@@ -57,7 +59,7 @@ async def resolve_targets(
             member = by_email.get(target.value.lower()) or by_id.get(target.value)
             found = [member] if member else []
         elif target.kind == "care_team":
-            found = [m for m in staff if m.role == "clinician"]
+            found = [m for m in staff if m.role == StaffRole.CLINICIAN]
         if not found:
             unreached.append(str(target))
         for member in found:
@@ -68,10 +70,10 @@ async def resolve_targets(
 async def care_team(session: AsyncSession, clinic_id: int) -> list[StaffMember]:
     """The clinic's active clinicians with a phone; its admins too when it has no such clinician."""
     staff = await _active_with_phone(session, clinic_id)
-    return [m for m in staff if m.role == "clinician"] or [m for m in staff if m.role == "admin"]
+    return [m for m in staff if m.role == StaffRole.CLINICIAN] or [m for m in staff if m.role == StaffRole.ADMIN]
 
 
 async def fallback_recipients(session: AsyncSession, clinic_id: int) -> list[StaffMember]:
     """When a step reaches nobody, every active clinician and admin with a phone is paged: an
     alert that pages no one is worse than one that pages too many."""
-    return [m for m in await _active_with_phone(session, clinic_id) if m.role in {"clinician", "admin"}]
+    return [m for m in await _active_with_phone(session, clinic_id) if m.role in {StaffRole.CLINICIAN, StaffRole.ADMIN}]

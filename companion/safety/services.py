@@ -12,7 +12,7 @@ from companion.clinical.permissions import Permissions, may, refusal
 from companion.clinical.protocol import Protocol
 from companion.clock import Clock
 from companion.errors import NotFound
-from companion.models import Alert, AlertPage, Patient
+from companion.models import Alert, AlertPage, AlertSeverity, AlertStatus, Patient
 from companion.safety.schemas import AlertRead
 
 
@@ -29,9 +29,9 @@ def alert_read(
         may_ack = may(permissions, "acknowledge", alert.severity, staff.role, paged)
         may_resolve = may(permissions, "resolve", alert.severity, staff.role, paged)
         refused = []
-        if alert.status == "open" and not may_ack:
+        if alert.status == AlertStatus.OPEN and not may_ack:
             refused.append(refusal(permissions, "acknowledge", alert.severity))
-        if alert.status != "resolved" and not may_resolve:
+        if alert.status != AlertStatus.RESOLVED and not may_resolve:
             refused.append(refusal(permissions, "resolve", alert.severity))
         note = " ".join(refused) or None
     step = None
@@ -60,7 +60,9 @@ async def _paged(session: AsyncSession, staff: StaffPrincipal, alert_ids: list[i
     return set(rows.scalars())
 
 
-SEVERITY_ORDER = case({"urgent": 0, "high": 1, "routine": 2}, value=Alert.severity, else_=3)
+SEVERITY_ORDER = case(
+    {AlertSeverity.URGENT: 0, AlertSeverity.HIGH: 1, AlertSeverity.ROUTINE: 2}, value=Alert.severity, else_=3
+)
 
 
 async def list_alerts(
@@ -74,7 +76,7 @@ async def list_alerts(
         .order_by(SEVERITY_ORDER, col(Alert.opened_at), col(Alert.id))
     )
     if status == "active":
-        query = query.where(col(Alert.status) != "resolved")
+        query = query.where(col(Alert.status) != AlertStatus.RESOLVED)
     elif status:
         query = query.where(col(Alert.status) == status)
     if patient_id is not None:

@@ -19,7 +19,7 @@ from companion.clinical.instruments import get_instrument
 from companion.clock import Clock
 from companion.messaging import outbox
 from companion.messaging.policy import Purpose
-from companion.models import Patient, Prompt
+from companion.models import Patient, Prompt, PromptChannel, PromptStatus
 from companion.scheduling.release import reaches_by_sms, release_prompt, write_messages
 from companion.settings import Settings
 
@@ -42,7 +42,9 @@ async def release_due(session: AsyncSession, clock: Clock, limit: int = 500) -> 
         (
             await session.execute(
                 select(Prompt)
-                .where(col(Prompt.status) == "planned", col(Prompt.due_at) <= now, col(Prompt.expires_at) > now)
+                .where(
+                    col(Prompt.status) == PromptStatus.PLANNED, col(Prompt.due_at) <= now, col(Prompt.expires_at) > now
+                )
                 .order_by(col(Prompt.due_at), col(Prompt.id))
                 .limit(limit)
                 .with_for_update(skip_locked=True)
@@ -71,7 +73,7 @@ async def send_reminders(session: AsyncSession, clock: Clock, settings: Settings
             await session.execute(
                 select(Prompt)
                 .where(
-                    col(Prompt.status) == "open",
+                    col(Prompt.status) == PromptStatus.OPEN,
                     col(Prompt.reminder_due_at) <= now,
                     col(Prompt.reminded_at).is_(None),
                     col(Prompt.expires_at) > now,
@@ -87,7 +89,7 @@ async def send_reminders(session: AsyncSession, clock: Clock, settings: Settings
     for prompt in prompts:
         prompt.reminded_at = now
         patient = patients[prompt.patient_id]
-        if prompt.channel != "sms" or not reaches_by_sms(patient):
+        if prompt.channel != PromptChannel.SMS or not reaches_by_sms(patient):
             continue
         await outbox.enqueue(
             session, clock, to_phone=patient.phone, purpose=Purpose.REMINDER, body=reminder_text(prompt, settings),
@@ -113,13 +115,15 @@ async def expire_due(session: AsyncSession, clock: Clock, limit: int = 2000) -> 
             .where(
                 col(Prompt.id).in_(
                     select(col(Prompt.id))
-                    .where(col(Prompt.status).in_(("planned", "open")), col(Prompt.expires_at) <= now)
+                    .where(
+                        col(Prompt.status).in_((PromptStatus.PLANNED, PromptStatus.OPEN)), col(Prompt.expires_at) <= now
+                    )
                     .limit(limit)
                     .with_for_update(skip_locked=True)
                     .scalar_subquery()
                 )
             )
-            .values(status="expired", closed_at=now)
+            .values(status=PromptStatus.EXPIRED, closed_at=now)
             .returning(col(Prompt.patient_id))
         )
     ).scalars().all()
@@ -136,13 +140,16 @@ async def missed_in_a_row(session: AsyncSession, patient_id: int, look_back: int
     one that was answered (cancelled prompts do not count either way)."""
     rows = await session.execute(
         select(col(Prompt.status))
-        .where(col(Prompt.patient_id) == patient_id, col(Prompt.status).in_(("answered", "expired")))
+        .where(
+            col(Prompt.patient_id) == patient_id,
+            col(Prompt.status).in_((PromptStatus.ANSWERED, PromptStatus.EXPIRED)),
+        )
         .order_by(col(Prompt.due_at).desc(), col(Prompt.id).desc())
         .limit(look_back)
     )
     count = 0
     for status in rows.scalars():
-        if status != "expired":
+        if status != PromptStatus.EXPIRED:
             break
         count += 1
     return count

@@ -11,13 +11,17 @@ from companion.clinical.instruments import get_instrument, next_question, sms_me
 from companion.clock import Clock
 from companion.messaging import outbox
 from companion.messaging.policy import Purpose
-from companion.models import Patient, Prompt
+from companion.models import Patient, PatientChannel, PatientStatus, Prompt, PromptChannel, PromptStatus, SmsConsent
 
 SPACING_SECONDS = 3
 
 
 def reaches_by_sms(patient: Patient) -> bool:
-    return patient.channel in {"sms", "both"} and patient.sms_consent == "opted_in" and patient.status == "active"
+    return (
+        patient.channel in {PatientChannel.SMS, PatientChannel.BOTH}
+        and patient.sms_consent == SmsConsent.OPTED_IN
+        and patient.status == PatientStatus.ACTIVE
+    )
 
 
 async def release_prompt(
@@ -30,20 +34,20 @@ async def release_prompt(
     The messages are written to the outbox at once or, given ``messages``, added to that list for
     the caller to write with :func:`write_messages` in the same transaction (one statement for a
     whole batch of prompts)."""
-    if prompt.status != "planned":
+    if prompt.status != PromptStatus.PLANNED:
         return
     now = clock.now()
-    prompt.status = "open"
+    prompt.status = PromptStatus.OPEN
     prompt.released_at = now
     if not reaches_by_sms(patient):
-        prompt.channel = "app"
+        prompt.channel = PromptChannel.APP
         return
     instrument = get_instrument(prompt.instrument)
     first = next_question(instrument, {}, "sms")
     if first is None:
-        prompt.channel = "app"
+        prompt.channel = PromptChannel.APP
         return
-    prompt.channel = "sms"
+    prompt.channel = PromptChannel.SMS
     prompt.current_question = first.key
     rows = [] if messages is None else messages
     # An intro and its first question are two messages; the question is held back a few seconds so

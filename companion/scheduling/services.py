@@ -31,7 +31,17 @@ from companion.clinical.plan import (
     reminder_due,
 )
 from companion.clock import Clock
-from companion.models import CheckIn, Patient, Prompt, TreatmentSession
+from companion.models import (
+    CheckIn,
+    CheckInStatus,
+    Patient,
+    PatientChannel,
+    PatientStatus,
+    Prompt,
+    PromptStatus,
+    SmsConsent,
+    TreatmentSession,
+)
 from companion.models.base import table_of
 
 HORIZON = timedelta(days=2)
@@ -46,9 +56,9 @@ class PlanResult:
 
 def is_plannable(patient: Patient) -> bool:
     """Paused and discharged patients get no prompts; an SMS-only patient who opted out neither."""
-    if patient.status != "active":
+    if patient.status != PatientStatus.ACTIVE:
         return False
-    return not (patient.channel == "sms" and patient.sms_consent == "opted_out")
+    return not (patient.channel == PatientChannel.SMS and patient.sms_consent == SmsConsent.OPTED_OUT)
 
 
 def timing_of(patient: Patient) -> PatientTiming:
@@ -80,7 +90,7 @@ def _row(patient: Patient, planned: PlannedPrompt, plan: AftercarePlan, modality
         "instrument_version": get_instrument(planned.instrument).version,
         "slot": planned.slot,
         "session_id": planned.session_id,
-        "status": "planned",
+        "status": PromptStatus.PLANNED,
         "due_at": planned.due_at,
         "expires_at": planned.expires_at,
         "reminder_due_at": reminder_due(planned.due_at, modality_plan, timing, planned.expires_at),
@@ -130,7 +140,7 @@ async def _baselines(
         select(col(CheckIn.patient_id), col(CheckIn.completed_at)).where(
             col(CheckIn.patient_id).in_(patient_ids),
             col(CheckIn.instrument) == "phq9",
-            col(CheckIn.status) == "complete",
+            col(CheckIn.status) == CheckInStatus.COMPLETE,
         )
     )
     found = set()
@@ -141,11 +151,13 @@ async def _baselines(
     return found
 
 
-async def cancel_future(session: AsyncSession, clock: Clock, patient_id: int, reason: str = "cancelled") -> int:
+async def cancel_future(
+    session: AsyncSession, clock: Clock, patient_id: int, reason: str = PromptStatus.CANCELLED
+) -> int:
     """Stop a patient's prompts that have not been released yet."""
     result = await session.execute(
         update(Prompt)
-        .where(col(Prompt.patient_id) == patient_id, col(Prompt.status) == "planned")
+        .where(col(Prompt.patient_id) == patient_id, col(Prompt.status) == PromptStatus.PLANNED)
         .values(status=reason, closed_at=clock.now())
     )
     return cast("CursorResult[Any]", result).rowcount or 0
@@ -174,7 +186,7 @@ async def replan_patient(
             await session.execute(
                 select(Prompt).where(
                     col(Prompt.patient_id) == patient.id,
-                    (col(Prompt.status) == "planned") | col(Prompt.slot).in_([p.slot for p in planned]),
+                    (col(Prompt.status) == PromptStatus.PLANNED) | col(Prompt.slot).in_([p.slot for p in planned]),
                 )
             )
         ).scalars()
@@ -187,19 +199,21 @@ async def replan_patient(
         current = existing.get((prompt.instrument, prompt.slot))
         if current is None:
             new_rows.append(row)
-        elif current.status == "cancelled":
+        elif current.status == PromptStatus.CANCELLED:
             # Planned again (a patient resumed, a session restored): the same slot comes back.
-            current.status, current.closed_at = "planned", None
+            current.status, current.closed_at = PromptStatus.PLANNED, None
             current.due_at, current.expires_at = prompt.due_at, prompt.expires_at
             current.reminder_due_at = cast("datetime | None", row["reminder_due_at"])
             result.created += 1
-        elif current.status == "planned" and (current.due_at, current.expires_at) != (prompt.due_at, prompt.expires_at):
+        elif current.status == PromptStatus.PLANNED and (current.due_at, current.expires_at) != (
+            prompt.due_at, prompt.expires_at
+        ):
             current.due_at, current.expires_at = prompt.due_at, prompt.expires_at
             current.reminder_due_at = cast("datetime | None", row["reminder_due_at"])
             result.retimed += 1
     for key, current in existing.items():
-        if key not in wanted and current.status == "planned" and current.due_at < now + horizon:
-            current.status, current.closed_at = "cancelled", now
+        if key not in wanted and current.status == PromptStatus.PLANNED and current.due_at < now + horizon:
+            current.status, current.closed_at = PromptStatus.CANCELLED, now
             result.cancelled += 1
     result.created += await _insert_missing(session, new_rows)
     return result
@@ -222,7 +236,7 @@ async def extend_plans(
         patients = list(
             (
                 await session.execute(
-                    select(Patient).where(col(Patient.id) > last_id, col(Patient.status) == "active")
+                    select(Patient).where(col(Patient.id) > last_id, col(Patient.status) == PatientStatus.ACTIVE)
                     .order_by(col(Patient.id)).limit(chunk)
                 )
             ).scalars()

@@ -10,7 +10,16 @@ from sqlmodel import col
 
 from companion.clock import Clock
 from companion.messaging.policy import URGENT
-from companion.models import Alert, OutboundMessage, Prompt
+from companion.models import (
+    Alert,
+    AlertSeverity,
+    AlertStatus,
+    EscalationEndReason,
+    MessageStatus,
+    OutboundMessage,
+    Prompt,
+    PromptStatus,
+)
 from companion.scheduling.heartbeat import scheduler_health
 
 URGENT_LATE = timedelta(minutes=2)
@@ -27,7 +36,7 @@ async def inspect(session: AsyncSession, clock: Clock) -> list[str]:
     late_urgent = (
         await session.execute(
             select(func.count()).select_from(OutboundMessage).where(
-                col(OutboundMessage.status).in_(("pending", "sending")),
+                col(OutboundMessage.status).in_((MessageStatus.PENDING, MessageStatus.SENDING)),
                 col(OutboundMessage.purpose).in_(urgent),
                 col(OutboundMessage.due_at) < now - URGENT_LATE,
             )
@@ -38,7 +47,7 @@ async def inspect(session: AsyncSession, clock: Clock) -> list[str]:
     late_routine = (
         await session.execute(
             select(func.count()).select_from(OutboundMessage).where(
-                col(OutboundMessage.status) == "pending",
+                col(OutboundMessage.status) == MessageStatus.PENDING,
                 col(OutboundMessage.due_at) < now - ROUTINE_LATE,
                 col(OutboundMessage.next_attempt_at).is_(None),
             )
@@ -49,7 +58,8 @@ async def inspect(session: AsyncSession, clock: Clock) -> list[str]:
     late_prompts = (
         await session.execute(
             select(func.count()).select_from(Prompt).where(
-                col(Prompt.status) == "planned", col(Prompt.due_at) < now - PROMPT_LATE, col(Prompt.expires_at) > now
+                col(Prompt.status) == PromptStatus.PLANNED, col(Prompt.due_at) < now - PROMPT_LATE,
+                col(Prompt.expires_at) > now,
             )
         )
     ).scalar_one()
@@ -68,7 +78,7 @@ async def inspect(session: AsyncSession, clock: Clock) -> list[str]:
     stalled = (
         await session.execute(
             select(func.count()).select_from(Alert).where(
-                col(Alert.status) == "open", col(Alert.next_step_at) < now - ESCALATION_LATE
+                col(Alert.status) == AlertStatus.OPEN, col(Alert.next_step_at) < now - ESCALATION_LATE
             )
         )
     ).scalar_one()
@@ -77,8 +87,9 @@ async def inspect(session: AsyncSession, clock: Clock) -> list[str]:
     unanswered = (
         await session.execute(
             select(func.count()).select_from(Alert).where(
-                col(Alert.status) == "open", col(Alert.escalation_end_reason) == "exhausted",
-                col(Alert.severity).in_(("urgent", "high")),
+                col(Alert.status) == AlertStatus.OPEN,
+                col(Alert.escalation_end_reason) == EscalationEndReason.EXHAUSTED,
+                col(Alert.severity).in_((AlertSeverity.URGENT, AlertSeverity.HIGH)),
             )
         )
     ).scalar_one()

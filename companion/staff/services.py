@@ -14,7 +14,7 @@ from companion.auth.principals import StaffPrincipal
 from companion.auth.revocation import end_staff_sessions
 from companion.clock import Clock
 from companion.errors import Conflict, NotFound
-from companion.models import StaffMember
+from companion.models import StaffMember, StaffRole
 from companion.staff.schemas import StaffCreate, StaffUpdate
 
 
@@ -66,7 +66,8 @@ async def update_staff(
 ) -> StaffMember:
     member = await get_staff(session, staff, staff_id)
     changes = data.model_dump(exclude_unset=True)
-    if staff_id == staff.staff_id and (changes.get("active") is False or changes.get("role", "admin") != "admin"):
+    demoted = changes.get("role", StaffRole.ADMIN) != StaffRole.ADMIN
+    if staff_id == staff.staff_id and (changes.get("active") is False or demoted):
         raise Conflict("you cannot demote or deactivate yourself", field="role")
     ends_sessions = ends_staff_sessions(member, changes)
     for field, value in changes.items():
