@@ -13,7 +13,7 @@ from companion.audit import services as audit
 from companion.clinical.plan import AftercarePlan
 from companion.clock import Clock
 from companion.messaging.policy import Purpose
-from companion.models import OutboundMessage, Patient
+from companion.models import MessageStatus, OutboundMessage, Patient, SmsConsent
 from companion.safety.hooks import patient_opted_out
 from companion.scheduling.services import replan_patient
 
@@ -24,20 +24,20 @@ async def opt_out(session: AsyncSession, clock: Clock, plan: AftercarePlan, pati
     """Record the opt-out with its time and source, cancel the patient's routine messages and tell
     whoever was paged for the patient's open serious alerts. Returns False when the patient was
     already opted out."""
-    if patient.sms_consent == "opted_out":
+    if patient.sms_consent == SmsConsent.OPTED_OUT:
         return False
     now = clock.now()
-    patient.sms_consent = "opted_out"
+    patient.sms_consent = SmsConsent.OPTED_OUT
     patient.sms_consent_changed_at = now
     patient.sms_consent_source = source
     await session.execute(
         update(OutboundMessage)
         .where(
             col(OutboundMessage.patient_id) == patient.id,
-            col(OutboundMessage.status) == "pending",
+            col(OutboundMessage.status) == MessageStatus.PENDING,
             col(OutboundMessage.purpose).in_(ROUTINE),
         )
-        .values(status="cancelled", status_at=now, error_detail="patient opted out of SMS")
+        .values(status=MessageStatus.CANCELLED, status_at=now, error_detail="patient opted out of SMS")
     )
     await replan_patient(session, clock, patient, plan)
     audit.record(session, clock, actor=f"patient:{patient.id}", action="consent.opt_out",
@@ -47,9 +47,9 @@ async def opt_out(session: AsyncSession, clock: Clock, plan: AftercarePlan, pati
 
 
 async def opt_in(session: AsyncSession, clock: Clock, plan: AftercarePlan, patient: Patient, source: str) -> bool:
-    if patient.sms_consent == "opted_in":
+    if patient.sms_consent == SmsConsent.OPTED_IN:
         return False
-    patient.sms_consent = "opted_in"
+    patient.sms_consent = SmsConsent.OPTED_IN
     patient.sms_consent_changed_at = clock.now()
     patient.sms_consent_source = source
     await replan_patient(session, clock, patient, plan)

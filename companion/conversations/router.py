@@ -24,7 +24,7 @@ from companion.conversations.patient_messages import handle_patient_message
 from companion.conversations.staff_commands import handle_staff_command, is_staff_command
 from companion.messaging import outbox
 from companion.messaging.policy import Purpose
-from companion.models import Clinic, InboundMessage, Patient, StaffMember
+from companion.models import Clinic, InboundMessage, Patient, PatientStatus, SenderKind, SmsConsent, StaffMember
 from companion.protocols import ProtocolSource
 from companion.settings import Settings
 
@@ -71,7 +71,7 @@ async def _find_sender(session: AsyncSession, phone: str, to_phone: str) -> Send
     if rows:
         patient = next((p for p, sender in rows if sender and sender == to_phone), None)
         if patient is None:
-            active = [p for p, _ in rows if p.status != "discharged"]
+            active = [p for p, _ in rows if p.status != PatientStatus.DISCHARGED]
             patient = (active or [rows[0][0]])[0]
     return Sender(staff, patient)
 
@@ -106,12 +106,12 @@ async def route(
     staff, patient = sender.staff, sender.patient
     replies: list[str]
     if staff is not None and (patient is None or is_staff_command(body)):
-        inbound.sender_kind, inbound.staff_id, inbound.clinic_id = "staff", staff.id, staff.clinic_id
+        inbound.sender_kind, inbound.staff_id, inbound.clinic_id = SenderKind.STAFF, staff.id, staff.clinic_id
         replies = [await handle_staff_command(session, clock, protocols.current(), staff, body)]
     elif patient is not None:
-        inbound.sender_kind, inbound.patient_id, inbound.clinic_id = "patient", patient.id, patient.clinic_id
+        inbound.sender_kind, inbound.patient_id, inbound.clinic_id = SenderKind.PATIENT, patient.id, patient.clinic_id
         keyword = classify_keyword(body)
-        if keyword is Keyword.OPT_IN and is_conditional_opt_in(body) and patient.sms_consent != "opted_out":
+        if keyword is Keyword.OPT_IN and is_conditional_opt_in(body) and patient.sms_consent != SmsConsent.OPTED_OUT:
             keyword = None  # YES is an opt-in only for an opted-out patient; otherwise it is an answer
         if keyword is not None:
             inbound.keyword = keyword.value
@@ -119,16 +119,16 @@ async def route(
             replies = [reply] if reply else []
         else:
             replies = await handle_patient_message(session, clock, settings, protocols.current(), patient, inbound)
-            if patient.sms_consent == "opted_out":
+            if patient.sms_consent == SmsConsent.OPTED_OUT:
                 replies = []  # kept for the care team, but nothing goes to an opted-out patient
     else:
-        inbound.sender_kind, inbound.needs_review = "unknown", True
+        inbound.sender_kind, inbound.needs_review = SenderKind.UNKNOWN, True
         replies = [texts.UNKNOWN_SENDER]
     inbound.reply_body = "\n".join(replies) or None
     for index, reply in enumerate(replies):
         await outbox.enqueue(
             session, clock, to_phone=inbound.from_phone, purpose=Purpose.REPLY, body=reply,
-            clinic_id=inbound.clinic_id, patient=patient if inbound.sender_kind == "patient" else None,
+            clinic_id=inbound.clinic_id, patient=patient if inbound.sender_kind == SenderKind.PATIENT else None,
             staff_id=inbound.staff_id, dedupe_key=f"reply:{inbound.id}:{index}",
         )
     return replies

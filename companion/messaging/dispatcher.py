@@ -32,7 +32,7 @@ from companion.messaging import liveness
 from companion.messaging.events import PROVIDER_OPT_OUT, DeliveryEvents, joined_session
 from companion.messaging.gateways import Accepted, OutgoingSms, SendOutcome, SmsGateway
 from companion.messaging.policy import Purpose, SendError, decide, settle_stale_claim
-from companion.models import Clinic, MessageAttempt, OutboundMessage, Patient
+from companion.models import AttemptOutcome, Clinic, MessageAttempt, MessageStatus, OutboundMessage, Patient, SmsConsent
 from companion.models.base import table_of
 from companion.observability import metrics as metrics
 
@@ -133,7 +133,9 @@ class Dispatcher:
         """A clean stop: hand back what is reserved and drop the identity."""
         async with self.engine.begin() as conn:
             await conn.execute(
-                update(T).where(T.c.claimed_by == self.identity, T.c.status == "pending").values(claimed_by=None)
+                update(T)
+                .where(T.c.claimed_by == self.identity, T.c.status == MessageStatus.PENDING)
+                .values(claimed_by=None)
             )
             await liveness.retire(conn, self.identity)
 
@@ -143,7 +145,7 @@ class Dispatcher:
         """Reserve up to ``limit`` due rows for this dispatcher; they stay ``pending``."""
         now = self.clock.now()
         conditions = [
-            T.c.status == "pending",
+            T.c.status == MessageStatus.PENDING,
             T.c.claimed_by.is_(None),
             T.c.due_at <= now,
             or_(T.c.next_attempt_at.is_(None), T.c.next_attempt_at <= now),
@@ -160,21 +162,23 @@ class Dispatcher:
         async with self.engine.begin() as conn:
             # Anything an earlier round reserved and never sent (it failed midway) goes back first.
             await conn.execute(
-                update(T).where(T.c.claimed_by == self.identity, T.c.status == "pending").values(claimed_by=None)
+                update(T)
+                .where(T.c.claimed_by == self.identity, T.c.status == MessageStatus.PENDING)
+                .values(claimed_by=None)
             )
             ids = [row[0] for row in await conn.execute(due)]
             if not ids:
                 return []
             # An opted-out patient is never sent anything, whatever the row's purpose.
-            opted_out = select(P.c.id).where(P.c.sms_consent == "opted_out")
+            opted_out = select(P.c.id).where(P.c.sms_consent == SmsConsent.OPTED_OUT)
             await conn.execute(
                 update(T)
                 .where(T.c.id.in_(ids), T.c.patient_id.in_(opted_out))
-                .values(status="suppressed", status_at=now, error_detail="patient opted out of SMS")
+                .values(status=MessageStatus.SUPPRESSED, status_at=now, error_detail="patient opted out of SMS")
             )
             rows = await conn.execute(
                 update(T)
-                .where(T.c.id.in_(ids), T.c.status == "pending")
+                .where(T.c.id.in_(ids), T.c.status == MessageStatus.PENDING)
                 .values(claimed_by=self.identity, claimed_at=now)
                 .returning(T.c.id, T.c.to_phone, T.c.body, T.c.purpose, T.c.attempts, T.c.patient_id, T.c.clinic_id,
                            T.c.priority)
@@ -199,8 +203,8 @@ class Dispatcher:
         async with self._autocommit.connect() as conn:
             result = await conn.execute(
                 update(T)
-                .where(T.c.id == message.id, T.c.claimed_by == self.identity, T.c.status == "pending")
-                .values(status="sending", claimed_at=self.clock.now(), attempts=T.c.attempts + 1)
+                .where(T.c.id == message.id, T.c.claimed_by == self.identity, T.c.status == MessageStatus.PENDING)
+                .values(status=MessageStatus.SENDING, claimed_at=self.clock.now(), attempts=T.c.attempts + 1)
             )
         return bool(result.rowcount)
 
@@ -286,8 +290,8 @@ class Dispatcher:
         for message, outcome in results:
             if isinstance(outcome, Accepted):
                 accepted.append({"mid": message.id, "sid": outcome.sid, "st": outcome.status})
-                attempts.append({"message_id": message.id, "at": now, "outcome": "accepted", "http_status": None,
-                                 "error_code": None, "detail": None})
+                attempts.append({"message_id": message.id, "at": now, "outcome": AttemptOutcome.ACCEPTED,
+                                 "http_status": None, "error_code": None, "detail": None})
                 continue
             assert isinstance(outcome, SendError)
             decision = decide(message.purpose, outcome, message.attempts, now, retry_base=self.retry_base_seconds)
@@ -301,7 +305,7 @@ class Dispatcher:
             else:
                 finals.append({
                     "mid": message.id,
-                    "st": "unknown" if decision.action == "settle_sent" else "gave_up",
+                    "st": MessageStatus.UNKNOWN if decision.action == "settle_sent" else MessageStatus.GAVE_UP,
                     "code": outcome.code,
                     "detail": decision.reason[:200],
                     "attn": decision.needs_attention,
@@ -310,12 +314,13 @@ class Dispatcher:
                     opt_outs.append(message.patient_id)
             log.warning("message %s (%s) not sent: %s -> %s", message.id, message.purpose.value,
                         outcome.detail, decision.reason)
-        ours = and_(T.c.id == bindparam("mid"), T.c.status == "sending", T.c.claimed_by == self.identity)
+        in_flight_here = and_(T.c.status == MessageStatus.SENDING, T.c.claimed_by == self.identity)
+        ours = and_(T.c.id == bindparam("mid"), in_flight_here)
         async with self.engine.begin() as conn:
             if accepted:
                 # Accepted is accepted: even a row taken back meanwhile (this process was stalled
                 # and taken for dead) is marked sent, unless another dispatcher is sending it now.
-                mine = or_(T.c.status == "pending", and_(T.c.status == "sending", T.c.claimed_by == self.identity))
+                mine = or_(T.c.status == MessageStatus.PENDING, in_flight_here)
                 await conn.execute(
                     update(T)
                     .where(T.c.id == bindparam("mid"))
@@ -332,7 +337,7 @@ class Dispatcher:
                 await conn.execute(
                     update(T)
                     .where(ours)
-                    .values(status="pending", claimed_by=None, next_attempt_at=bindparam("nxt"),
+                    .values(status=MessageStatus.PENDING, claimed_by=None, next_attempt_at=bindparam("nxt"),
                             error_code=bindparam("code"), error_detail=bindparam("detail"), status_at=now),
                     retries,
                 )
@@ -364,21 +369,21 @@ class Dispatcher:
             gone = await liveness.gone_here_now(conn)
         dead = liveness.held_by_the_dead(T.c.claimed_by, now, self.dead_after, gone)
         # Rows marked in flight by a dispatcher without an identity are judged by the lease.
-        stale = or_(and_(dead, T.c.status == "sending"),
-                    and_(T.c.claimed_by.is_(None), T.c.status == "sending", T.c.claimed_at < now - self.lease))
+        sending = T.c.status == MessageStatus.SENDING
+        stale = or_(and_(dead, sending), and_(T.c.claimed_by.is_(None), sending, T.c.claimed_at < now - self.lease))
         resend = [p.value for p in Purpose if settle_stale_claim(p) == "resend"]
         async with self.engine.begin() as conn:
             released = await conn.execute(
-                update(T).where(dead, T.c.status == "pending").values(claimed_by=None)
+                update(T).where(dead, T.c.status == MessageStatus.PENDING).values(claimed_by=None)
             )
             again = await conn.execute(
                 update(T).where(stale, T.c.purpose.in_(resend))
-                .values(status="pending", claimed_by=None, next_attempt_at=now,
+                .values(status=MessageStatus.PENDING, claimed_by=None, next_attempt_at=now,
                         error_detail="resent after an interrupted send")
             )
             settled = await conn.execute(
                 update(T).where(stale, T.c.purpose.not_in(resend))
-                .values(status="unknown", claimed_by=None, status_at=now,
+                .values(status=MessageStatus.UNKNOWN, claimed_by=None, status_at=now,
                         error_detail="interrupted send; may have gone out, not sent twice")
             )
             await liveness.bury(conn, now, self.dead_after, gone)

@@ -16,7 +16,7 @@ from sqlmodel import col
 from companion.clock import Clock
 from companion.messaging.events import PROVIDER_OPT_OUT, DeliveryEvents
 from companion.messaging.policy import Purpose, SendError, decide, should_apply_status
-from companion.models import OutboundMessage
+from companion.models import MessageStatus, OutboundMessage
 
 log = logging.getLogger("companion.sms.status")
 
@@ -59,7 +59,7 @@ async def apply_status(
     set_committed_value(message, "status_at", now)
     if error_code is not None:
         set_committed_value(message, "error_code", error_code)
-    if status in {"undelivered", "failed"}:
+    if status in {MessageStatus.UNDELIVERED, MessageStatus.FAILED}:
         await _delivery_failed(session, clock, events, message, error_code)
     return message
 
@@ -78,8 +78,8 @@ async def _delivery_failed(
         retry = OutboundMessage(
             clinic_id=message.clinic_id, patient_id=message.patient_id, staff_id=message.staff_id,
             to_phone=message.to_phone, purpose=message.purpose, body=message.body, priority=message.priority,
-            status="pending", due_at=message.due_at, next_attempt_at=decision.retry_at, attempts=message.attempts,
-            retry_of=message.id, dedupe_key=f"retry-of:{message.id}", created_at=clock.now(),
+            status=MessageStatus.PENDING, due_at=message.due_at, next_attempt_at=decision.retry_at,
+            attempts=message.attempts, retry_of=message.id, dedupe_key=f"retry-of:{message.id}", created_at=clock.now(),
         )
         session.add(retry)
         message.error_detail = f"delivery failed ({error_code}); retry scheduled"
