@@ -21,19 +21,21 @@ class Readiness:
     migrations: str
     scheduler: str = "unknown"
     risk_language: str = "unknown"
+    protocol: str = "unknown"
     revision: str | None = None
     head: str | None = None
 
 
 async def check_readiness(state: State) -> Readiness:
     engine = state.engine
+    protocol_ok, protocol = state.protocols.status()
     try:
         async with engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
         revision = await current_revision(engine)
     except Exception:
         return Readiness(ready=False, database="unreachable", migrations="unknown",
-                         risk_language=language.status()[1])
+                         risk_language=language.status()[1], protocol=protocol)
     head = head_revision()
     at_head = revision == head
     scheduler = "unknown"
@@ -50,8 +52,9 @@ async def check_readiness(state: State) -> Readiness:
             scheduler = "ticking"
     reading, risk_language = language.status()
     return Readiness(
-        ready=at_head and ticking and reading,
+        ready=at_head and ticking and reading and protocol_ok,
         risk_language=risk_language,
+        protocol=protocol,
         database="ok",
         migrations="at head" if at_head else "behind head: run `companion migrate`",
         scheduler=scheduler,

@@ -30,7 +30,7 @@ class DeliveryReactions:
         for patient_id in patient_ids:
             patient = await session.get(Patient, patient_id)
             if patient is not None:
-                await consent.opt_out(session, self.clock, self.protocols.aftercare_or_default(), patient, source)
+                await consent.opt_out(session, self.clock, self.protocols.current().aftercare, patient, source)
 
     async def undelivered(self, session: AsyncSession, patient_id: int, purpose: Purpose) -> None:
         patient = await session.get(Patient, patient_id)

@@ -86,10 +86,10 @@ async def _patient_keyword(
 ) -> str | None:
     source = f"sms:{body.strip().upper()[:20]}"
     if keyword is Keyword.OPT_OUT:
-        await consent.opt_out(session, clock, protocols.aftercare_or_default(), patient, source)
+        await consent.opt_out(session, clock, protocols.current().aftercare, patient, source)
         return None  # the provider confirms the opt-out itself
     if keyword is Keyword.OPT_IN:
-        await consent.opt_in(session, clock, protocols.aftercare_or_default(), patient, source)
+        await consent.opt_in(session, clock, protocols.current().aftercare, patient, source)
         return texts.opted_in_reply(await _clinic_name(session, patient.clinic_id))
     return texts.help_reply(await _clinic_name(session, patient.clinic_id))
 
@@ -99,8 +99,7 @@ async def route(
 ) -> list[str]:
     """Handle one stored message; returns the replies (already queued in the outbox). The protocol
     is read from ``protocols`` only for what it governs (staff commands, patient messages, and the
-    aftercare plan a STOP or START re-plans by, which falls back to the built-in plan): keywords and
-    unknown senders are answered whatever state the protocol is in."""
+    aftercare plan a STOP or START re-plans by): HELP and unknown senders are answered without it."""
     body = inbound.body
     sender = await _find_sender(session, inbound.from_phone, inbound.to_phone)
     staff, patient = sender.staff, sender.patient

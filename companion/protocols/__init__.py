@@ -12,7 +12,6 @@ import logging
 from functools import cache
 from pathlib import Path
 
-from companion.clinical.plan import DEFAULT_PLAN, AftercarePlan
 from companion.clinical.protocol import Protocol, ProtocolError, parse_protocol
 
 __all__ = ["DEFAULT_PROTOCOL_FILE", "ProtocolSource", "default_protocol", "load_protocol"]
@@ -40,8 +39,13 @@ def default_protocol() -> Protocol:
 class ProtocolSource:
     """Where one app's (or one scheduler's) protocol comes from: a protocol pinned for its whole
     life, or a file, re-read when its modification time changes (a clinic edits its protocol
-    without a restart). A file that cannot be read or is refused raises each time it is asked for
-    (:class:`ProtocolError`, or the ``OSError`` of a file that has gone)."""
+    without a restart).
+
+    Never silent, never without a protocol: a file that cannot be read or is refused never
+    replaces the last good version, which stays in use (the shipped default protocol when the
+    file was never good); the error is logged once per version of the file and :meth:`status`
+    reports it (``/ready`` shows it). A crisis message is always judged and answered.
+    """
 
     def __init__(self, *, protocol: Protocol | None = None, path: Path | None = None) -> None:
         if (protocol is None) == (path is None):
@@ -49,6 +53,7 @@ class ProtocolSource:
         self._pinned = protocol
         self._path = path
         self._loaded: tuple[float, Protocol] | None = None
+        self._refused: tuple[float | None, str] | None = None  # the file's mtime and why it was refused
 
     @classmethod
     def pinned(cls, protocol: Protocol) -> ProtocolSource:
@@ -59,24 +64,42 @@ class ProtocolSource:
         return cls(path=Path(path))
 
     def current(self) -> Protocol:
-        """The pinned protocol, or the file's as it is now."""
+        """The pinned protocol, or the file's as it is now, or (the file refused) the last good one."""
         if self._pinned is not None:
             return self._pinned
         assert self._path is not None
-        mtime = self._path.stat().st_mtime
-        loaded = self._loaded
-        if loaded is not None and loaded[0] == mtime:
-            return loaded[1]
-        protocol = load_protocol(self._path)
-        self._loaded = (mtime, protocol)
-        return protocol
-
-    def aftercare_or_default(self) -> AftercarePlan:
-        """The protocol's aftercare plan, or the built-in one when the protocol cannot be read (the
-        error is logged): a STOP or START is recorded whatever state the protocol file is in, and
-        only the re-planning that follows it falls back."""
+        mtime: float | None = None
         try:
-            return self.current().aftercare
-        except (ProtocolError, OSError):
-            log.exception("the protocol cannot be read; re-planning by the built-in aftercare plan")
-            return DEFAULT_PLAN
+            stamp = self._path.stat().st_mtime
+        except OSError as exc:
+            reason = f"{self._path}: cannot read the file ({exc.strerror or exc})"
+        else:
+            mtime = stamp
+            if self._loaded is not None and self._loaded[0] == mtime:
+                return self._loaded[1]
+            if self._refused is not None and self._refused[0] == mtime:
+                return self._last_good()
+            try:
+                protocol = load_protocol(self._path)
+            except ProtocolError as exc:
+                reason = "; ".join(exc.problems)
+            else:
+                self._loaded, self._refused = (stamp, protocol), None
+                return protocol
+        if self._refused is None or self._refused != (mtime, reason):
+            good = self._last_good()
+            log.error("the protocol file %s is refused (%s); keeping protocol version %s in use",
+                      self._path, reason, good.version)
+        self._refused = (mtime, reason)
+        return self._last_good()
+
+    def _last_good(self) -> Protocol:
+        return self._loaded[1] if self._loaded is not None else default_protocol()
+
+    def status(self) -> tuple[bool, str]:
+        """Whether the protocol in use is the one configured, and a line that says so (``/ready``)."""
+        protocol = self.current()
+        if self._refused is None:
+            return True, f"version {protocol.version} in use"
+        kept = "the last good version" if self._loaded is not None else "the built-in default"
+        return False, f"file refused ({self._refused[1]}); {kept}, {protocol.version}, stays in use"

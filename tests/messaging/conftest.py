@@ -27,7 +27,9 @@ CLINIC_NUMBER = "+15005550006"
 
 
 @pytest.fixture
-def settings(migrated: str, fake_server: FakeTwilio) -> Settings:
+def settings(migrated: str, fake_server: FakeTwilio, request: pytest.FixtureRequest) -> Settings:
+    """Settings with the fake Twilio; ``@pytest.mark.settings(name=value, ...)`` changes some."""
+    marker = request.node.get_closest_marker("settings")
     return Settings(
         database_url=migrated,
         secret_key="test-secret-key-0123456789-abcdefghij",
@@ -36,6 +38,7 @@ def settings(migrated: str, fake_server: FakeTwilio) -> Settings:
         twilio_auth_token=fake_server.auth_token,
         twilio_from_number=CLINIC_NUMBER,
         twilio_api_base_url=fake_server.base_url,
+        **(marker.kwargs if marker is not None else {}),
     )
 
 

@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from companion.clinical.plan import DEFAULT_PLAN
-from companion.clinical.protocol import ProtocolError
 from companion.protocols import DEFAULT_PROTOCOL_FILE, ProtocolSource, default_protocol
 
 MINIMAL = (Path(__file__).parent / "protocols" / "minimal.toml").read_text()
@@ -38,20 +36,33 @@ def test_a_file_is_read_once_and_again_when_it_changes(tmp_path: Path) -> None:
     assert source.current().version == "test-2"
 
 
-def test_a_broken_file_is_refused_each_time_until_it_is_mended(tmp_path: Path) -> None:
+def test_a_broken_file_never_replaces_the_last_good_version(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     path = tmp_path / "clinic.toml"
     _write(path, MINIMAL, 1_000_000)
     source = ProtocolSource.from_file(str(path))
-    assert source.current().version == "test-1"
+    good = source.current()
+    assert (good.version, source.status()) == ("test-1", (True, "version test-1 in use"))
     _write(path, MINIMAL.replace('version = "test-1"', "version = 7"), 1_000_060)
     for _ in range(2):
-        with pytest.raises(ProtocolError):
-            source.current()
+        assert source.current() is good
+    assert caplog.text.count("is refused") == 1  # once per version of the file, not per message
+    ok, line = source.status()
+    assert not ok and "version" in line and "the last good version, test-1, stays in use" in line
     _write(path, MINIMAL, 1_000_120)
-    assert source.current().version == "test-1"
+    assert source.current().version == "test-1" and source.status()[0]
     path.unlink()
-    with pytest.raises(FileNotFoundError):
-        source.current()
+    assert source.current() is not None and source.current().version == "test-1"
+    assert "cannot read the file" in source.status()[1]
+
+
+def test_a_file_never_good_leaves_the_built_in_default_in_use(tmp_path: Path) -> None:
+    path = tmp_path / "clinic.toml"
+    _write(path, "rules = [not toml", 1_000_000)
+    source = ProtocolSource.from_file(path)
+    assert source.current() == default_protocol()
+    ok, line = source.status()
+    assert not ok and "the built-in default" in line and "not valid TOML" in line
+    assert ProtocolSource.from_file(tmp_path / "missing.toml").current() == default_protocol()
 
 
 def test_sources_are_independent(tmp_path: Path) -> None:
@@ -69,16 +80,3 @@ def test_a_source_is_either_pinned_or_a_file() -> None:
         ProtocolSource()
     with pytest.raises(ValueError, match="either"):
         ProtocolSource(protocol=default_protocol(), path=DEFAULT_PROTOCOL_FILE)
-
-
-def test_a_stop_replans_by_the_built_in_plan_when_the_protocol_cannot_be_read(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    path = tmp_path / "clinic.toml"
-    _write(path, MINIMAL, 1_000_000)
-    source = ProtocolSource.from_file(path)
-    assert source.aftercare_or_default() == source.current().aftercare
-    _write(path, "not = [valid", 1_000_060)
-    assert source.aftercare_or_default() == DEFAULT_PLAN  # a STOP is still recorded; only planning falls back
-    assert "cannot be read" in caplog.text
-    assert ProtocolSource.pinned(default_protocol()).aftercare_or_default() == default_protocol().aftercare
