@@ -641,11 +641,11 @@ async def enqueue(engine: AsyncEngine, clinic_id: int, count: int, offset: int) 
 
 async def measure_outbound(engine: AsyncEngine, fake: FakeHandle, clinic_id: int, args: argparse.Namespace,
                            public_base_url: str) -> OutboundResult:
-    from companion.conversations.delivery import delivery_events
     from companion.messaging.dispatcher import Dispatcher
     from companion.messaging.gateways import TwilioGateway
     from companion.models import MessageAttempt, OutboundMessage
     from companion.settings import Settings
+    from tests.delivery import delivery_events
 
     outbox = OutboundMessage.__table__  # type: ignore[attr-defined]
     attempts_table = MessageAttempt.__table__  # type: ignore[attr-defined]

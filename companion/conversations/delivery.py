@@ -14,7 +14,7 @@ from companion.clock import Clock
 from companion.consent import services as consent
 from companion.messaging.policy import Purpose
 from companion.models import Patient
-from companion.protocols import ProtocolSource, default_protocol
+from companion.protocols import ProtocolSource
 from companion.safety.judge import judge_undelivered
 
 
@@ -36,8 +36,3 @@ class DeliveryReactions:
         patient = await session.get(Patient, patient_id)
         if patient is not None:
             await judge_undelivered(session, self.clock, self.protocols.current(), patient)
-
-
-def delivery_events(clock: Clock, protocols: ProtocolSource | None = None) -> DeliveryReactions:
-    """The reactions, under ``protocols`` (the shipped default protocol when none is given)."""
-    return DeliveryReactions(clock, protocols or ProtocolSource.pinned(default_protocol()))

@@ -13,12 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from companion.app import create_app
 from companion.clinical.protocol import Protocol
 from companion.clock import FrozenClock
-from companion.conversations.delivery import delivery_events
 from companion.messaging.dispatcher import Dispatcher
 from companion.messaging.gateways import TwilioGateway
 from companion.messaging.inbound_worker import InboundProcessor
 from companion.models import OutboundMessage
 from companion.settings import Settings
+from tests.delivery import delivery_events
 from tests.fakes.fake_twilio import FakeTwilio
 
 PUBLIC = "https://companion.example.org"

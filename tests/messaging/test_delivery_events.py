@@ -9,12 +9,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.clock import FrozenClock
-from companion.conversations.delivery import delivery_events
 from companion.messaging import outbox
 from companion.messaging.dispatcher import Dispatcher
 from companion.messaging.policy import Purpose
 from companion.models import AuditEvent, MessageAttempt, OutboundMessage, Patient
 from tests.conftest import World
+from tests.delivery import delivery_events
 from tests.fakes.fake_twilio import FakeTwilio
 
 PHONE = "+12025550142"

@@ -10,7 +10,6 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from companion.clock import FrozenClock
-from companion.conversations.delivery import delivery_events
 from companion.messaging import outbox
 from companion.messaging.dispatcher import Dispatcher
 from companion.messaging.gateways import Accepted, OutgoingSms, TwilioGateway
@@ -19,6 +18,7 @@ from companion.messaging.wakeup import WAKER_KEY, Waker
 from companion.models import Clinic, MessageAttempt, OutboundMessage, Patient
 from companion.settings import Settings
 from tests.conftest import World
+from tests.delivery import delivery_events
 from tests.fakes.fake_twilio import FakeTwilio
 
 PHONE = "+12025550142"

@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from companion.clock import FrozenClock
-from companion.conversations.delivery import delivery_events
 from companion.db import create_engine, create_sessionmaker, session_scope
 from companion.messaging import outbox
 from companion.messaging.dispatch_loop import run_dispatcher
@@ -20,6 +19,7 @@ from companion.messaging.policy import Purpose
 from companion.messaging.wakeup import WAKER_KEY, Waker
 from companion.settings import Settings
 from tests.conftest import World
+from tests.delivery import delivery_events
 from tests.fakes.fake_twilio import FakeTwilio
 
 PAGE_TO = "+12025550188"
