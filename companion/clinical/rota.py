@@ -42,6 +42,7 @@ __all__ = [
     "PositionRota",
     "format_minutes",
     "last_handoff",
+    "next_handoff",
     "on_duty",
     "parse_hhmm",
     "week_index",
@@ -209,12 +210,26 @@ def _handoff_instant(day: date, handoff: Handoff, tz: tzinfo, zone_info: ZoneInf
     return datetime.combine(day, handoff.at, tzinfo=tz)
 
 
+def _handoff_day(handoff: Handoff, instant: datetime, tz: tzinfo) -> date:
+    """The local date a handoff instant belongs to.
+
+    The local date of a handoff is always its weekday, except when a DST gap pushes a late
+    evening handoff past midnight; count from the handoff's own weekday either way.
+    """
+    day = instant.astimezone(tz).date()
+    return day - timedelta(days=(day.weekday() - handoff.weekday) % 7)
+
+
+def next_handoff(handoff: Handoff, at_utc: datetime, tz: tzinfo) -> datetime:
+    """The earliest handoff instant strictly after ``at_utc``, a week after :func:`last_handoff`."""
+    day = _handoff_day(handoff, last_handoff(handoff, at_utc, tz), tz)
+    zone_info = tz if isinstance(tz, ZoneInfo) else None
+    return _handoff_instant(day + timedelta(days=7), handoff, tz, zone_info)
+
+
 def week_index(handoff: Handoff, at_utc: datetime, tz: tzinfo) -> int:
     """How many handoffs have passed since week 0 (negative before it)."""
-    day = last_handoff(handoff, at_utc, tz).astimezone(tz).date()
-    # The local date of a handoff is always its weekday, except when a DST gap pushes a late
-    # evening handoff past midnight; count from the handoff's own weekday either way.
-    day -= timedelta(days=(day.weekday() - handoff.weekday) % 7)
+    day = _handoff_day(handoff, last_handoff(handoff, at_utc, tz), tz)
     first = ROTA_EPOCH + timedelta(days=(handoff.weekday - ROTA_EPOCH.weekday()) % 7)
     return (day - first).days // 7
 
