@@ -25,6 +25,8 @@ What each part decides (the clinical reasoning is in docs/clinical.md):
   step waits for an acknowledgement, and when paging stops.
 * :mod:`~companion.clinical.rota`: the clinic's business hours and who is on call at a given
   moment (weekly rotation, handoffs, cover).
+* :mod:`~companion.clinical.oncall`: on-call shifts: who holds a position now, since when, until
+  when (the next handoff or cover change), and who comes next.
 * :mod:`~companion.clinical.permissions`: who may acknowledge and who may resolve an alert, by
   role and severity (docs/protocol.md).
 * :mod:`~companion.clinical.digest`: the daily summary of routine alerts to the care team (counts
