@@ -25,10 +25,14 @@ Modules:
 * :mod:`~companion.clinical.protocol.model`: the loaded :class:`Protocol` and :class:`ProtocolError`.
 * :mod:`~companion.clinical.protocol.wording`: the patient-facing texts and their defaults.
 * :mod:`~companion.clinical.protocol.summary`: the readable account of a protocol.
+* :mod:`~companion.clinical.protocol.clinic_check`: :func:`check_against_clinic`, whether the
+  people and targets a protocol names can be paged in the clinic it is for, and
+  :func:`version_diff`, the text difference between two versions of a file.
 """
 
 from companion.clinical.permissions import STAFF_ROLES
 from companion.clinical.protocol.build import parse_protocol
+from companion.clinical.protocol.clinic_check import Member, check_against_clinic, version_diff
 from companion.clinical.protocol.model import Protocol, ProtocolError
 from companion.clinical.protocol.spec import MAX_REPEAT, MAX_WAIT_MINUTES
 from companion.clinical.protocol.wording import (
@@ -47,8 +51,11 @@ __all__ = [
     "MAX_WAIT_MINUTES",
     "SMS_TEXT_MAX_CHARS",
     "STAFF_ROLES",
+    "Member",
     "Protocol",
     "ProtocolError",
     "Wording",
+    "check_against_clinic",
     "parse_protocol",
+    "version_diff",
 ]
