@@ -547,7 +547,7 @@ async def plan(ctx: JobContext, clock: FrozenClock) -> tuple[int, float]:
 
     started = time.perf_counter()
     async with ctx.unit_of_work() as session:
-        created = await extend_plans(session, clock, ctx.protocols.current().aftercare)
+        created = await extend_plans(session, clock, ctx.protocols.seed().aftercare)
     return created, time.perf_counter() - started
 
 

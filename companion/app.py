@@ -29,7 +29,7 @@ from companion.clock import Clock
 from companion.conversations.delivery import DeliveryReactions
 from companion.conversations.router import Conversations, reads_as_risk
 from companion.db import create_engine, create_sessionmaker
-from companion.deps import provide_clock, provide_db_session, provide_protocol, provide_settings
+from companion.deps import provide_clock, provide_db_session, provide_settings
 from companion.errors import DomainError
 from companion.health import HealthController
 from companion.messaging.controllers import TwilioWebhookController
@@ -200,7 +200,6 @@ def create_app(
             "db_session": Provide(provide_db_session),
             "clock": Provide(provide_clock, sync_to_thread=False),
             "settings": Provide(provide_settings, sync_to_thread=False),
-            "protocol": Provide(provide_protocol, sync_to_thread=False),
             "client_address": Provide(provide_client_address, sync_to_thread=False),
         },
         exception_handlers={

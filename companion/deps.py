@@ -1,4 +1,5 @@
-"""Request-scoped dependencies: the database session, the clock, settings, the safety protocol."""
+"""Request-scoped dependencies: the database session, the clock, settings. (The clinic's safety
+protocol comes with the signed-in person: ``companion.auth.api``.)"""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from collections.abc import AsyncGenerator
 from litestar.datastructures import State
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from companion.clinical.protocol import Protocol
 from companion.clock import Clock
 from companion.db import AFTER_COMMIT_KEY, commit
 from companion.errors import DomainError
@@ -42,11 +42,3 @@ def provide_clock(state: State) -> Clock:
 
 def provide_settings(state: State) -> Settings:
     return state.settings
-
-
-def provide_protocol(state: State) -> Protocol:
-    """The app's protocol as it is now (``state.protocols``, a ProtocolSource): read once per
-    request, so one request never mixes two versions of the file. Handlers take it as
-    ``protocol: SkipValidation[Protocol]``: it is the app's own object, not request input, and
-    Litestar's parameter conversion cannot take its rules apart."""
-    return state.protocols.current()

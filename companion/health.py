@@ -38,6 +38,9 @@ async def check_readiness(state: State) -> Readiness:
                          risk_language=language.status()[1], protocol=protocol)
     head = head_revision()
     at_head = revision == head
+    if at_head:
+        async with state.sessionmaker() as session:
+            protocol_ok, protocol = await state.protocols.check(session)
     scheduler = "unknown"
     ticking = True
     if at_head:

@@ -12,5 +12,5 @@ BATCH = 200
 
 @with_heartbeat(JOB_ID, INTERVAL)
 async def run(ctx: JobContext) -> int:
-    return await ctx.in_batches(lambda session: advance_due(session, ctx.clock, ctx.protocols.current(), BATCH),
+    return await ctx.in_batches(lambda session: advance_due(session, ctx.clock, ctx.protocols, BATCH),
                                 BATCH)

@@ -18,9 +18,8 @@ async def run(ctx: JobContext) -> int:
         async with ctx.unit_of_work() as session:
             found = await expire_due(session, ctx.clock, BATCH)
             if found:
-                protocol = ctx.protocols.current()
                 for streak in found:
-                    await missed_checkins(session, ctx.clock, protocol, streak.patient_id, streak.missed_in_a_row)
+                    await missed_checkins(session, ctx.clock, ctx.protocols, streak.patient_id, streak.missed_in_a_row)
         streaks += len(found)
         if not found:
             break

@@ -14,4 +14,6 @@ INTERVAL = 3600
 @with_heartbeat(JOB_ID, INTERVAL)
 async def run(ctx: JobContext) -> int:
     async with ctx.unit_of_work() as session:
-        return await extend_plans(session, ctx.clock, ctx.protocols.current().aftercare)
+        stored = await ctx.protocols.stored(session)
+        per_clinic = {clinic_id: protocol.aftercare for clinic_id, protocol in stored.items()}
+        return await extend_plans(session, ctx.clock, ctx.protocols.seed().aftercare, per_clinic=per_clinic)

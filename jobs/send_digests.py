@@ -12,4 +12,4 @@ INTERVAL = 900
 @with_heartbeat(JOB_ID, INTERVAL)
 async def run(ctx: JobContext) -> int:
     async with ctx.unit_of_work() as session:
-        return await send_due_digests(session, ctx.clock, ctx.protocols.current(), ctx.settings)
+        return await send_due_digests(session, ctx.clock, ctx.protocols, ctx.settings)

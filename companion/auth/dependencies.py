@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from companion.auth import patient_services, services
 from companion.auth.addresses import client_address
 from companion.auth.principals import PatientPrincipal, StaffPrincipal
+from companion.clinical.protocol import Protocol
 from companion.models import StaffRole
 
 
@@ -23,6 +24,19 @@ async def provide_staff(request: Request, db_session: AsyncSession, state: State
         db_session, state.clock, state.settings, request.headers.get("authorization"),
         tuple(roles) if roles else None,
     )
+
+
+async def provide_staff_protocol(db_session: AsyncSession, state: State, staff: StaffPrincipal) -> Protocol:
+    """The protocol of the signed-in staff member's clinic as it is now (``state.protocols``), read
+    once per request, so one request never mixes two versions. Handlers take it as
+    ``protocol: SkipValidation[Protocol]``: it is the app's own object, not request input, and
+    Litestar's parameter conversion cannot take its rules apart."""
+    return await state.protocols.for_clinic(db_session, staff.clinic_id)
+
+
+async def provide_patient_protocol(db_session: AsyncSession, state: State, patient: PatientPrincipal) -> Protocol:
+    """The protocol of the signed-in patient's clinic, as :func:`provide_staff_protocol`."""
+    return await state.protocols.for_clinic(db_session, patient.clinic_id)
 
 
 async def provide_patient(request: Request, db_session: AsyncSession, state: State) -> PatientPrincipal:

@@ -30,9 +30,11 @@ class DeliveryReactions:
         for patient_id in patient_ids:
             patient = await session.get(Patient, patient_id)
             if patient is not None:
-                await consent.opt_out(session, self.clock, self.protocols.current().aftercare, patient, source)
+                plan = (await self.protocols.for_clinic(session, patient.clinic_id)).aftercare
+                await consent.opt_out(session, self.clock, plan, patient, source)
 
     async def undelivered(self, session: AsyncSession, patient_id: int, purpose: Purpose) -> None:
         patient = await session.get(Patient, patient_id)
         if patient is not None:
-            await judge_undelivered(session, self.clock, self.protocols.current(), patient)
+            await judge_undelivered(session, self.clock, await self.protocols.for_clinic(session, patient.clinic_id),
+                                    patient)

@@ -86,10 +86,12 @@ async def _patient_keyword(
 ) -> str | None:
     source = f"sms:{body.strip().upper()[:20]}"
     if keyword is Keyword.OPT_OUT:
-        await consent.opt_out(session, clock, protocols.current().aftercare, patient, source)
+        plan = (await protocols.for_clinic(session, patient.clinic_id)).aftercare
+        await consent.opt_out(session, clock, plan, patient, source)
         return None  # the provider confirms the opt-out itself
     if keyword is Keyword.OPT_IN:
-        await consent.opt_in(session, clock, protocols.current().aftercare, patient, source)
+        plan = (await protocols.for_clinic(session, patient.clinic_id)).aftercare
+        await consent.opt_in(session, clock, plan, patient, source)
         return texts.opted_in_reply(await _clinic_name(session, patient.clinic_id))
     return texts.help_reply(await _clinic_name(session, patient.clinic_id))
 
@@ -97,16 +99,18 @@ async def _patient_keyword(
 async def route(
     session: AsyncSession, clock: Clock, settings: Settings, protocols: ProtocolSource, inbound: InboundMessage
 ) -> list[str]:
-    """Handle one stored message; returns the replies (already queued in the outbox). The protocol
-    is read from ``protocols`` only for what it governs (staff commands, patient messages, and the
-    aftercare plan a STOP or START re-plans by): HELP and unknown senders are answered without it."""
+    """Handle one stored message; returns the replies (already queued in the outbox). The sender's
+    clinic's protocol is read from ``protocols`` only for what it governs (staff commands, patient
+    messages, and the aftercare plan a STOP or START re-plans by): HELP and unknown senders are
+    answered without it."""
     body = inbound.body
     sender = await _find_sender(session, inbound.from_phone, inbound.to_phone)
     staff, patient = sender.staff, sender.patient
     replies: list[str]
     if staff is not None and (patient is None or is_staff_command(body)):
         inbound.sender_kind, inbound.staff_id, inbound.clinic_id = SenderKind.STAFF, staff.id, staff.clinic_id
-        replies = [await handle_staff_command(session, clock, protocols.current(), staff, body)]
+        protocol = await protocols.for_clinic(session, staff.clinic_id)
+        replies = [await handle_staff_command(session, clock, protocol, staff, body)]
     elif patient is not None:
         inbound.sender_kind, inbound.patient_id, inbound.clinic_id = SenderKind.PATIENT, patient.id, patient.clinic_id
         keyword = classify_keyword(body)
@@ -117,7 +121,8 @@ async def route(
             reply = await _patient_keyword(session, clock, protocols, patient, keyword, body)
             replies = [reply] if reply else []
         else:
-            replies = await handle_patient_message(session, clock, settings, protocols.current(), patient, inbound)
+            replies = await handle_patient_message(
+                session, clock, settings, await protocols.for_clinic(session, patient.clinic_id), patient, inbound)
             if patient.sms_consent == SmsConsent.OPTED_OUT:
                 replies = []  # kept for the care team, but nothing goes to an opted-out patient
     else:

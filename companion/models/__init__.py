@@ -27,12 +27,14 @@ from companion.models.messaging import (
     SenderKind,
 )
 from companion.models.patient import Patient, PatientChannel, PatientStatus, SmsConsent
+from companion.models.protocol import ActiveProtocol, OncallOverride, OncallPosition, ProtocolVersion
 from companion.models.safety import Alert, AlertPage, AlertSeverity, AlertStatus, EscalationEndReason
 from companion.models.scheduling import JobHeartbeat, WorkerProcess
 from companion.models.staff import StaffMember, StaffRole
 from companion.models.treatment import TreatmentModality, TreatmentSession
 
 __all__ = [
+    "ActiveProtocol",
     "Alert",
     "AlertPage",
     "AlertSeverity",
@@ -50,6 +52,8 @@ __all__ = [
     "MessageAttempt",
     "MessageStatus",
     "MessageVia",
+    "OncallOverride",
+    "OncallPosition",
     "OutboundMessage",
     "Patient",
     "PatientChannel",
@@ -58,6 +62,7 @@ __all__ = [
     "Prompt",
     "PromptChannel",
     "PromptStatus",
+    "ProtocolVersion",
     "SenderKind",
     "SignInThrottle",
     "SmsConsent",

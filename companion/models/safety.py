@@ -55,7 +55,8 @@ class Alert(SQLModel, table=True):
     severity: str = Field(max_length=8)  # an AlertSeverity
     status: str = Field(default=AlertStatus.OPEN, max_length=16)
     ack_code: str = Field(max_length=8)
-    protocol_version: str = Field(max_length=64)
+    protocol_version: str = Field(max_length=64)  # the label of the version
+    protocol_version_id: int | None = Field(default=None, foreign_key="protocol_version.id")  # None: the seed file
     chain: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     findings: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     opened_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

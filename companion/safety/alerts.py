@@ -91,7 +91,8 @@ async def raise_findings(
             clinic_id=patient.clinic_id, patient_id=patient.id, kind=chain_name,
             severity=top.severity,
             status=AlertStatus.OPEN, ack_code=await _new_ack_code(session, patient.clinic_id),
-            protocol_version=protocol.version, chain=chain.to_dict(), findings=records, opened_at=now,
+            protocol_version=protocol.version, protocol_version_id=protocol.stored_id, chain=chain.to_dict(),
+            findings=records, opened_at=now,
             next_step_at=now if chain.steps else None,
         )
         session.add(alert)

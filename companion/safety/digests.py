@@ -10,19 +10,19 @@ from sqlmodel import col
 
 from companion.audit import services as audit
 from companion.clinical.digest import count_reasons, digest_day, digest_text
-from companion.clinical.protocol import Protocol
 from companion.clock import Clock
 from companion.messaging import outbox
 from companion.messaging.policy import Purpose
 from companion.models import Alert, AlertSeverity, AlertStatus, Clinic, OutboundMessage
+from companion.protocols import ProtocolSource
 from companion.safety.pages import care_team
 from companion.settings import Settings
 
 log = logging.getLogger("companion.safety")
 
 
-async def send_due_digests(session: AsyncSession, clock: Clock, protocol: Protocol, settings: Settings) -> int:
-    """Queue today's digest for every clinic open (by ``protocol``'s business hours) with routine
+async def send_due_digests(session: AsyncSession, clock: Clock, protocols: ProtocolSource, settings: Settings) -> int:
+    """Queue today's digest for every clinic open (by its protocol's business hours) with routine
     alerts waiting (status open), to each care-team member who has not had it yet today. Returns
     how many messages were queued."""
     now = clock.now()
@@ -30,6 +30,7 @@ async def send_due_digests(session: AsyncSession, clock: Clock, protocol: Protoc
     queued = 0
     for clinic in (await session.execute(select(Clinic).order_by(col(Clinic.id)))).scalars():
         assert clinic.id is not None
+        protocol = await protocols.for_clinic(session, clinic.id)
         day = digest_day(now, clinic.timezone, protocol.business_hours)
         if day is None:
             continue

@@ -24,6 +24,7 @@ from companion.clock import Clock
 from companion.messaging import outbox
 from companion.messaging.policy import Purpose
 from companion.models import Alert, AlertPage, AlertStatus, Clinic, EscalationEndReason, Patient, StaffMember
+from companion.protocols import ProtocolSource
 from companion.safety.pages import fallback_recipients, page_text, resolve_targets
 
 log = logging.getLogger("companion.safety")
@@ -121,8 +122,9 @@ async def _page(
     return paged
 
 
-async def advance_due(session: AsyncSession, clock: Clock, protocol: Protocol, limit: int = 200) -> int:
-    """Advance every alert whose next step is due (claimed with SKIP LOCKED)."""
+async def advance_due(session: AsyncSession, clock: Clock, protocols: ProtocolSource, limit: int = 200) -> int:
+    """Advance every alert whose next step is due (claimed with SKIP LOCKED), each under its
+    clinic's protocol."""
     alerts = list(
         (
             await session.execute(
@@ -135,5 +137,5 @@ async def advance_due(session: AsyncSession, clock: Clock, protocol: Protocol, l
         ).scalars()
     )
     for alert in alerts:
-        await advance(session, clock, protocol, alert)
+        await advance(session, clock, await protocols.for_clinic(session, alert.clinic_id), alert)
     return len(alerts)

@@ -7,11 +7,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from companion.audit import services as audit
-from companion.clinical.protocol import Protocol
 from companion.clock import Clock
 from companion.messaging import outbox
 from companion.messaging.policy import Purpose
 from companion.models import AlertPage, AlertSeverity, Patient, PatientStatus, StaffMember
+from companion.protocols import ProtocolSource
 from companion.safety.alerts import open_alerts_of
 from companion.safety.judge import judge_missed
 
@@ -47,12 +47,12 @@ async def patient_opted_out(session: AsyncSession, clock: Clock, patient: Patien
 
 
 async def missed_checkins(
-    session: AsyncSession, clock: Clock, protocol: Protocol, patient_id: int, in_a_row: int
+    session: AsyncSession, clock: Clock, protocols: ProtocolSource, patient_id: int, in_a_row: int
 ) -> None:
-    """A patient missed ``in_a_row`` check-ins in a row: a finding for ``protocol``'s rules."""
+    """A patient missed ``in_a_row`` check-ins in a row: a finding for their clinic's rules."""
     patient = await session.get(Patient, patient_id)
     if patient is None or patient.status != PatientStatus.ACTIVE:
         return
     audit.record(session, clock, actor="system:scheduler", action="checkins.missed", subject=f"patient:{patient_id}",
                  clinic_id=patient.clinic_id, detail={"in_a_row": in_a_row})
-    await judge_missed(session, clock, protocol, patient, in_a_row)
+    await judge_missed(session, clock, await protocols.for_clinic(session, patient.clinic_id), patient, in_a_row)

@@ -21,6 +21,7 @@ class AlertRead(BaseModel):
     status: str
     ack_code: str
     protocol_version: str
+    protocol_version_id: int | None = None  # the clinic's stored version (None: the seed file)
     opened_at: datetime
     age_minutes: int
     step: str | None

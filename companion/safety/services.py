@@ -40,6 +40,7 @@ def alert_read(
     return AlertRead(
         id=alert.id, patient_id=alert.patient_id, patient_reference=reference, kind=alert.kind,
         severity=alert.severity, status=alert.status, ack_code=alert.ack_code, protocol_version=alert.protocol_version,
+        protocol_version_id=alert.protocol_version_id,
         opened_at=alert.opened_at, age_minutes=int((clock.now() - alert.opened_at).total_seconds() // 60), step=step,
         next_step_at=alert.next_step_at, escalation_end_reason=alert.escalation_end_reason, findings=alert.findings,
         acknowledged_at=alert.acknowledged_at, acknowledged_by=alert.acknowledged_by, resolved_at=alert.resolved_at,

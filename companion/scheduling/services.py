@@ -8,7 +8,7 @@ or preferred time) re-times the prompts not yet released and cancels those no lo
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -221,10 +221,11 @@ async def replan_patient(
 
 async def extend_plans(
     session: AsyncSession, clock: Clock, plan: AftercarePlan, horizon: timedelta = HORIZON,
-    chunk: int = 2000,
+    chunk: int = 2000, *, per_clinic: Mapping[int, AftercarePlan] | None = None,
 ) -> int:
-    """Plan the coming ``horizon`` for every plannable patient by ``plan`` (the clinic protocol's
-    ``[aftercare]``): inserts only what is missing.
+    """Plan the coming ``horizon`` for every plannable patient by their clinic's plan (the clinic
+    protocol's ``[aftercare]``, from ``per_clinic``; ``plan`` for a clinic it does not name):
+    inserts only what is missing.
 
     Works in chunks of patients with a handful of queries each, so a clinic network of a hundred
     thousand patients is planned in seconds, not one patient at a time.
@@ -251,12 +252,13 @@ async def extend_plans(
         baselines = await _baselines(session, ids, firsts)
         rows: list[dict[str, object]] = []
         for patient in plannable:
+            plan_of = per_clinic.get(patient.clinic_id, plan) if per_clinic else plan
             own = sessions.get(patient.id or 0, [])
             modality = {s.id: s.modality for s in own}
             latest = own[-1].modality if own else None
             timing = timing_of(patient)
-            for planned in _plan_for(patient, own, patient.id in baselines, plan, now, now + horizon, timing):
-                rows.append(_row(patient, planned, plan, modality.get(planned.session_id, latest), now, timing))
+            for planned in _plan_for(patient, own, patient.id in baselines, plan_of, now, now + horizon, timing):
+                rows.append(_row(patient, planned, plan_of, modality.get(planned.session_id, latest), now, timing))
         created += await _insert_missing(session, rows)
         session.expunge_all()
 

@@ -35,7 +35,7 @@ async def test_the_plan_run_uses_the_context_protocol(
     ctx: JobContext, world: World, session: AsyncSession, clock: FrozenClock,
     given: Protocol | None, expected: list[str], reminder_after: timedelta,
 ) -> None:
-    assert (ctx.protocols.current() is CLINIC) is (given is not None)
+    assert (ctx.protocols.seed() is CLINIC) is (given is not None)
     clock.set(NOW)
     clinic = await world.clinic()
     patient = await world.patient(clinic)

@@ -15,7 +15,7 @@ from companion.clinical.rota import BusinessHours, OpeningHours
 from companion.clinical.rules import Finding
 from companion.clock import FrozenClock
 from companion.models import AuditEvent, OutboundMessage, Patient
-from companion.protocols import default_protocol
+from companion.protocols import ProtocolSource, default_protocol
 from companion.safety.alerts import raise_findings
 from companion.safety.digests import send_due_digests
 from companion.settings import Settings
@@ -90,10 +90,10 @@ async def test_the_care_team_gets_one_digest_per_business_day(
 ) -> None:
     clock.set(local("2026-11-30 07:00"))  # Monday, before opening
     await _routine_alerts(world, team, session, clock)
-    assert await send_due_digests(session, clock, PROTOCOL, settings) == 0
+    assert await send_due_digests(session, clock, ProtocolSource.pinned(PROTOCOL), settings) == 0
 
     clock.set(local("2026-11-30 09:10"))
-    assert await send_due_digests(session, clock, PROTOCOL, settings) == 1
+    assert await send_due_digests(session, clock, ProtocolSource.pinned(PROTOCOL), settings) == 1
     await session.commit()
     [digest] = await _digests(session)
     assert digest.to_phone == ON_CALL_PHONE  # the clinicians, not the admin
@@ -103,11 +103,11 @@ async def test_the_care_team_gets_one_digest_per_business_day(
     assert "P-" not in digest.body and "Pat" not in digest.body
 
     clock.set(local("2026-11-30 13:00"))  # later the same day: nothing more
-    assert await send_due_digests(session, clock, PROTOCOL, settings) == 0
+    assert await send_due_digests(session, clock, ProtocolSource.pinned(PROTOCOL), settings) == 0
     clock.set(local("2026-12-05 10:00"))  # Saturday
-    assert await send_due_digests(session, clock, PROTOCOL, settings) == 0
+    assert await send_due_digests(session, clock, ProtocolSource.pinned(PROTOCOL), settings) == 0
     clock.set(local("2026-12-07 09:00"))  # the next business day the queue is still waiting
-    assert await send_due_digests(session, clock, PROTOCOL, settings) == 1
+    assert await send_due_digests(session, clock, ProtocolSource.pinned(PROTOCOL), settings) == 1
     await session.commit()
     assert len(await _digests(session)) == 2
     audit = (await session.execute(select(AuditEvent).where(AuditEvent.action == "digest.queue"))).scalars().all()
@@ -118,14 +118,14 @@ async def test_no_digest_when_nothing_waits_and_admins_get_it_without_clinicians
     world: World, team: Team, session: AsyncSession, clock: FrozenClock, settings: Settings
 ) -> None:
     clock.set(local("2026-11-30 09:30"))
-    assert await send_due_digests(session, clock, PROTOCOL, settings) == 0  # no routine alert open
+    assert await send_due_digests(session, clock, ProtocolSource.pinned(PROTOCOL), settings) == 0  # none open
     patient = await session.get(Patient, team.patient.id)
     assert patient is not None
     await raise_findings(session, clock, PROTOCOL, patient, [_finding("missed_checkins")], source="test")
     on_call = await session.merge(team.on_call)
     on_call.active = False
     await session.commit()
-    assert await send_due_digests(session, clock, PROTOCOL, settings) == 1
+    assert await send_due_digests(session, clock, ProtocolSource.pinned(PROTOCOL), settings) == 1
     await session.commit()
     [digest] = await _digests(session)
     assert digest.to_phone == BACKUP_PHONE

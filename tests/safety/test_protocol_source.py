@@ -1,5 +1,5 @@
-"""ProtocolSource: a pinned protocol, or a file re-read when it changes; nothing shared between
-sources."""
+"""ProtocolFile: a file re-read when it changes, never replaced by a broken version; a pinned
+ProtocolSource; nothing shared between them."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from companion.protocols import DEFAULT_PROTOCOL_FILE, ProtocolSource, default_protocol
+from companion.protocols import DEFAULT_PROTOCOL_FILE, ProtocolFile, ProtocolSource, default_protocol
 
 MINIMAL = (Path(__file__).parent / "protocols" / "minimal.toml").read_text()
 
@@ -21,14 +21,15 @@ def _write(path: Path, text: str, mtime: float) -> None:
 def test_a_pinned_protocol_is_the_one_returned() -> None:
     protocol = default_protocol()
     source = ProtocolSource.pinned(protocol)
-    assert source.current() is protocol
-    assert source.current() is protocol
+    assert source.seed() is protocol
+    assert source.seed() is protocol
+    assert source.status() == (True, f"version {protocol.version} in use")
 
 
 def test_a_file_is_read_once_and_again_when_it_changes(tmp_path: Path) -> None:
     path = tmp_path / "clinic.toml"
     _write(path, MINIMAL, 1_000_000)
-    source = ProtocolSource.from_file(path)
+    source = ProtocolFile(path)
     first = source.current()
     assert first.version == "test-1"
     assert source.current() is first  # unchanged file: not parsed again
@@ -39,7 +40,7 @@ def test_a_file_is_read_once_and_again_when_it_changes(tmp_path: Path) -> None:
 def test_a_broken_file_never_replaces_the_last_good_version(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     path = tmp_path / "clinic.toml"
     _write(path, MINIMAL, 1_000_000)
-    source = ProtocolSource.from_file(str(path))
+    source = ProtocolFile(str(path))
     good = source.current()
     assert (good.version, source.status()) == ("test-1", (True, "version test-1 in use"))
     _write(path, MINIMAL.replace('version = "test-1"', "version = 7"), 1_000_060)
@@ -58,25 +59,25 @@ def test_a_broken_file_never_replaces_the_last_good_version(tmp_path: Path, capl
 def test_a_file_never_good_leaves_the_built_in_default_in_use(tmp_path: Path) -> None:
     path = tmp_path / "clinic.toml"
     _write(path, "rules = [not toml", 1_000_000)
-    source = ProtocolSource.from_file(path)
+    source = ProtocolFile(path)
     assert source.current() == default_protocol()
     ok, line = source.status()
     assert not ok and "the built-in default" in line and "not valid TOML" in line
-    assert ProtocolSource.from_file(tmp_path / "missing.toml").current() == default_protocol()
+    assert ProtocolFile(tmp_path / "missing.toml").current() == default_protocol()
 
 
 def test_sources_are_independent(tmp_path: Path) -> None:
     path = tmp_path / "clinic.toml"
     _write(path, MINIMAL, 1_000_000)
     pinned = ProtocolSource.pinned(default_protocol())
-    from_file = ProtocolSource.from_file(path)
-    shipped = ProtocolSource.from_file(DEFAULT_PROTOCOL_FILE)
-    assert (pinned.current().version, from_file.current().version) == (default_protocol().version, "test-1")
+    from_file = ProtocolFile(path)
+    shipped = ProtocolFile(DEFAULT_PROTOCOL_FILE)
+    assert (pinned.seed().version, from_file.current().version) == (default_protocol().version, "test-1")
     assert shipped.current() == default_protocol()
 
 
-def test_a_source_is_either_pinned_or_a_file() -> None:
+def test_a_source_is_either_pinned_or_stored_with_a_seed_file() -> None:
     with pytest.raises(ValueError, match="either"):
         ProtocolSource()
     with pytest.raises(ValueError, match="either"):
-        ProtocolSource(protocol=default_protocol(), path=DEFAULT_PROTOCOL_FILE)
+        ProtocolSource(pinned=default_protocol(), seed=ProtocolFile(DEFAULT_PROTOCOL_FILE))

@@ -31,7 +31,8 @@ class ProtocolError(ValueError):
 @dataclass(frozen=True)
 class Protocol:
     """A loaded protocol. ``chains`` keep the file's order; ``aftercare`` has a plan for every
-    modality (those the file does not name take its default)."""
+    modality (those the file does not name take its default). ``stored_id`` is the id of the
+    clinic's stored version it was loaded from (None for a file)."""
 
     version: str
     wording: Wording
@@ -42,6 +43,7 @@ class Protocol:
     aftercare: AftercarePlan
     source: str = "<string>"
     permissions: Permissions = field(default_factory=Permissions)
+    stored_id: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "chains", MappingProxyType(dict(self.chains)))
