@@ -95,7 +95,10 @@ class ProtocolSource:
         if loaded is not None and loaded.stored_id == version_id:
             return loaded
         if version_id not in self._refused:
-            version = await session.get(ProtocolVersion, version_id)
+            version = (await session.execute(
+                select(ProtocolVersion).where(col(ProtocolVersion.id) == version_id)
+                .execution_options(populate_existing=True)  # as stored, whatever the session holds
+            )).scalar_one_or_none()
             try:
                 if version is None:
                     raise ProtocolError([f"version id {version_id} is missing"])
@@ -129,7 +132,7 @@ class ProtocolSource:
             earlier = await session.execute(
                 select(ProtocolVersion).where(col(ProtocolVersion.clinic_id) == clinic_id,
                                               col(ProtocolVersion.id) != version_id)
-                .order_by(col(ProtocolVersion.number).desc())
+                .order_by(col(ProtocolVersion.number).desc()).execution_options(populate_existing=True)
             )
             for version in earlier.scalars():
                 if version.id in self._refused:
