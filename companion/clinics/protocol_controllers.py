@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from companion.auth.api import StaffApi
 from companion.auth.dependencies import ADMIN
 from companion.auth.principals import StaffPrincipal
+from companion.clinical.protocol.spec import ProtocolSpec
 from companion.clinics import protocol_views as views
 from companion.clinics.protocol_schemas import ProtocolRead, RefusedBody, VersionRead, VersionSummary
 from companion.openapi import errors
@@ -37,7 +38,12 @@ class ProtocolBodyOperation(Operation):
 
     def __post_init__(self) -> None:
         text = Schema(type=OpenAPIType.STRING, description="the protocol file (TOML)")
-        document = Schema(type=OpenAPIType.OBJECT, description="the protocol document, shaped as the TOML file")
+        document = Schema(
+            type=OpenAPIType.OBJECT, description="the protocol document, shaped as the TOML file",
+            properties={name: Schema(description=f"the file's {name}") for name in ProtocolSpec.model_fields},
+            required=[name for name, field in ProtocolSpec.model_fields.items() if field.is_required()],
+            additional_properties=False,
+        )
         self.request_body = RequestBody(required=True, content={
             **{media: OpenAPIMediaType(schema=text) for media in views.TOML_TYPES},
             views.JSON_TYPE: OpenAPIMediaType(schema=document),
