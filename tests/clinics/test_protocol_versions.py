@@ -131,7 +131,7 @@ async def test_activating_an_older_version_rolls_back_and_leaves_the_schedule_al
     rolled = await versions.activate_version(session, clock, team.clinic.id, 1, actor="cli", staff_id=team.admin.id,
                                              protocols=source)
     assert rolled.number == 1 and (await versions.active_version(session, team.clinic.id)) == rolled
-    action, detail = [a for a in await _actions(session) if a[0] == "protocol.activate"][-1]
+    _, detail = [a for a in await _actions(session) if a[0] == "protocol.activate"][-1]
     assert detail == {"number": 1, "label": SHIPPED_LABEL, "previous": 2}
     assert [a for a, _ in await _actions(session)].count("oncall.seed") == 1  # every position existed
     await session.refresh(position)
