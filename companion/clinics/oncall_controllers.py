@@ -26,7 +26,10 @@ from companion.clinics.schemas import (
 from companion.openapi import ErrorBody
 from companion.params import RowId
 
-PositionName = Annotated[str, Parameter(max_length=oncall.MAX_NAME, description="the position, as in oncall:<name>")]
+PositionName = Annotated[str, Parameter(
+    max_length=oncall.MAX_NAME, pattern=f"^{oncall.POSITION_NAME.pattern}$",
+    description="the position, as in oncall:<name>: lower-case letters, digits and _, starting with a letter",
+)]
 
 UNPROCESSABLE = {422: ResponseSpec(
     data_container=ErrorBody, generate_examples=False,

@@ -148,11 +148,14 @@ async def test_bad_changes_are_refused_naming_the_field(client: AsyncClient, wor
         ([no_phone.id], "mon 09:00", "on_call_clinician", "rotation[0]"),
         ([], "mon 09:00", "on_call_clinician", "rotation"),
         ([admin.id], "noon", "on_call_clinician", "handoff"),
-        ([admin.id], "mon 09:00", "On-Call", "name"),
     ]:
         refused = await _put(client, clinic, headers, rotation, handoff, name)
         assert refused.status_code == 422, (field, refused.text)
         assert refused.json()["extra"][0]["key"] == field
+    # A name that cannot be a position's is refused before the handler runs.
+    for name in ("On-Call", "1st", "x" * 41):
+        malformed = await _put(client, clinic, headers, [admin.id], name=name)
+        assert malformed.status_code == 400 and malformed.json()["extra"][0]["key"] == "name", malformed.text
     assert (await _put(client, clinic, headers, [admin.id])).status_code == 200
     base = f"/api/v1/clinics/{clinic.id}/oncall/positions"
     past = await client.post(f"{base}/on_call_clinician/overrides", headers=headers, json={
