@@ -71,7 +71,7 @@ async def resolve_targets(
             member = by_email.get(target.value.lower()) or by_id.get(target.value)
             found = [member] if member else []
         elif target.kind == "care_team":
-            found = [m for m in staff if m.role == StaffRole.CLINICIAN]
+            found = _care_team_of(staff)
         if not found:
             unreached.append(str(target))
         for member in found:
@@ -79,10 +79,14 @@ async def resolve_targets(
     return list(reached.values()), unreached
 
 
-async def care_team(session: AsyncSession, clinic_id: int) -> list[StaffMember]:
-    """The clinic's active clinicians with a phone; its admins too when it has no such clinician."""
-    staff = await _active_with_phone(session, clinic_id)
+def _care_team_of(staff: list[StaffMember]) -> list[StaffMember]:
     return [m for m in staff if m.role == StaffRole.CLINICIAN] or [m for m in staff if m.role == StaffRole.ADMIN]
+
+
+async def care_team(session: AsyncSession, clinic_id: int) -> list[StaffMember]:
+    """The clinic's active clinicians with a phone; its admins instead when it has no such
+    clinician (the ``care_team:patient`` target, the digest, and the protocol's clinic check)."""
+    return _care_team_of(await _active_with_phone(session, clinic_id))
 
 
 async def fallback_recipients(session: AsyncSession, clinic_id: int) -> list[StaffMember]:

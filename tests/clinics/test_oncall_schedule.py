@@ -269,3 +269,17 @@ async def test_every_change_is_audited_without_the_note(
     assert events[0].detail["rotation"] == ids(first, second) and events[0].detail["handoff"] == "tue 08:30"
     assert events[1].detail["staff_id"] == second.id and events[2].detail["how"] == "deleted"
     assert all("covering" not in str(e.detail) for e in events)
+
+
+@pytest.mark.parametrize(("roles", "reached_roles"), [
+    (("clinician", "admin"), ["clinician"]),
+    (("admin",), ["admin"]),  # no clinician with a phone: the admins are the care team
+])
+async def test_the_care_team_target_reaches_the_clinicians_or_else_the_admins(
+    session: AsyncSession, world: World, roles: tuple[str, ...], reached_roles: list[str]
+) -> None:
+    clinic = await world.clinic()
+    for index, role in enumerate(roles):
+        await world.staff(clinic, role, phone=f"+1202555099{index}")
+    reached, unreached = await resolve_targets(session, PROTOCOL, clinic, (Target("care_team", "patient"),), START)
+    assert ([m.role for m in reached], unreached) == (reached_roles, [])

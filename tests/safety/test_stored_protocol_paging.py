@@ -1,5 +1,6 @@
 """A version activated through the API is the one the next crisis SMS is handled under, in this
-process at once: its own rota decides who is paged, and the alert names the stored version."""
+process at once: its own chain decides whom it pages (a position it brings is seeded into the
+clinic's schedule from its rota), and the alert names the stored version."""
 
 from __future__ import annotations
 
@@ -8,13 +9,22 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.models import Alert, AlertPage, ProtocolVersion
-from tests.clinics.protocol_texts import SHIPPED, labelled, on_call
+from tests.clinics.protocol_texts import SHIPPED, labelled
 from tests.conftest import World
 from tests.messaging.conftest import Sms
 from tests.safety.conftest import PATIENT_PHONE, Team
 
 PAGER_PHONE = "+12025550183"
 TOML = {"content-type": "application/toml"}
+CRISIS_FIRST_STEP = '[[chains.crisis.steps]]\nnotify = ["oncall:on_call_clinician"]\nwait_minutes = 5'
+
+
+def _paging_a_new_position(label: str, email: str) -> str:
+    """The shipped text whose crisis chain first pages a position of its own, held by ``email``."""
+    assert CRISIS_FIRST_STEP in SHIPPED
+    text = SHIPPED.replace(CRISIS_FIRST_STEP, CRISIS_FIRST_STEP.replace("on_call_clinician", "crisis_pager"), 1)
+    return labelled(label, text.replace("\n[permissions]\n", f'\n[rota.crisis_pager]\nrotation = ["{email}"]\n\n'
+                                                              "[permissions]\n", 1))
 
 
 async def _pages(session: AsyncSession, alert: Alert) -> list[tuple[int, str]]:
@@ -30,7 +40,7 @@ async def test_a_crisis_sms_is_paged_by_the_activated_versions_own_rota(
     headers = {**world.headers(team.backup), **TOML}
     url = f"/api/v1/clinics/{team.clinic.id}/protocol"
     assert (await client.put(url, content=SHIPPED, headers=headers)).status_code == 201
-    new = await client.put(url, content=labelled("north-2", on_call("pager@north.example")), headers=headers,
+    new = await client.put(url, content=_paging_a_new_position("north-2", "pager@north.example"), headers=headers,
                            params={"activate": "false"})
     assert new.status_code == 201 and new.json()["active"] is False
     activated = await client.post(f"{url}/versions/{new.json()['number']}/activate", headers=headers)
@@ -40,9 +50,9 @@ async def test_a_crisis_sms_is_paged_by_the_activated_versions_own_rota(
     [alert] = list((await session.execute(select(Alert))).scalars())
     stored = (await session.execute(select(ProtocolVersion).where(ProtocolVersion.number == 2))).scalar_one()
     assert (alert.protocol_version, alert.protocol_version_id) == ("north-2", stored.id)
-    assert await _pages(session, alert) == [(pager.id, "oncall:on_call_clinician")]
+    assert await _pages(session, alert) == [(pager.id, "oncall:crisis_pager")]
 
-    rolled = await client.post(f"{url}/versions/1/activate", headers=headers)  # roll back: the shipped rota again
+    rolled = await client.post(f"{url}/versions/1/activate", headers=headers)  # roll back: the shipped chain again
     assert rolled.status_code == 200
     second = await world.patient(team.clinic, reference="P-1043", phone="+12025550144")
     await sms.say(second.phone, "i want to end my life tonight")
