@@ -8,7 +8,6 @@ import getpass
 import sys
 from collections.abc import Awaitable, Callable
 from contextlib import closing
-from pathlib import Path
 from typing import TypedDict, TypeVar
 
 import httpx
@@ -19,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from companion import demo, migrate
 from companion.app import create_app
 from companion.auth.passwords import PasswordPool
-from companion.clinical.protocol import ProtocolError
+from companion.cli_protocol import add_protocol_commands
 from companion.clinics.schemas import ClinicCreate
 from companion.clinics.services import create_clinic
 from companion.clock import Clock
@@ -58,13 +57,14 @@ def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
 
 def cmd_demo(settings: Settings, _args: argparse.Namespace) -> int:
     plan = load_protocol(settings.protocol_file).aftercare  # the clinic's aftercare plan (docs/clinical.md)
+    seed_text = demo.seed_text(settings.protocol_file)  # stored as the demo clinic's version 1
     migrate.upgrade(settings.database_url)
 
     async def work(session: AsyncSession) -> list[demo.DemoCredentials] | None:
         if await demo.has_data(session):
             return None
         with closing(PasswordPool(workers=1, max_pending=1)) as passwords:
-            return await demo.create_demo(session, Clock(), plan, passwords)
+            return await demo.create_demo(session, Clock(), plan, passwords, protocol_text=seed_text)
 
     created = _run_in_session(settings, work)
     if created is None:
@@ -143,17 +143,6 @@ def cmd_sms_simulate(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_protocol_check(_settings: Settings, args: argparse.Namespace) -> int:
-    try:
-        protocol = load_protocol(Path(args.file))
-    except ProtocolError as exc:
-        for problem in exc.problems:
-            print(f"protocol error: {problem}", file=sys.stderr)
-        return 2
-    print(protocol.summary())
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="companion", description="Aftercare companion")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -188,11 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--timezone", default="America/New_York", help="time zone of a new clinic")
     create.set_defaults(func=cmd_staff_create)
 
-    protocol = sub.add_parser("protocol", help="work with safety protocol files")
-    protocol_sub = protocol.add_subparsers(dest="protocol_command", required=True)
-    check = protocol_sub.add_parser("check", help="validate a protocol file and print its summary")
-    check.add_argument("file", help="the protocol TOML file")
-    check.set_defaults(func=cmd_protocol_check)
+    add_protocol_commands(sub)
 
     sms = sub.add_parser("sms", help="try the SMS path")
     sms_sub = sms.add_subparsers(dest="sms_command", required=True)

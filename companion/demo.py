@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import time, timedelta
+from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from companion.auth.passwords import PasswordPool
 from companion.auth.principals import StaffPrincipal
 from companion.clinical.plan import AftercarePlan
+from companion.clinics.protocol_versions import ProtocolRefused, add_version
 from companion.clinics.schemas import ClinicCreate
 from companion.clinics.services import create_clinic
 from companion.clock import Clock
@@ -22,6 +25,8 @@ from companion.staff.schemas import Role, StaffCreate
 from companion.staff.services import create_staff
 from companion.treatments.schemas import Modality, TreatmentSessionCreate
 from companion.treatments.services import record_session
+
+log = logging.getLogger("companion.demo")
 
 
 @dataclass(frozen=True)
@@ -43,15 +48,29 @@ DEMO_PATIENTS: tuple[tuple[str, str, str, str, Modality, time], ...] = (
 )
 
 
+def seed_text(path: Path) -> str | None:
+    """The seed protocol file's text as it is on disk, or None when it cannot be read."""
+    try:
+        return path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        log.warning("the demo clinic gets no stored protocol: %s cannot be read (%s)", path, exc)
+        return None
+
+
 async def has_data(session: AsyncSession) -> bool:
     return (await session.execute(select(func.count()).select_from(Clinic))).scalar_one() > 0
 
 
 async def create_demo(
-    session: AsyncSession, clock: Clock, plan: AftercarePlan, passwords: PasswordPool
+    session: AsyncSession, clock: Clock, plan: AftercarePlan, passwords: PasswordPool,
+    *, protocol_text: str | None = None,
 ) -> list[DemoCredentials]:
     """Create the demo clinic, its staff and three patients with sessions, their prompts planned by
-    ``plan`` (the protocol's aftercare plan). Call on an empty database."""
+    ``plan`` (the protocol's aftercare plan). Call on an empty database.
+
+    ``protocol_text`` (the seed file's text) becomes the clinic's stored version 1, active, when it
+    passes the check against the demo clinic; otherwise the demo goes on without it (the clinic
+    then uses the seed file) and the log says why."""
     clinic = await create_clinic(
         session, clock, ClinicCreate(name="Demo Ketamine Clinic", timezone="America/New_York")
     )
@@ -65,6 +84,13 @@ async def create_demo(
             StaffCreate(name=name, email=email, phone=phone, role=role, password=password), actor="system:demo",
         )
         credentials.append(DemoCredentials(email, password, role))
+    if protocol_text is not None:
+        try:
+            await add_version(session, clock, clinic.id, protocol_text, origin="demo", actor="system:demo",
+                              staff_id=None)
+        except ProtocolRefused as exc:
+            log.warning("the demo clinic gets no stored protocol; the seed file is refused for it: %s",
+                        "; ".join(exc.problems))
     clinician = members["clinician"]
     assert clinician.id is not None
     principal = StaffPrincipal(staff_id=clinician.id, clinic_id=clinic.id, role="clinician")

@@ -13,8 +13,9 @@ of staff with its handoff, read in the clinic's time zone) and its :class:`Oncal
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, event, inspect
 from sqlmodel import Field, SQLModel
 
 from companion.db_types import UTCDateTime
@@ -34,6 +35,22 @@ class ProtocolVersion(SQLModel, table=True):
     origin: str = Field(max_length=16)  # cli | api | dashboard | demo
     created_at: datetime = created_at_field()
     created_by: int | None = Field(default=None, foreign_key="staff_member.id")
+
+
+class StoredVersionChanged(RuntimeError):
+    """A stored protocol version was about to be changed: versions are kept as they were accepted."""
+
+
+@event.listens_for(ProtocolVersion, "before_update")
+def _versions_never_change(_mapper: Any, _connection: Any, target: ProtocolVersion) -> None:
+    """A flush that would change a stored version raises instead (a new text is a new version)."""
+    state = inspect(target)
+    changed = sorted(attr.key for attr in state.attrs if attr.history.has_changes())
+    if changed:
+        raise StoredVersionChanged(
+            f"protocol version {target.number} of clinic {target.clinic_id} is stored and never changed "
+            f"(tried to change {', '.join(changed)}); store a new version instead"
+        )
 
 
 class ActiveProtocol(SQLModel, table=True):
