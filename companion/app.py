@@ -25,6 +25,7 @@ from companion.checkins.controllers import CrisisController, PatientCheckinContr
 from companion.clinical import language
 from companion.clinical.protocol import Protocol
 from companion.clinics.controllers import ClinicController
+from companion.clinics.oncall_controllers import OncallController
 from companion.clinics.protocol_controllers import ProtocolController
 from companion.clock import Clock
 from companion.conversations.delivery import DeliveryReactions
@@ -192,6 +193,7 @@ def create_app(
             PatientAuthController,
             PatientSelfController,
             ClinicController,
+            OncallController,
             ProtocolController,
             StaffController,
             PatientController,

@@ -5,7 +5,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from companion.schemas import ReadModel, RequestModel, TimeZoneName
+from companion.schemas import AwareDatetime, ReadModel, RequestModel, RowId, TimeZoneName
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -53,3 +53,55 @@ class ClinicRead(ReadModel):
     business_hours: dict[str, Any]
     sms_sender: str | None
     created_at: datetime
+
+
+class OncallPerson(ReadModel):
+    staff_id: int | None
+    name: str | None
+
+
+class OncallShiftRead(ReadModel):
+    staff_id: int | None
+    name: str | None
+    start: datetime
+    end: datetime
+    until: str  # the end in the clinic's local time, "until Mon 09:00"
+    override: bool
+
+
+class OncallBoardRead(ReadModel):
+    position: str
+    now: OncallShiftRead
+    next: OncallShiftRead
+    warning: str | None  # set when nobody who can be paged is on call now
+
+
+class OncallOverrideRead(ReadModel):
+    id: int
+    staff: OncallPerson
+    starts_at: datetime
+    ends_at: datetime
+    note: str | None
+    created_by: int | None
+    created_at: datetime
+
+
+class OncallPositionRead(ReadModel):
+    name: str
+    rotation: list[OncallPerson]
+    handoff: str
+    overrides: list[OncallOverrideRead]
+    updated_at: datetime
+
+
+class OncallPositionWrite(RequestModel):
+    rotation: list[RowId] = Field(max_length=52, description="staff ids taking turns, a week each")
+    handoff: str = Field(default="mon 09:00", max_length=16, examples=["mon 09:00"],
+                         description="a weekday and a local time")
+
+
+class OncallOverrideCreate(RequestModel):
+    staff_id: RowId
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    note: str | None = Field(default=None, max_length=200)

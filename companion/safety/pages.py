@@ -12,6 +12,8 @@ from sqlmodel import col
 
 from companion.clinical.escalation import Target
 from companion.clinical.protocol import Protocol
+from companion.clinical.rota import on_duty
+from companion.clinics.oncall import schedule_of
 from companion.models import Alert, AlertSeverity, Clinic, Patient, StaffMember, StaffRole
 
 log = logging.getLogger("companion.safety")
@@ -40,16 +42,26 @@ async def _active_with_phone(session: AsyncSession, clinic_id: int) -> list[Staf
 async def resolve_targets(
     session: AsyncSession, protocol: Protocol, clinic: Clinic, targets: tuple[Target, ...], at: datetime
 ) -> tuple[list[StaffMember], list[str]]:
-    """The staff members a step reaches (who is on call is ``protocol``'s rota), and the targets
-    that reached nobody."""
+    """The staff members a step reaches, and the targets that reached nobody.
+
+    Who holds an ``oncall:`` position is the clinic's schedule row for it (staff ids), and only
+    for a position without a row the protocol's rota (emails), both read in the protocol's zone
+    (docs/protocol.md, "On-call schedules")."""
     staff = await _active_with_phone(session, clinic.id or 0)
     by_email = {m.email.lower(): m for m in staff}
     by_id = {str(m.id): m for m in staff}
+    oncall = any(t.kind == "oncall" for t in targets)
+    schedule = await schedule_of(session, clinic.id or 0) if oncall else {}
+    zone = protocol.business_hours.zone_for(clinic.timezone) if oncall else None
     reached: dict[int, StaffMember] = {}
     unreached: list[str] = []
     for target in targets:
         found: list[StaffMember] = []
-        if target.kind == "oncall":
+        if target.kind == "oncall" and target.value in schedule and zone is not None:
+            holder = on_duty(schedule[target.value], at, zone)
+            if holder is not None and holder in by_id:
+                found = [by_id[holder]]
+        elif target.kind == "oncall":
             email = protocol.on_duty(target.value, at, clinic.timezone)
             if email and email.lower() in by_email:
                 found = [by_email[email.lower()]]
