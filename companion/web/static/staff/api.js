@@ -16,6 +16,12 @@ export class ApiError extends Error {
     return this.status === 403;
   }
 
+  /** What a refused protocol is refused for: "place: what" each (a 422's `problems`). */
+  get problems() {
+    const problems = this.body && Array.isArray(this.body.problems) ? this.body.problems : [];
+    return problems.filter((item) => typeof item === "string");
+  }
+
   /** The field names a 400 or 409 points at, e.g. ["note"]. */
   get fields() {
     const extra = this.body && Array.isArray(this.body.extra) ? this.body.extra : [];
@@ -83,6 +89,8 @@ function messageFor(status, body) {
       return "Not found: it may have been removed, or it belongs to another clinic.";
     case 409:
       return detail ? `This could not be saved: ${detail}.` : "This conflicts with a recent change; reload and retry.";
+    case 422:
+      return detail ? `This could not be kept: ${detail}.` : "This could not be kept; check the form and try again.";
     case 423:
       return detail || "This account is locked for a while.";
     case 429:
@@ -94,25 +102,36 @@ function messageFor(status, body) {
   }
 }
 
-async function send(path, { method = "GET", body, query, token } = {}) {
+/**
+ * One request. `body` is sent as JSON; `text` (with `contentType`) is sent as it is, e.g. a
+ * protocol file as application/toml.
+ */
+async function send(path, { method = "GET", body, text, contentType = "text/plain", query, token } = {}) {
   let url = BASE + path;
   if (query) {
     const params = new URLSearchParams();
     for (const [key, value] of Object.entries(query)) {
       if (value !== undefined && value !== null && value !== "") params.set(key, String(value));
     }
-    const text = params.toString();
-    if (text) url += `?${text}`;
+    const search = params.toString();
+    if (search) url += `?${search}`;
   }
   const headers = { Accept: "application/json" };
   if (token) headers.Authorization = `Bearer ${token}`;
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  let payload;
+  if (text !== undefined) {
+    headers["Content-Type"] = contentType;
+    payload = text;
+  } else if (body !== undefined) {
+    headers["Content-Type"] = "application/json";
+    payload = JSON.stringify(body);
+  }
   let response;
   try {
     response = await fetch(url, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: payload,
       cache: "no-store",
       credentials: "omit",
     });
@@ -170,10 +189,19 @@ export async function signIn(email, password) {
     role: data.role || claims.r || "staff",
     expiresAt: data.expires_at,
     staffId: typeof claims.s === "number" ? claims.s : null,
+    clinicId: typeof claims.c === "number" ? claims.c : null,
     email,
   };
   sessionStorage.setItem(SESSION_KEY, JSON.stringify(session));
   return session;
+}
+
+/** The signed-in person's clinic id (from the token, also for a session stored before it was kept). */
+export function clinicOf(session) {
+  if (!session) return null;
+  if (typeof session.clinicId === "number") return session.clinicId;
+  const claims = decodeClaims(session.token || "");
+  return typeof claims.c === "number" ? claims.c : null;
 }
 
 /** What each role may do; the API checks it again on every call. */
@@ -184,6 +212,8 @@ export function can(session, action) {
     case "record-session":
       return clinical;
     case "manage-team":
+    case "manage-protocol":
+    case "manage-oncall":
       return role === "admin";
     default:
       return Boolean(role);

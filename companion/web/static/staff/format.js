@@ -229,3 +229,17 @@ export function findingLabel(kind, ruleId) {
 export function plural(count, one, many = `${one}s`) {
   return `${count} ${count === 1 ? one : many}`;
 }
+
+/** An on-call position's name in words: "on_call_clinician" -> "On call clinician". */
+export function positionLabel(name) {
+  return statusLabel(name);
+}
+
+const WEEKDAYS = { mon: "Mon", tue: "Tue", wed: "Wed", thu: "Thu", fri: "Fri", sat: "Sat", sun: "Sun" };
+export const WEEKDAY_OPTIONS = Object.entries(WEEKDAYS);
+
+/** A handoff as stored ("mon 09:00") -> "Mon 09:00". */
+export function handoffLabel(handoff) {
+  const [day, time] = String(handoff || "").split(" ");
+  return `${WEEKDAYS[day] || day || ""} ${time || ""}`.trim();
+}

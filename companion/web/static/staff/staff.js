@@ -1,12 +1,16 @@
-// The staff dashboard: sign-in, the page shell, routing (#/alerts, #/patients, #/patients/<id>, #/team)
-// and the 15-second alert refresh. Everything it shows comes from the /api/v1 JSON API.
+// The staff dashboard: sign-in, the page shell, routing (#/alerts, #/patients, #/patients/<id>, #/oncall,
+// #/team, #/protocol) and the 15-second refresh of the alert count and the header's on-call line.
+// Everything it shows comes from the /api/v1 JSON API.
 
 import { ApiError, api, can, clearSession, getSession, onUnauthorized } from "./api.js";
 import { alertsView } from "./alerts.js";
+import { hideOncall, refreshOncall, watchOncall } from "./oncallbar.js";
+import { oncallView } from "./oncall.js";
 import { announce, banner } from "./dom.js";
 import { clinicZone, forgetClinicZone, hasClinicZone, plural, setClinicZone, timeOnly, zoneName } from "./format.js";
 import { patientView } from "./patient.js";
 import { patientsView } from "./patients.js";
+import { protocolView } from "./protocol.js";
 import { signInView } from "./signin.js";
 import { teamView } from "./team.js";
 
@@ -34,6 +38,8 @@ const ctx = {
   },
   setAlertCount,
   refreshAlertCount,
+  refreshOncall,
+  watchOncall,
 };
 
 function setAlertCount(alerts) {
@@ -65,6 +71,7 @@ function tick() {
   const listeners = [...tickListeners];
   for (const entry of listeners) entry.listener();
   if (!listeners.some((entry) => entry.providesCount)) refreshAlertCount();
+  refreshOncall();
 }
 
 function startTimers() {
@@ -99,7 +106,9 @@ const ROUTES = [
     title: "Patient",
     view: (match) => patientView(main, ctx, Number(match[1])),
   },
+  { pattern: /^#\/oncall$/, nav: "oncall", title: "On call", view: () => oncallView(main, ctx) },
   { pattern: /^#\/team$/, nav: "team", title: "Clinic and team", view: () => teamView(main) },
+  { pattern: /^#\/protocol$/, nav: "protocol", title: "Protocol", view: () => protocolView(main, ctx) },
 ];
 
 let currentTitle = "Alerts";
@@ -147,6 +156,7 @@ function showShell(session) {
   topbar.hidden = false;
   document.getElementById("who").textContent = `${session.email || "Signed in"} · ${session.role}`;
   document.getElementById("nav-team").hidden = !can(session, "manage-team");
+  document.getElementById("nav-protocol").hidden = !can(session, "manage-protocol");
 }
 
 /** Learn the clinic's time zone once per sign-in (clinic times are shown everywhere). */
@@ -176,6 +186,7 @@ async function signedIn(session, { interactive = true } = {}) {
   showShell(session);
   startTimers();
   route();
+  refreshOncall();
 }
 
 function signedOut(message) {
@@ -186,6 +197,7 @@ function signedOut(message) {
   clearSession();
   forgetClinicZone();
   topbar.hidden = true;
+  hideOncall();
   navCount.textContent = "";
   banner(null);
   currentTitle = "Sign in";
