@@ -10,15 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.clock import utcnow
 from companion.models import ActiveProtocol, Clinic, ProtocolVersion
-from companion.protocols import DEFAULT_PROTOCOL_FILE
+from tests.clinics.protocol_texts import labelled
 
-SHIPPED = DEFAULT_PROTOCOL_FILE.read_text(encoding="utf-8")
-
-
-def labelled(label: str, text: str = SHIPPED) -> str:
-    """The shipped protocol under another version label."""
-    return text.replace('version = "default-2026.1"', f'version = "{label}"', 1)
-
+__all__ = ["labelled", "store"]
 
 async def store(session: AsyncSession, clinic: Clinic, text: str, *, activate: bool = True) -> ProtocolVersion:
     """Store ``text`` as the clinic's next version (no checks: a test may store what would be refused)."""

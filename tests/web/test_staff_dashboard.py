@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from companion.messaging.simulate import simulate
 from companion.models import Alert, CheckIn, Clinic, Patient, StaffMember, TreatmentSession
 from tests.conftest import PASSWORD, World
-from tests.web.conftest import LiveServer, csp_violations
+from tests.web.conftest import LiveServer
+from tests.web.staff_browser import sign_in, staff_page
 
 try:
     from playwright.async_api import expect
@@ -30,33 +31,16 @@ BACKUP_PHONE = "+12025550182"
 PATIENT_PHONE = "+12025550142"
 CLINIC_ZONE = "America/New_York"
 VIEWPORT = {"width": 1280, "height": 800}
-TIMEOUT_MS = 20000  # generous: a loaded CI machine is slow to paint
 
 
 @pytest.fixture
 async def page(browser: Any) -> AsyncIterator[Any]:
-    context = await browser.new_context(viewport=VIEWPORT, locale="en-US", timezone_id="Europe/Berlin")
-    context.set_default_timeout(TIMEOUT_MS)
-    violations = csp_violations(context)
-    page = await context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    await context.close()
-    assert errors == [], f"script errors in the page: {errors}"
-    assert violations == [], f"the content security policy refused: {violations}"
+    async with staff_page(browser, VIEWPORT) as page:
+        yield page
 
 
 async def _shot(page: Any, artifacts: Path, name: str) -> None:
     await page.screenshot(path=str(artifacts / f"staff-dashboard-{name}.png"), full_page=True)
-
-
-async def _sign_in(page: Any, server: LiveServer, email: str, route: str = "") -> None:
-    await page.goto(f"{server.url}/staff/{route}")
-    await page.fill("#signin-email", email)
-    await page.fill("#signin-password", PASSWORD)
-    await page.click("#signin-submit")
-    await page.wait_for_selector("#topbar:not([hidden])")
 
 
 async def _team(world: World) -> tuple[Clinic, StaffMember, StaffMember, Patient]:
@@ -177,7 +161,7 @@ async def test_roles_limit_the_page_and_a_refusal_is_explained(
     clinic, on_call, _backup, patient = await _team(world)
     await world.staff(clinic, "staff", email="frontdesk@demo.clinic")
 
-    await _sign_in(page, live_server, "frontdesk@demo.clinic", f"#/patients/{patient.id}")
+    await sign_in(page, live_server, "frontdesk@demo.clinic", f"#/patients/{patient.id}")
     await page.wait_for_selector("#record-not-allowed")
     assert await page.locator("#session-form").count() == 0
     assert "clinician or admin" in await page.locator("#record-not-allowed").inner_text()
@@ -248,7 +232,7 @@ async def test_a_session_recorded_from_the_timeline_is_marked_on_the_mood_chart(
         ))
     await session.commit()
 
-    await _sign_in(page, live_server, "clinician@demo.clinic")
+    await sign_in(page, live_server, "clinician@demo.clinic")
     await page.click("[data-nav='patients']")
     row = page.locator(f"tr[data-patient-id='{patient.id}']")
     await row.wait_for()
@@ -305,7 +289,7 @@ async def test_the_front_desk_is_not_offered_what_the_protocol_keeps_for_clinici
     session.add_all([urgent, routine])
     await session.commit()
 
-    await _sign_in(page, live_server, "frontdesk@demo.clinic")
+    await sign_in(page, live_server, "frontdesk@demo.clinic")
     await page.wait_for_selector(f"#alert-{urgent.id}-permission")
     assert await page.locator(f"#ack-{urgent.id}").count() == 0
     assert await page.locator(f"#resolve-{urgent.id}").count() == 0

@@ -18,9 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.models import ActiveProtocol, OncallOverride, OncallPosition, ProtocolVersion, StaffMember
-from companion.protocols import DEFAULT_PROTOCOL_FILE
-from tests.conftest import PASSWORD, World
-from tests.web.conftest import LiveServer, csp_violations
+from tests.clinics.protocol_texts import SHIPPED, SHIPPED_LABEL, labelled
+from tests.conftest import World
+from tests.web.conftest import LiveServer
+from tests.web.staff_browser import sign_in, staff_page
 
 try:
     from playwright.async_api import expect
@@ -29,42 +30,17 @@ except ImportError:  # the browser fixture skips these tests with a reason
 
 CLINIC_ZONE = "America/New_York"
 VIEWPORT = {"width": 1280, "height": 900}
-TIMEOUT_MS = 20000  # generous: a loaded CI machine is slow to paint
-SHIPPED = DEFAULT_PROTOCOL_FILE.read_text(encoding="utf-8")
-SHIPPED_LABEL = "default-2026.1"
 UNTIL = r"until (Mon|Tue|Wed|Thu|Fri|Sat|Sun)\b.*\d\d:\d\d"
-
-
-def labelled(label: str, text: str = SHIPPED) -> str:
-    """The shipped file (whose rota names clinician@ and admin@demo.clinic) with its own label."""
-    assert f'version = "{SHIPPED_LABEL}"' in text
-    return text.replace(f'version = "{SHIPPED_LABEL}"', f'version = "{label}"', 1)
 
 
 @pytest.fixture
 async def page(browser: Any) -> AsyncIterator[Any]:
-    context = await browser.new_context(viewport=VIEWPORT, locale="en-US", timezone_id="Europe/Berlin")
-    context.set_default_timeout(TIMEOUT_MS)
-    violations = csp_violations(context)
-    page = await context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    await context.close()
-    assert errors == [], f"script errors in the page: {errors}"
-    assert violations == [], f"the content security policy refused: {violations}"
+    async with staff_page(browser, VIEWPORT) as page:
+        yield page
 
 
 async def _shot(page: Any, artifacts: Path, name: str) -> None:
     await page.screenshot(path=str(artifacts / f"staff-protocol-{name}.png"), full_page=True)
-
-
-async def _sign_in(page: Any, server: LiveServer, email: str, route: str = "") -> None:
-    await page.goto(f"{server.url}/staff/{route}")
-    await page.fill("#signin-email", email)
-    await page.fill("#signin-password", PASSWORD)
-    await page.click("#signin-submit")
-    await page.wait_for_selector("#topbar:not([hidden])")
 
 
 async def _named(session: AsyncSession, member: StaffMember, name: str) -> StaffMember:
@@ -101,7 +77,7 @@ async def test_an_admin_stores_compares_and_rolls_back_protocol_versions(
     live_server: LiveServer, world: World, page: Any, artifacts: Path, session: AsyncSession
 ) -> None:
     _morgan, admin, _cover = await _team(world, session)
-    await _sign_in(page, live_server, "admin@demo.clinic")
+    await sign_in(page, live_server, "admin@demo.clinic")
     await expect(page.locator("#oncall-now")).to_have_text(re.compile(rf"^On call: Dr Morgan {UNTIL}$"))
     assert await page.locator("#oncall-warning").is_hidden()
     await page.click("#nav-protocol")
@@ -170,7 +146,7 @@ async def test_an_admin_changes_a_rotation_and_adds_cover_which_the_header_shows
     live_server: LiveServer, world: World, page: Any, artifacts: Path, session: AsyncSession
 ) -> None:
     morgan, admin, cover = await _team(world, session)
-    await _sign_in(page, live_server, "admin@demo.clinic", "#/protocol")
+    await sign_in(page, live_server, "admin@demo.clinic", "#/protocol")
     # The clinic's schedule is seeded from the first version it activates.
     await page.fill("#protocol-text", labelled("north-2026.1"))
     await _store(page, "Version 1 (north-2026.1) stored and in use.")
@@ -231,7 +207,7 @@ async def test_a_clinician_sees_the_schedule_and_its_warning_but_cannot_change_i
     row.phone = None  # the shipped rota's backup can no longer be paged
     await session.commit()
 
-    await _sign_in(page, live_server, "clinician@demo.clinic")
+    await sign_in(page, live_server, "clinician@demo.clinic")
     await expect(page.locator("#oncall-now")).to_have_text(re.compile(rf"^On call: Dr Morgan {UNTIL}$"))
     warning = page.locator("#oncall-warning")
     await expect(warning).to_contain_text(
