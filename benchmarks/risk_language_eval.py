@@ -1,6 +1,7 @@
 """Evaluate free-text risk judging on the labelled set, as the default protocol judges it.
 
-Usage: python benchmarks/risk_language_eval.py [--part heldout|tuning|all] [--misses] [FILE ...]
+Usage: python benchmarks/risk_language_eval.py [--part heldout|tuning|all] [--misses]
+           [--without-second-reader] [FILE ...]
 
 Each line of a set is {"text", "label": "urgent"|"high"|"none", "category", "phenomenon"}. A
 message is judged as a patient's SMS is: the detector reads it and the default protocol's rules
@@ -9,6 +10,10 @@ and the safety reply; high: at least a high finding and the safety reply), recal
 per phenomenon, false alarms (an urgent or high finding on a message labelled none), and the
 slowest message's time (each message, and the longest repeated to 1,600 characters, timed as the
 best of five runs).
+
+The second reader (companion/clinical/language/reader.py) was trained on the tuning part, so its
+figures there are not a measure of how it generalises: the cross-validated ones its training kept
+are printed beside them. ``--without-second-reader`` judges with the concept detector alone.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from companion.clinical import language, rules
+from companion.clinical.language.reader import load_reader
+from companion.clinical.rules import checks
 from companion.protocols import default_protocol
 
 SETS = Path(__file__).resolve().parents[1] / "tests" / "safety" / "risk_language"
@@ -130,8 +137,11 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--part", choices=["heldout", "tuning", "all"], default="all")
     parser.add_argument("--misses", action="store_true", help="list the messages judged wrongly")
+    parser.add_argument("--without-second-reader", action="store_true", help="the concept detector alone")
     parser.add_argument("files", nargs="*", type=Path)
     args = parser.parse_args(argv)
+    if args.without_second_reader:
+        checks.assess = lambda text: language.assess(text, second_reader=False)  # type: ignore[assignment]
     protocol_rules = default_protocol().rules
     language.warm()
     parts = {p.stem: load(p) for p in args.files} if args.files else {
@@ -141,6 +151,10 @@ def main(argv: list[str]) -> int:
     for name, items in parts.items():
         figures = report(name, items, protocol_rules, args.misses and name != "heldout")
         everything += items
+        if name == "tuning" and not args.without_second_reader:
+            cv = load_reader().cross_validated
+            print("  (the second reader learned this part; its 5-fold cross-validated figures with the detector:"
+                  f" urgent {cv['urgent']:.1%}, high {cv['high']:.1%}, false alarms {cv['false_alarms']:.1%})")
         if name == "heldout":
             verdict = figures["urgent"] == 1.0 and figures["high"] >= 0.98 and figures["false_alarms"] < 0.05
     seconds, text = slowest(everything)

@@ -76,6 +76,12 @@ class Reading:
     text: Text
     mentions: tuple[Mention, ...]
     tags: dict[str, list[tuple[int, int]]]  # key -> [(position, length)]
+    cancelled: tuple[tuple[int, int], ...] = ()  # frame matches their unless patterns cancelled
+
+    def placed_harmless(self) -> bool:
+        """Whether risk words in the text were placed as harmless: a match its context cancels
+        ("cut myself" + "shaving"), a figure of speech or an aftercare experience."""
+        return bool(self.cancelled) or any(m.concept in {"figurative", "experience"} for m in self.mentions)
 
     def has(self, key: str, start: int = 0, end: int | None = None) -> bool:
         stop = len(self.text.words) if end is None else end
@@ -300,8 +306,9 @@ def read(text: Text, vocabulary: Vocabulary) -> Reading:
     ctx = _Context(matcher)
     affirmed_after = [pos for pos, _ in matcher.by_key.get("affirm", ())]
     mentions: list[Mention] = []
+    cancelled: list[tuple[int, int]] = []
     for frame in vocabulary.frames:
-        for start, end in frame_spans(matcher, frame):
+        for start, end in frame_spans(matcher, frame, cancelled):
             sentence = ctx.sentence_span(start, extra_after=1)
             person = ctx.person(start, end, frame.concept)
             answer = range(end, min(len(text.words), end + _REACH))
@@ -325,4 +332,4 @@ def read(text: Text, vocabulary: Vocabulary) -> Reading:
                 amount=amount, large_words=large,
             ))
     mentions.sort(key=lambda m: (m.start, m.end))
-    return Reading(text, tuple(mentions), dict(matcher.by_key))
+    return Reading(text, tuple(mentions), dict(matcher.by_key), tuple(cancelled))

@@ -130,15 +130,18 @@ class Matcher:
         return False
 
 
-def frame_spans(matcher: Matcher, frame: Frame) -> list[tuple[int, int]]:
+def frame_spans(matcher: Matcher, frame: Frame,
+                cancelled: list[tuple[int, int]] | None = None) -> list[tuple[int, int]]:
+    """Where the frame matches; matches its ``unless`` patterns cancel go to ``cancelled``."""
     spans: list[tuple[int, int]] = []
     for start in matcher.anchors(frame.pattern):
         end = matcher.match(frame.pattern, start)
         if end is None or end <= start:
             continue
-        if frame.unless_next is not None and matcher.found_near(frame.unless_next, start, end, after=True):
-            continue
-        if frame.unless_prev is not None and matcher.found_near(frame.unless_prev, start, end, after=False):
+        if (frame.unless_next is not None and matcher.found_near(frame.unless_next, start, end, after=True)) or (
+                frame.unless_prev is not None and matcher.found_near(frame.unless_prev, start, end, after=False)):
+            if cancelled is not None:
+                cancelled.append((start, end))
             continue
         spans.append((start, end))
     return spans

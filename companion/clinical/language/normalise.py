@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from companion.clinical.language.spelling import Speller
 
-__all__ = ["Text", "normalise"]
+__all__ = ["AFTERTHOUGHTS", "Text", "normalise"]
 
 _APOSTROPHES = str.maketrans(dict.fromkeys("\u2019\u2018\u201b`\u00b4\u02bc\u2032\uff07", "'"))
 _LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i"}
@@ -52,7 +52,7 @@ _SENTENCE_END = frozenset(".!?;\n\r")
 _PART_END = frozenset(",:()[]\u2013\u2014")
 _PART_WORDS = frozenset({"but", "though", "although", "however", "except", "whereas"})
 # laughter and a crying face close what came before ("nothing will lol"), as a full stop would not
-_AFTERTHOUGHTS = frozenset({"lol", "lmao", "lmfao", "haha", "hahaha", "rofl", "sademoji", "tbh", "fr", "ngl",
+AFTERTHOUGHTS = frozenset({"lol", "lmao", "lmfao", "haha", "hahaha", "rofl", "sademoji", "tbh", "fr", "ngl",
                             "honestly", "idk", "tho"})
 _TOKEN = re.compile(r"[a-z]+|[0-9]+|[.!?;\n\r,:()\[\]\u2013\u2014\"\u201c\u201d]")
 _QUOTES = frozenset('"\u201c\u201d')
@@ -146,7 +146,7 @@ def normalise(text: str, speller: Speller) -> Text:
         if token in _PART_WORDS and words and parts[-1] == part:
             part += 1
         for word in speller.correct(_squeeze(token, speller)) if token.isalpha() else (token,):
-            if word in _AFTERTHOUGHTS and words and parts[-1] == part:
+            if word in AFTERTHOUGHTS and words and parts[-1] == part:
                 part += 1
             words.append(word)
             sentences.append(sentence)
