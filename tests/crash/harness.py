@@ -50,7 +50,7 @@ T = OutboundMessage.__table__  # type: ignore[attr-defined]
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "crash-test-secret-key-0123456789-abcdefghijklmnop"
 FROM_NUMBER = "+15005550006"
-SETTLED = ("pending", "sending")  # statuses that are not settled yet
+UNSETTLED = ("pending", "sending")  # the statuses of a row not settled yet
 
 
 @dataclass
@@ -185,7 +185,7 @@ async def _still_held(engine: AsyncEngine, ids: list[int], holders: list[str]) -
 
 
 async def _unsettled(engine: AsyncEngine, ids: list[int] | None = None) -> int:
-    query = select(func.count()).select_from(T).where(T.c.status.in_(SETTLED))
+    query = select(func.count()).select_from(T).where(T.c.status.in_(UNSETTLED))
     if ids is not None:
         query = query.where(T.c.id.in_(ids))
     waiting = select(func.count()).select_from(IN).where(IN.c.status == "received")
@@ -265,15 +265,15 @@ async def run(database_url: str, *, messages: int, kill_at: list[float], failure
         report.by_status[row.status] = report.by_status.get(row.status, 0) + 1
         times = sent.get(row.body, 0)
         at_least_once = Purpose(row.purpose) in AT_LEAST_ONCE
-        if row.status in SETTLED:
+        if row.status in UNSETTLED:
             report.unsettled += 1
         elif row.status == "gave_up":
             report.gave_up += 1
         if at_least_once:
             report.duplicated += max(0, times - 1)
-            report.broken_rule += times == 0 and row.status not in ("gave_up", *SETTLED)
+            report.broken_rule += times == 0 and row.status not in ("gave_up", *UNSETTLED)
         else:
-            report.lost += times == 0 and row.status not in ("gave_up", *SETTLED)
+            report.lost += times == 0 and row.status not in ("gave_up", *UNSETTLED)
             report.broken_rule += times > 1
     report.seconds = time.monotonic() - began
     return report
