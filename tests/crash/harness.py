@@ -18,6 +18,12 @@ and every accepted message is counted by its body, which names its row:
   given up). With sends failing on purpose this includes the retry backoff of a row that fails
   again, which is the send policy's business, not recovery's.
 
+Lost and duplicated rows are counted per kill too, each against the rows in flight at that kill. The
+rows in flight are read from the database after the process is dead and before it is started again,
+so the attribution is exact: a lost row is put to the last kill it was in flight at (after which it
+was never sent), and each extra send of a duplicated row to one of the kills it was in flight at, in
+order. A lost or duplicated send that no kill had in flight is counted as ``unattributed`` (to be 0).
+
 Inbound messages stored and not yet handled are in the run too (from numbers the companion does
 not know, each answered with one reply): each must be handled once, its reply queued once and sent
 at most once, whatever the kills.
@@ -34,9 +40,11 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -62,6 +70,9 @@ class Kill:
     holders: list[str] = field(default_factory=list)  # the identities the urgent rows were held by
     urgent_taken_back_s: float | None = None
     urgent_settled_s: float | None = None
+    in_flight_ids: list[int] = field(default_factory=list)
+    lost: int = 0  # lost rows that were in flight at this kill (and at no later one)
+    duplicated: int = 0  # extra sends of rows that were in flight at this kill
 
 
 @dataclass
@@ -70,6 +81,7 @@ class CrashReport:
     kills: list[Kill] = field(default_factory=list)
     lost: int = 0
     duplicated: int = 0
+    unattributed: int = 0  # lost rows and extra sends that no kill had in flight
     broken_rule: int = 0
     gave_up: int = 0
     unsettled: int = 0
@@ -94,6 +106,9 @@ class CrashReport:
             f"({', '.join(str(k.in_flight) for k in self.kills)})",
             f"lost (at most once, never sent) {self.lost}; duplicated (at least once, sent twice) {self.duplicated}; "
             f"rule broken {self.broken_rule}; given up {self.gave_up}; unsettled {self.unsettled}",
+            "per kill, in flight / lost / duplicated: "
+            + ", ".join(f"{k.in_flight} / {k.lost} / {k.duplicated}" for k in self.kills)
+            + f"; lost or duplicated with no kill having it in flight {self.unattributed}",
             "urgent rows left in flight, taken back / settled after restart: "
             + ", ".join(f"{len(k.urgent_in_flight)} in {k.urgent_taken_back_s or 0:.1f} / "
                         f"{k.urgent_settled_s or 0:.1f} s" for k in self.kills),
@@ -169,12 +184,12 @@ def _start(database_url: str, fake: FakeTwilio, log_file: Path) -> subprocess.Po
         return subprocess.Popen([sys.executable, "-m", "jobs"], cwd=ROOT, env=env, stdout=out, stderr=out)
 
 
-async def _in_flight(engine: AsyncEngine) -> tuple[int, list[int], list[str]]:
+async def _in_flight(engine: AsyncEngine) -> tuple[list[int], list[int], list[str]]:
     async with engine.connect() as conn:
         rows = (await conn.execute(
             select(T.c.id, T.c.priority, T.c.claimed_by).where(T.c.status == "sending"))).all()
     urgent = [r for r in rows if r.priority == 0]
-    return len(rows), [r.id for r in urgent], sorted({r.claimed_by for r in urgent if r.claimed_by})
+    return [r.id for r in rows], [r.id for r in urgent], sorted({r.claimed_by for r in urgent if r.claimed_by})
 
 
 async def _still_held(engine: AsyncEngine, ids: list[int], holders: list[str]) -> int:
@@ -232,7 +247,8 @@ async def run(database_url: str, *, messages: int, kill_at: list[float], failure
                 accepted = len(fake.messages)
                 in_flight, urgent, holders = await _in_flight(engine)
                 process = _start(database_url, fake, log_file)
-                report.kills.append(Kill(accepted, in_flight, urgent, time.monotonic(), holders))
+                report.kills.append(Kill(accepted, len(in_flight), urgent, time.monotonic(), holders,
+                                         in_flight_ids=in_flight))
                 if urgent:
                     waiting.append(report.kills[-1])
                 else:
@@ -251,7 +267,7 @@ async def run(database_url: str, *, messages: int, kill_at: list[float], failure
         sent_to = Counter(m.to for m in fake.messages)
         report.accepted = sum(sent.values())
     async with engine.connect() as conn:
-        query = select(T.c.body, T.c.purpose, T.c.status).where(T.c.body.like("crash-test %"))
+        query = select(T.c.id, T.c.body, T.c.purpose, T.c.status).where(T.c.body.like("crash-test %"))
         rows = (await conn.execute(query)).all()
         report.inbound_unhandled = int((await conn.execute(
             select(func.count()).select_from(IN).where(IN.c.status != "handled"))).scalar_one())
@@ -261,19 +277,36 @@ async def run(database_url: str, *, messages: int, kill_at: list[float], failure
     for n in range(inbound):
         phone = _inbound_phone(n)
         report.inbound_replies_wrong += replies[phone] != 1 or sent_to[phone] > 1
+    _count_rows(report, rows, sent)
+    report.seconds = time.monotonic() - began
+    return report
+
+
+def _count_rows(report: CrashReport, rows: Sequence[Any], sent: Counter[str]) -> None:
+    kills_of: dict[int, list[Kill]] = {}  # the kills each row was in flight at, in order
+    for kill in report.kills:
+        for row_id in kill.in_flight_ids:
+            kills_of.setdefault(row_id, []).append(kill)
     for row in rows:
         report.by_status[row.status] = report.by_status.get(row.status, 0) + 1
         times = sent.get(row.body, 0)
         at_least_once = Purpose(row.purpose) in AT_LEAST_ONCE
+        at = kills_of.get(row.id, [])
         if row.status in UNSETTLED:
             report.unsettled += 1
         elif row.status == "gave_up":
             report.gave_up += 1
         if at_least_once:
-            report.duplicated += max(0, times - 1)
+            extra = max(0, times - 1)
+            report.duplicated += extra
+            for kill in at[:extra]:  # each kill the row was in flight at can send it once more
+                kill.duplicated += 1
+            report.unattributed += max(0, extra - len(at))
             report.broken_rule += times == 0 and row.status not in ("gave_up", *UNSETTLED)
         else:
-            report.lost += times == 0 and row.status not in ("gave_up", *UNSETTLED)
+            lost = times == 0 and row.status not in ("gave_up", *UNSETTLED)
+            report.lost += lost
+            if lost and at:
+                at[-1].lost += 1  # never sent after the last kill it was in flight at
+            report.unattributed += lost and not at
             report.broken_rule += times > 1
-    report.seconds = time.monotonic() - began
-    return report

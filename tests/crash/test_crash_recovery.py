@@ -20,6 +20,8 @@ def _check(report: harness.CrashReport, *, sends_fail: bool = False) -> None:
     assert report.broken_rule == 0, report.lines()
     assert report.lost <= report.in_flight, report.lines()
     assert report.duplicated <= report.in_flight, report.lines()
+    assert all(k.lost <= k.in_flight and k.duplicated <= k.in_flight for k in report.kills), report.lines()
+    assert report.unattributed == 0, report.lines()
     assert all(k.urgent_taken_back_s is not None and k.urgent_taken_back_s < 15 for k in report.kills), report.lines()
     if not sends_fail:  # with failures injected, a resent row that fails again waits out its backoff
         assert all(k.urgent_settled_s is not None and k.urgent_settled_s < 15 for k in report.kills), report.lines()
