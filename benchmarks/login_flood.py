@@ -68,6 +68,7 @@ from benchmarks.sms_throughput import (  # noqa: E402
     wait_ready,
 )
 from companion.messaging.gateways import INBOUND_PATH  # noqa: E402
+from companion.secret_keys import new_key  # noqa: E402
 from tests.fakes.fake_twilio import new_sid  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/companion_login_bench"
@@ -149,6 +150,27 @@ async def run_phase(name: str, base_url: str, hooks: Sequence[Webhook], args: ar
     return phase
 
 
+def server_env(database_url: str, base_url: str, account_sid: str, fake_url: str,
+               changes: Sequence[str] = ()) -> dict[str, str]:
+    """The server's COMPANION_* settings: a fresh secret key (PostgreSQL refuses to start without
+    one, docs/sessions-and-keys.md), the fake Twilio, and the backoff per address relaxed; each
+    ``NAME=VALUE`` of ``changes`` sets COMPANION_NAME."""
+    env = {
+        "COMPANION_DATABASE_URL": database_url,
+        "COMPANION_SECRET_KEY": new_key(),
+        "COMPANION_PUBLIC_BASE_URL": base_url,
+        "COMPANION_TWILIO_ACCOUNT_SID": account_sid,
+        "COMPANION_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "COMPANION_TWILIO_FROM_NUMBER": CLINIC_NUMBER,
+        "COMPANION_TWILIO_API_BASE_URL": fake_url,
+        "COMPANION_LOGIN_BACKOFF_FREE_PER_ADDRESS": "100000000",
+    }
+    for item in changes:
+        name, _, value = item.partition("=")
+        env[f"COMPANION_{name.upper()}"] = value
+    return env
+
+
 async def benchmark(args: argparse.Namespace, children: Children) -> int:
     rng = random.Random(args.seed)
     account_sid = new_sid("AC")
@@ -170,18 +192,7 @@ async def benchmark(args: argparse.Namespace, children: Children) -> int:
         await fake.start()
         port = free_port()
         base_url = f"http://{HOST}:{port}"
-        env = {
-            "COMPANION_DATABASE_URL": args.database_url,
-            "COMPANION_PUBLIC_BASE_URL": base_url,
-            "COMPANION_TWILIO_ACCOUNT_SID": account_sid,
-            "COMPANION_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-            "COMPANION_TWILIO_FROM_NUMBER": CLINIC_NUMBER,
-            "COMPANION_TWILIO_API_BASE_URL": fake.base_url,
-            "COMPANION_LOGIN_BACKOFF_FREE_PER_ADDRESS": "100000000",
-        }
-        for item in args.set:
-            name, _, value = item.partition("=")
-            env[f"COMPANION_{name.upper()}"] = value
+        env = server_env(args.database_url, base_url, account_sid, fake.base_url, args.set)
         companion = children.spawn("companion", ["--port", str(port)], env=env)
         await wait_ready(companion, f"{base_url}/health")
         print(f"server up: pid {companion.process.pid}, cpus {os.cpu_count()}, {args.webhook_workers} webhook "

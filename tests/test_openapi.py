@@ -117,6 +117,10 @@ async def test_refusals_that_only_some_routes_give_are_documented_there(spec: di
     responses = {(m, p): set(op["responses"]) for m, p, op in _operations(spec)}
     assert {"401", "423"} <= responses[("POST", "/api/v1/auth/staff/login")]
     assert "429" in responses[("POST", "/api/v1/auth/patient/code")]
+    # The backoff per number refuses guesses too; setting a password waits for the password pool.
+    assert {"401", "429"} <= responses[("POST", "/api/v1/auth/patient/verify")]
+    assert "429" in responses[("POST", "/api/v1/staff")]
+    assert "429" in responses[("PATCH", "/api/v1/staff/{staff_id}")]
     assert {"200", "201", "404", "409"} <= responses[("POST", "/api/v1/me/checkins")]
     assert "503" in responses[("GET", "/ready")]
     error = spec["components"]["schemas"]["ErrorBody"]

@@ -64,6 +64,9 @@ def without_lifespan(app: Litestar) -> Any:
     return asgi
 
 
+# A protocol file may be sent as TOML: its text goes on the wire as it is, as for text/plain.
+schemathesis.serializer.alias("application/toml", "text/plain")
+
 # The description is read from an app of its own (the test database is only known once the tests
 # run); every call below goes to the app under test, built from the same code.
 _DESCRIBED = create_app(make_settings("sqlite+aiosqlite://"))

@@ -25,6 +25,6 @@ class PatientAuthController(ApiController):
         await patient_services.request_code(db_session, state.clock, state.settings, data.phone, client_address)
         return CodeRequested(detail=patient_services.CODE_SENT)
 
-    @post("/verify", status_code=200, responses=errors(401))
+    @post("/verify", status_code=200, responses=errors(401, 429))
     async def verify_code(self, data: PatientCodeVerify, db_session: AsyncSession, state: State) -> PatientTokenRead:
         return await patient_services.verify_code(db_session, state.clock, state.settings, data.phone, data.code)

@@ -1,6 +1,7 @@
 """`companion jobs` killed with SIGKILL mid-send and restarted: nothing lost or doubled beyond the
-rows in flight at each kill, and urgent rows taken back within 15 s of the restart (and, when no
-send fails on purpose, sent within 15 s) (PostgreSQL)."""
+rows in flight at each kill, urgent rows taken back within 15 s of the restart (and, when no send
+fails on purpose, sent within 15 s), and patients' crisis messages the kill left unhandled handled,
+their safety replies queued, within 15 s of the restart (PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,10 @@ def _check(report: harness.CrashReport, *, sends_fail: bool = False) -> None:
     assert report.broken_rule == 0, report.lines()
     assert report.lost <= report.in_flight, report.lines()
     assert report.duplicated <= report.in_flight, report.lines()
+    assert all(k.lost <= k.in_flight and k.duplicated <= k.in_flight for k in report.kills), report.lines()
+    assert report.unattributed == 0, report.lines()
+    assert report.crisis_wrong == 0, report.lines()
+    assert all(k.crisis_handled_s is not None and k.crisis_handled_s < 15 for k in report.kills), report.lines()
     assert all(k.urgent_taken_back_s is not None and k.urgent_taken_back_s < 15 for k in report.kills), report.lines()
     if not sends_fail:  # with failures injected, a resent row that fails again waits out its backoff
         assert all(k.urgent_settled_s is not None and k.urgent_settled_s < 15 for k in report.kills), report.lines()
