@@ -75,8 +75,8 @@ async def raise_findings(
     """Turn findings into alerts under ``protocol`` (its chain is snapshotted on each new alert).
 
     ``reply_key`` names what the patient did that raised the findings (``sms:<inbound id>``,
-    ``answer:<answer id>``): the patient hears the safety reply once per key and alert, so handling
-    the same message again sends nothing twice. None: nothing the patient sent (a missed check-in,
+    ``answer:<answer id>``): the patient hears each reply once per key, whichever alerts it opens
+    or joins, so handling the same message again sends nothing twice. None: nothing the patient sent (a missed check-in,
     an undelivered prompt), which sends the reply only when an alert opens."""
     if not findings:
         return []
@@ -116,7 +116,7 @@ async def raise_findings(
                      clinic_id=alert.clinic_id,
                      detail={"patient": f"patient:{patient.id}", "severity": alert.severity, "kind": chain_name,
                              "rules": [r["rule_id"] for r in records], "protocol_version": protocol.version})
-        await _safety_reply(session, clock, protocol, patient, alert, group, f"safety-reply:{alert.id}")
+        await _safety_reply(session, clock, protocol, patient, alert, group, reply_key)
         await advance(session, clock, protocol, alert)
         raised.append(Raised(alert, opened=True))
     return raised
@@ -157,7 +157,7 @@ async def _join(
         await _reescalate(session, clock, protocol, alert, top, rules)
     serious = [f for f in new_findings if f.severity in {AlertSeverity.URGENT, AlertSeverity.HIGH}]
     if serious and reply_key is not None:
-        await _safety_reply(session, clock, protocol, patient, alert, serious, f"safety-reply:{alert.id}:{reply_key}")
+        await _safety_reply(session, clock, protocol, patient, alert, serious, reply_key)
 
 
 async def _reescalate(
@@ -181,19 +181,22 @@ async def _reescalate(
 
 async def _safety_reply(
     session: AsyncSession, clock: Clock, protocol: Protocol, patient: Patient, alert: Alert,
-    findings: Sequence[object], dedupe_key: str,
+    findings: Sequence[object], reply_key: str | None,
 ) -> None:
-    """The patient hears where to get help at once, whatever the hour, once per ``dedupe_key``."""
+    """The patient hears where to get help at once, whatever the hour: once per message they sent
+    (``reply_key``), whichever alerts it opens or joins; once per alert for what they did not send."""
     wording = protocol.wording
     kinds = {getattr(f, "safety_reply", "none") for f in findings}
     if "safety" in kinds:
-        body = wording.safety_reply
+        body, kind = wording.safety_reply, "safety"
     elif "medical" in kinds:
-        body = wording.medical_reply
+        body, kind = wording.medical_reply, "medical"
     else:
         return
+    dedupe_key = f"safety-reply:{alert.id}" if reply_key is None else f"safety-reply:{reply_key}:{kind}"
     sent = await session.execute(select(col(OutboundMessage.id)).where(col(OutboundMessage.dedupe_key) == dedupe_key))
     if sent.first() is not None:
+        alert.safety_reply_at = alert.safety_reply_at or clock.now()
         return
     await outbox.enqueue(
         session, clock, to_phone=patient.phone, purpose=Purpose.SAFETY_REPLY, body=body,

@@ -4,6 +4,7 @@ message."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +17,7 @@ from companion.safety.acknowledgements import acknowledge_by_sms
 from companion.safety.alerts import raise_findings
 from jobs import dispatch_outbox, escalate_alerts
 from jobs.context import JobContext
+from tests.conftest import World
 from tests.fakes.fake_twilio import FakeTwilio
 from tests.messaging.conftest import Sms
 from tests.safety.conftest import BACKUP_PHONE, ON_CALL_PHONE, PATIENT_PHONE, Team
@@ -229,3 +231,20 @@ async def test_routine_risk_joining_an_acknowledged_alert_is_only_an_event(
     [event] = await _audits(session, "alert.finding")
     assert event.detail == {"rules": ["rule_r"], "severity": "routine", "source": "sms:message"}
     assert again.findings[-1]["rule_id"] == "rule_r"
+
+
+async def test_an_app_check_in_with_urgent_risk_on_an_open_alert_gets_one_reply_per_submission(
+    sms: Sms, client: httpx.AsyncClient, world: World, fake: FakeTwilio, ctx: JobContext, team: Team,
+    session: AsyncSession,
+) -> None:
+    await sms.say(PATIENT_PHONE, "kms")
+    submission = {"instrument": "mood", "answers": {"mood": 1, "note": "im going to kill myself tonight"},
+                  "client_ref": "risk-000001"}
+    for _ in range(2):  # sent again, as an offline app does
+        response = await client.post("/api/v1/me/checkins", headers=world.patient_headers(team.patient),
+                                     json=submission)
+        assert response.status_code in {200, 201}, response.text
+    await dispatch_outbox.run(ctx)
+    assert _sent_to_patient(fake).count(SAFETY) == 2
+    crisis = [a for a in await _alerts(session) if a.kind == "crisis"]
+    assert len(crisis) == 1 and crisis[0].status == "open"
