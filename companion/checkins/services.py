@@ -86,12 +86,17 @@ async def record_answers(
     instrument = get_instrument(checkin.instrument)
     answers = await answers_of(session, checkin.id)
     judgement = Judgement()
+    # What the patient sent, for the safety reply: the SMS, or the first answer of a submission.
+    reply_key = f"sms:{inbound_message_id}" if inbound_message_id is not None else None
     for key, value in items:
-        session.add(Answer(checkin_id=checkin.id, patient_id=patient.id, question_key=key, value=value,
-                           source=source, received_at=now, inbound_message_id=inbound_message_id))
+        answer = Answer(checkin_id=checkin.id, patient_id=patient.id, question_key=key, value=value,
+                        source=source, received_at=now, inbound_message_id=inbound_message_id)
+        session.add(answer)
         answers[key] = value
         await session.flush()
-        verdict = await judge_answer(session, clock, protocol, patient, checkin, key, value, source, answers)
+        reply_key = reply_key or f"answer:{answer.id}"
+        verdict = await judge_answer(session, clock, protocol, patient, checkin, key, value, source, answers,
+                                     reply_key=reply_key)
         judgement.replies.extend(verdict.replies)
         judgement.start_instrument = judgement.start_instrument or verdict.start_instrument
     channel: Channel = "sms" if source == "sms" else "app"

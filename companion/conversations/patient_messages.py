@@ -31,7 +31,8 @@ async def handle_patient_message(
     """Answer a patient's SMS; returns the replies, in order."""
     assert patient.id is not None
     # Every message is judged by the clinic's protocol (its priority on arrival only ordered it).
-    verdict = await judge_message(session, clock, protocol, patient, inbound.body, "sms")
+    verdict = await judge_message(session, clock, protocol, patient, inbound.body, "sms",
+                                 reply_key=f"sms:{inbound.id}")
     replies = list(verdict.replies)
     if verdict.raised:
         inbound.needs_review = True

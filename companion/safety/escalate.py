@@ -4,6 +4,11 @@ Each executed step pages the step's people (once each: a unique row per alert, s
 records the position on the alert and when the next step is due, and writes an audit event. A
 failed send does not stop the chain: the outbox records it and the next step comes anyway. The
 step function is pure (escalation.next_action); this module does the I/O around it.
+
+New risk on an acknowledged alert (or risk more severe than the alert's) restarts the chain from
+its first step (``restart``, docs/clinical.md "New risk on an open alert"). The restarted chain's
+pages count their passes on from the last pass paged before, so each page row and its outbox key
+stay unique and a restarted step pages its people again.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,6 +33,9 @@ from companion.protocols import ProtocolSource
 from companion.safety.pages import fallback_recipients, page_text, resolve_targets
 
 log = logging.getLogger("companion.safety")
+
+# Where the alert's chain snapshot keeps how many passes were paged before its last restart.
+PAGE_PASS_OFFSET = "page_pass_offset"
 
 
 def state_of(alert: Alert) -> escalation.EscalationState:
@@ -46,9 +54,16 @@ def _after_hours(protocol: Protocol, clinic: Clinic, at: datetime) -> bool:
     return not protocol.is_business_hours(at, clinic.timezone)
 
 
-async def advance(session: AsyncSession, clock: Clock, protocol: Protocol, alert: Alert) -> escalation.Action:
+def _page_pass(alert: Alert, position: escalation.Position) -> int:
+    return int(alert.chain.get(PAGE_PASS_OFFSET, 0)) + position.pass_no
+
+
+async def advance(
+    session: AsyncSession, clock: Clock, protocol: Protocol, alert: Alert, *, first: StaffMember | None = None,
+) -> escalation.Action:
     """Do what is due for ``alert`` now (the caller holds the row lock). The steps are the alert's
-    snapshot of its chain; ``protocol`` says whether it is after hours and who is on call."""
+    snapshot of its chain; ``protocol`` says whether it is after hours and who is on call. When a
+    step is taken, ``first`` (active, with a phone) is paged before the step's own people."""
     now = clock.now()
     clinic = await session.get(Clinic, alert.clinic_id)
     assert clinic is not None and alert.id is not None
@@ -69,6 +84,8 @@ async def advance(session: AsyncSession, clock: Clock, protocol: Protocol, alert
     fallback = False
     if not recipients:
         recipients, fallback = await fallback_recipients(session, alert.clinic_id), True
+    if first is not None and first.active and first.phone and first.clinic_id == alert.clinic_id:
+        recipients = [first, *(m for m in recipients if m.id != first.id)]
     paged = await _page(session, clock, alert, patient, action.position, recipients, action.targets)
     alert.pass_no, alert.step_index = action.position.pass_no, action.position.step_index
     alert.next_step_at = action.next_due_at
@@ -96,13 +113,14 @@ async def _page(
     now = clock.now()
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     label = ",".join(str(t) for t in targets)[:64]
+    page_pass = _page_pass(alert, position)
     paged: list[int] = []
     for member in recipients:
         assert member.id is not None and member.phone is not None  # resolved from stored, active staff with a phone
         claimed = (
             await session.execute(
                 insert(AlertPage)
-                .values(alert_id=alert.id, staff_id=member.id, pass_no=position.pass_no,
+                .values(alert_id=alert.id, staff_id=member.id, pass_no=page_pass,
                         step_index=position.step_index, target=label, paged_at=now)
                 .on_conflict_do_nothing(index_elements=["alert_id", "pass_no", "step_index", "staff_id"])
                 .returning(col(AlertPage.id))
@@ -113,13 +131,29 @@ async def _page(
         message = await outbox.enqueue(
             session, clock, to_phone=member.phone, purpose=Purpose.STAFF_PAGE, body=page_text(alert, patient),
             clinic_id=alert.clinic_id, staff_id=member.id,
-            dedupe_key=f"page:{alert.id}:{position.pass_no}:{position.step_index}:{member.id}",
+            dedupe_key=f"page:{alert.id}:{page_pass}:{position.step_index}:{member.id}",
         )
         page = await session.get(AlertPage, claimed)
         if page is not None:
             page.message_id = message.id
         paged.append(member.id)
     return paged
+
+
+async def restart(
+    session: AsyncSession, clock: Clock, protocol: Protocol, alert: Alert, *, first: StaffMember | None = None,
+) -> escalation.Action:
+    """Start ``alert``'s chain again from its first step, now (the caller holds the row lock and
+    has set the alert open); ``first`` is paged first."""
+    assert alert.id is not None
+    paged_passes = (
+        await session.execute(select(func.max(col(AlertPage.pass_no))).where(col(AlertPage.alert_id) == alert.id))
+    ).scalar_one_or_none()
+    alert.chain = {**alert.chain, PAGE_PASS_OFFSET: int(paged_passes or 0)}
+    alert.pass_no = alert.step_index = None
+    alert.next_step_at = clock.now()
+    alert.escalation_ended_at = alert.escalation_end_reason = None
+    return await advance(session, clock, protocol, alert, first=first)
 
 
 async def advance_due(session: AsyncSession, clock: Clock, protocols: ProtocolSource, limit: int = 200) -> int:

@@ -61,17 +61,20 @@ async def _history(session: AsyncSession, patient: Patient, checkin: CheckIn | N
 
 async def _raise(
     session: AsyncSession, clock: Clock, protocol: Protocol, patient: Patient, findings: list[rules.Finding],
-    source: str,
+    source: str, reply_key: str | None,
 ) -> Judgement:
     judgement = Judgement()
-    judgement.raised = await raise_findings(session, clock, protocol, patient, findings, source=source)
+    judgement.raised = await raise_findings(session, clock, protocol, patient, findings, source=source,
+                                            reply_key=reply_key)
     return judgement
 
 
 async def judge_answer(
     session: AsyncSession, clock: Clock, protocol: Protocol, patient: Patient, checkin: CheckIn, question_key: str,
-    value: object, channel: str, answers_so_far: dict[str, object] | None = None,
+    value: object, channel: str, answers_so_far: dict[str, object] | None = None, *, reply_key: str,
 ) -> Judgement:
+    """One answer as it arrives; ``reply_key`` names what the patient sent (the SMS or the answer),
+    so a retried handling of it tells the patient nothing twice."""
     answers = dict(answers_so_far or {})
     answers[question_key] = value
     event = rules.AnswerEvent(instrument=checkin.instrument, question_key=question_key, value=value,
@@ -81,19 +84,22 @@ async def judge_answer(
     findings = rules.evaluate(protocol.rules, event, history)
     if isinstance(value, str) and value.strip():
         findings += rules.evaluate(protocol.rules, rules.MessageEvent(text=value), history)
-    judgement = await _raise(session, clock, protocol, patient, findings, f"{channel}:checkin:{checkin.id}")
+    judgement = await _raise(session, clock, protocol, patient, findings, f"{channel}:checkin:{checkin.id}",
+                              reply_key)
     if rules.needs_cssrs(event) and checkin.instrument != "cssrs":
         judgement.start_instrument = "cssrs"
     return judgement
 
 
 async def judge_message(
-    session: AsyncSession, clock: Clock, protocol: Protocol, patient: Patient, text: str, channel: str
+    session: AsyncSession, clock: Clock, protocol: Protocol, patient: Patient, text: str, channel: str, *,
+    reply_key: str,
 ) -> Judgement:
-    """Free text from the patient, scanned for risk whatever question is open."""
+    """Free text from the patient, scanned for risk whatever question is open; ``reply_key`` names
+    the message (``sms:<inbound id>``)."""
     event = rules.MessageEvent(text=text)
     findings = rules.evaluate(protocol.rules, event, rules.History(previous_moods=[], phq9_baseline_total=None))
-    judgement = await _raise(session, clock, protocol, patient, findings, f"{channel}:message")
+    judgement = await _raise(session, clock, protocol, patient, findings, f"{channel}:message", reply_key)
     return judgement
 
 
@@ -102,7 +108,7 @@ async def judge_missed(
 ) -> Judgement:
     findings = rules.evaluate(protocol.rules, rules.MissedEvent(in_a_row=in_a_row),
                               rules.History(previous_moods=[], phq9_baseline_total=None))
-    return await _raise(session, clock, protocol, patient, findings, "scheduler:missed")
+    return await _raise(session, clock, protocol, patient, findings, "scheduler:missed", None)
 
 
 async def judge_undelivered(session: AsyncSession, clock: Clock, protocol: Protocol, patient: Patient) -> Judgement:
@@ -114,4 +120,4 @@ async def judge_undelivered(session: AsyncSession, clock: Clock, protocol: Proto
     )
     findings = rules.evaluate(protocol.rules, rules.UndeliveredEvent(has_open_alert_high_or_urgent=serious),
                               rules.History(previous_moods=[], phq9_baseline_total=None))
-    return await _raise(session, clock, protocol, patient, findings, "provider:undelivered")
+    return await _raise(session, clock, protocol, patient, findings, "provider:undelivered", None)

@@ -66,8 +66,9 @@ async def test_a_crisis_message_at_3am_gets_the_safety_reply_and_pages_at_once(
     [page] = [m for m in fake.messages_to(ON_CALL_PHONE) if m.body.startswith("Urgent alert")]
     assert page.body == f"Urgent alert for patient P-1042. Reply ACK {alert.ack_code}"
     assert "kill" not in page.body and "Pat" not in page.body
-    # The safety reply goes once per alert: a second urgent message joins the alert.
-    await _say(fake, client, "i mean it, im going to kill myself tonight")
+    # A second message with no risk language of its own sends no second safety reply (each urgent
+    # or high message does: tests/safety/test_new_risk.py).
+    await _say(fake, client, "ok thanks")
     await dispatch_outbox.run(ctx)
     assert [m.body for m in fake.messages_to(PATIENT_PHONE)].count(SAFETY) == 1
     assert len(await _alerts(session)) == 1

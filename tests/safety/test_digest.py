@@ -71,12 +71,14 @@ async def _routine_alerts(world: World, team: Team, session: AsyncSession, clock
     patients = {p.id: await session.get(Patient, p.id) for p in (team.patient, second, third, fourth)}
     first, second_p, third_p, fourth_p = patients.values()
     assert first and second_p and third_p and fourth_p
-    await raise_findings(session, clock, PROTOCOL, first, [_finding("missed_checkins")], source="test")
+    await raise_findings(session, clock, PROTOCOL, first, [_finding("missed_checkins")], source="test", reply_key=None)
     await raise_findings(session, clock, PROTOCOL, second_p, [_finding("gad7_high"), _finding("missed_checkins")],
-                         source="test")
-    [acknowledged] = await raise_findings(session, clock, PROTOCOL, third_p, [_finding("cssrs_low")], source="test")
+                         source="test", reply_key=None)
+    [acknowledged] = await raise_findings(session, clock, PROTOCOL, third_p, [_finding("cssrs_low")], source="test",
+                                          reply_key=None)
     acknowledged.alert.status = "acknowledged"  # someone is on it: not in the digest
-    await raise_findings(session, clock, PROTOCOL, fourth_p, [_finding("mood_low", "high", "same_day")], source="test")
+    await raise_findings(session, clock, PROTOCOL, fourth_p, [_finding("mood_low", "high", "same_day")],
+                         source="test", reply_key=None)
     await session.commit()
 
 
@@ -121,7 +123,8 @@ async def test_no_digest_when_nothing_waits_and_admins_get_it_without_clinicians
     assert await send_due_digests(session, clock, ProtocolSource.pinned(PROTOCOL), settings) == 0  # none open
     patient = await session.get(Patient, team.patient.id)
     assert patient is not None
-    await raise_findings(session, clock, PROTOCOL, patient, [_finding("missed_checkins")], source="test")
+    await raise_findings(session, clock, PROTOCOL, patient, [_finding("missed_checkins")], source="test",
+                         reply_key=None)
     on_call = await session.merge(team.on_call)
     on_call.active = False
     await session.commit()
