@@ -12,8 +12,8 @@ from companion.auth.principals import StaffPrincipal
 from companion.clinical.protocol import Protocol
 from companion.openapi import errors
 from companion.params import OptionalRowId, RowId
-from companion.safety import acknowledgements, services
-from companion.safety.schemas import AlertRead, AlertResolve
+from companion.safety import acknowledgements, services, timeline
+from companion.safety.schemas import AlertEventRead, AlertRead, AlertResolve
 
 
 class AlertController(StaffApi):
@@ -34,6 +34,14 @@ class AlertController(StaffApi):
         staff: StaffPrincipal,
     ) -> AlertRead:
         return await services.get_alert(db_session, state.clock, protocol, staff, alert_id)
+
+    @get("/{alert_id:int}/events")
+    async def alert_events(
+        self, alert_id: RowId, db_session: AsyncSession, state: State, staff: StaffPrincipal,
+    ) -> list[AlertEventRead]:
+        """The alert's timeline: raised, findings with their evidence, each page with the person and
+        its delivery status, safety replies, acknowledgement, resolution, re-escalations."""
+        return await timeline.alert_events(db_session, state.clock, staff, alert_id)
 
     # The clinic's protocol says who may acknowledge and resolve: a 403 for the others.
     @post("/{alert_id:int}/ack", status_code=200, responses=errors(403))

@@ -33,7 +33,22 @@ class AlertRead(BaseModel):
     resolved_at: datetime | None
     resolved_by: int | None
     resolution_note: str | None
+    acknowledged_by_name: str | None = None  # who acknowledged and resolved, by name
+    resolved_by_name: str | None = None
     # What the caller may do under the protocol's [permissions]; the API enforces it either way.
     may_acknowledge: bool = True
     may_resolve: bool = True
     permission_note: str | None = None  # who may, when the caller may not (for the dashboard)
+
+
+class AlertEventRead(BaseModel):
+    """One moment of an alert's story (GET /api/v1/alerts/{id}/events)."""
+
+    at: datetime
+    # raised, finding, reescalated, safety_reply, step, page, acknowledged, resolved, escalation_ended,
+    # patient_opted_out (and any other recorded change of the alert)
+    kind: str
+    text: str  # in words, people named
+    by: str | None = None  # who: a staff member's name, or "the companion"; for a page, who was paged
+    status: str | None = None  # a page's or a safety reply's delivery status, from the status callbacks
+    detail: dict[str, Any] = {}

@@ -12,13 +12,13 @@ from companion.clinical.permissions import Permissions, may, refusal
 from companion.clinical.protocol import Protocol
 from companion.clock import Clock
 from companion.errors import NotFound
-from companion.models import Alert, AlertPage, AlertSeverity, AlertStatus, Patient
+from companion.models import Alert, AlertPage, AlertSeverity, AlertStatus, Patient, StaffMember
 from companion.safety.schemas import AlertRead
 
 
 def alert_read(
     alert: Alert, reference: str, clock: Clock, permissions: Permissions, staff: StaffPrincipal | None = None,
-    paged: bool = False,
+    paged: bool = False, names: dict[int, str] | None = None,
 ) -> AlertRead:
     """The alert for ``staff`` (what they may do to it under ``permissions``, given whether they were
     ``paged`` for it)."""
@@ -45,8 +45,25 @@ def alert_read(
         next_step_at=alert.next_step_at, escalation_end_reason=alert.escalation_end_reason, findings=alert.findings,
         acknowledged_at=alert.acknowledged_at, acknowledged_by=alert.acknowledged_by, resolved_at=alert.resolved_at,
         resolved_by=alert.resolved_by, resolution_note=alert.resolution_note,
+        acknowledged_by_name=_name(names, alert.acknowledged_by), resolved_by_name=_name(names, alert.resolved_by),
         may_acknowledge=may_ack, may_resolve=may_resolve, permission_note=note,
     )
+
+
+def _name(names: dict[int, str] | None, staff_id: int | None) -> str | None:
+    if staff_id is None:
+        return None
+    return (names or {}).get(staff_id, "a former staff member")
+
+
+async def _names(session: AsyncSession, clinic_id: int, alerts: list[Alert]) -> dict[int, str]:
+    """The names of who acknowledged and resolved these alerts (one query)."""
+    ids = {i for a in alerts for i in (a.acknowledged_by, a.resolved_by) if i is not None}
+    if not ids:
+        return {}
+    rows = await session.execute(select(col(StaffMember.id), col(StaffMember.name))
+                                 .where(col(StaffMember.id).in_(ids), col(StaffMember.clinic_id) == clinic_id))
+    return {staff_id: name for staff_id, name in rows.all() if staff_id is not None}
 
 
 async def _paged(session: AsyncSession, staff: StaffPrincipal, alert_ids: list[int]) -> set[int]:
@@ -86,7 +103,8 @@ async def list_alerts(
     audit.record(session, clock, actor=staff.actor, action="alert.list", subject="alerts", clinic_id=staff.clinic_id,
                  detail={"count": len(rows)})
     paged = await _paged(session, staff, [alert.id for alert, _ in rows if alert.id is not None])
-    return [alert_read(alert, reference, clock, protocol.permissions, staff, alert.id in paged)
+    names = await _names(session, staff.clinic_id, [alert for alert, _ in rows])
+    return [alert_read(alert, reference, clock, protocol.permissions, staff, alert.id in paged, names)
             for alert, reference in rows]
 
 
@@ -100,4 +118,5 @@ async def get_alert(
     audit.record(session, clock, actor=staff.actor, action="alert.read", subject=f"alert:{alert_id}",
                  clinic_id=staff.clinic_id)
     paged = alert_id in await _paged(session, staff, [alert_id])
-    return alert_read(alert, patient.reference if patient else "?", clock, protocol.permissions, staff, paged)
+    names = await _names(session, staff.clinic_id, [alert])
+    return alert_read(alert, patient.reference if patient else "?", clock, protocol.permissions, staff, paged, names)

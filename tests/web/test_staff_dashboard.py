@@ -147,6 +147,14 @@ async def test_a_clinician_acknowledges_and_resolves_an_alert_raised_by_an_sms_r
     await done.wait_for()
     assert "crisis plan reviewed" in await done.locator(".resolution-note").inner_text()
     await _shot(page, artifacts, "06-resolved-list")
+    # Its timeline, opened from the card: what raised it, each page, the acknowledgement and resolution by name.
+    await done.locator(".alert-timeline summary").click()
+    timeline = done.locator(f"#alert-{raised.id}-timeline .timeline")
+    await timeline.wait_for()
+    text = await timeline.inner_text()
+    assert "Raised: urgent, crisis chain" in text and "Page to" in text
+    assert f"Acknowledged by {on_call.name}" in text and f"Resolved by {on_call.name}" in text, text
+    await _shot(page, artifacts, "07-alert-timeline")
 
     [stored] = await _fresh(session, Alert, Alert.id == raised.id)
     assert stored.status == "resolved"

@@ -1,6 +1,7 @@
 // Alerts: the open list (by severity, then age), acknowledging, and resolving with a note.
 
 import { ApiError, api } from "./api.js";
+import { timelineSection } from "./timeline.js";
 import { announce, clear, h, notice } from "./dom.js";
 import {
   SEVERITY,
@@ -28,9 +29,9 @@ export function severityBadge(severity, { small = false } = {}) {
     h("span", { "aria-hidden": "true", class: "sev-symbol" }, info.symbol), ` ${info.label}`);
 }
 
-function byWhom(staffId, session) {
+function byWhom(staffId, name, session) {
   if (staffId === null || staffId === undefined) return "";
-  return session && session.staffId === staffId ? "by you" : `by staff #${staffId}`;
+  return session && session.staffId === staffId ? "by you" : `by ${name || "a staff member"}`;
 }
 
 function capitalised(text) {
@@ -93,10 +94,10 @@ export function alertCard(alert, { session, fetchedAt, onChanged, headingLevel =
     fact("Ack code", h("span", { class: "mono" }, alert.ack_code)),
   );
   if (alert.acknowledged_at) {
-    facts.append(fact("Acknowledged", `${dateTime(alert.acknowledged_at)} ${byWhom(alert.acknowledged_by, session)}`));
+    facts.append(fact("Acknowledged", `${dateTime(alert.acknowledged_at)} ${byWhom(alert.acknowledged_by, alert.acknowledged_by_name, session)}`));
   }
   if (alert.resolved_at) {
-    facts.append(fact("Resolved", `${dateTime(alert.resolved_at)} ${byWhom(alert.resolved_by, session)}`));
+    facts.append(fact("Resolved", `${dateTime(alert.resolved_at)} ${byWhom(alert.resolved_by, alert.resolved_by_name, session)}`));
   }
 
   const heading = h(headingLevel, { class: "alert-title", id: titleId },
@@ -194,6 +195,7 @@ export function alertCard(alert, { session, fetchedAt, onChanged, headingLevel =
     alert.findings && alert.findings.length
       ? h("ul", { class: "findings", "aria-label": "Findings" }, alert.findings.map((f) => findingItem(f, alert.severity)))
       : null,
+    timelineSection(alert.id),
   ),
   actions);
 }

@@ -1,0 +1,39 @@
+// An alert's timeline (GET /api/v1/alerts/{id}/events), read when the clinician opens it: raised,
+// each finding with its evidence, safety replies, each page with the person and its delivery
+// status, acknowledgement, resolution, re-escalations. Every opening is a read the API audits.
+
+import { ApiError, api } from "./api.js";
+import { clear, h, notice } from "./dom.js";
+import { dateTime } from "./format.js";
+
+const STATUS_WORDS = {
+  delivered: "delivered", sent: "sent", queued: "queued", pending: "waiting to send", sending: "sending",
+  undelivered: "not delivered", failed: "failed", gave_up: "given up",
+};
+
+function eventItem(event) {
+  const status = event.status ? h("span", { class: ["timeline-status", `timeline-status-${event.status}`] },
+    ` · ${STATUS_WORDS[event.status] || event.status}`) : null;
+  return h("li", { class: ["timeline-event", `timeline-${event.kind}`], dataset: { kind: event.kind } },
+    h("time", { datetime: event.at, class: "muted" }, dateTime(event.at)), " ",
+    h("span", { class: "timeline-text" }, event.text.replace(/: (delivered|sent|queued|undelivered|failed)$/, "")),
+    status);
+}
+
+export function timelineSection(alertId) {
+  const list = h("div", { class: "timeline-body", id: `alert-${alertId}-timeline` });
+  const details = h("details", { class: "alert-timeline" }, h("summary", {}, "Timeline"), list);
+  details.addEventListener("toggle", async () => {
+    if (!details.open) return;
+    clear(list).append(h("p", { class: "muted" }, "Loading…"));
+    try {
+      const events = await api(`/alerts/${alertId}/events`);
+      clear(list).append(events.length
+        ? h("ol", { class: "timeline", "aria-label": "Alert timeline" }, events.map(eventItem))
+        : h("p", { class: "muted" }, "Nothing recorded yet."));
+    } catch (error) {
+      clear(list).append(notice("error", error instanceof ApiError ? error.message : String(error)));
+    }
+  });
+  return details;
+}
