@@ -15,7 +15,7 @@ from sqlmodel import col
 from companion.audit import services as audit
 from companion.clinical import escalation
 from companion.clinical.protocol import Protocol
-from companion.clinical.rules import Finding
+from companion.clinical.rules import Finding, reply_kind
 from companion.clock import Clock
 from companion.messaging import outbox
 from companion.messaging.policy import Purpose
@@ -109,16 +109,12 @@ async def raise_findings(
 
 async def _safety_reply(
     session: AsyncSession, clock: Clock, protocol: Protocol, patient: Patient, alert: Alert,
-    findings: Sequence[object],
+    findings: Sequence[Finding],
 ) -> None:
     """The patient hears where to get help at once, whatever the hour, once per alert."""
-    wording = protocol.wording
-    kinds = {getattr(f, "safety_reply", "none") for f in findings}
-    if "safety" in kinds:
-        body = wording.safety_reply
-    elif "medical" in kinds:
-        body = wording.medical_reply
-    else:
+    kind = reply_kind(findings)
+    body = protocol.wording.reply_for(kind) if kind is not None else None
+    if body is None:
         return
     await outbox.enqueue(
         session, clock, to_phone=patient.phone, purpose=Purpose.SAFETY_REPLY, body=body,
