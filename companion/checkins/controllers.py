@@ -12,15 +12,15 @@ from companion.auth.patient_schemas import LinkSession
 from companion.auth.principals import PatientPrincipal, StaffPrincipal
 from companion.checkins import submissions, views
 from companion.checkins.schemas import (
-    CheckInRead,
     CheckInSubmit,
+    CheckInSubmitted,
+    ClinicCrisis,
     CrisisResources,
     LinkRedeem,
     PatientHistory,
     PromptRead,
     Timeline,
 )
-from companion.checkins.services import answers_of
 from companion.clinical import texts
 from companion.clinical.protocol import Protocol
 from companion.openapi import ApiController, errors
@@ -38,6 +38,13 @@ def crisis_resources() -> CrisisResources:
     )
 
 
+def clinic_crisis(protocol: Protocol) -> ClinicCrisis:
+    wording = protocol.wording
+    base = crisis_resources()
+    return ClinicCrisis(text=base.text, not_emergency=wording.not_emergency, resources=base.resources,
+                        safety_reply=wording.safety_reply, medical_reply=wording.medical_reply)
+
+
 class PatientCheckinController(PatientApi):
     """The patient's own check-ins (patient token)."""
 
@@ -50,16 +57,23 @@ class PatientCheckinController(PatientApi):
 
     @post("/checkins", responses={
         **errors(404),
-        200: ResponseSpec(CheckInRead, description="A repeat of an earlier submission: nothing new was stored."),
+        200: ResponseSpec(CheckInSubmitted, description="A repeat of an earlier submission: nothing new was stored."),
     })
     async def submit(
         self, data: CheckInSubmit, db_session: AsyncSession, state: State, protocol: SkipValidation[Protocol],
         patient: PatientPrincipal,
-    ) -> Response[CheckInRead]:
+    ) -> Response[CheckInSubmitted]:
+        """Store a check-in; ``notice`` is what the app shows at once (the clinic's safety or
+        medical reply, or nothing)."""
         recorded, checkin = await submissions.submit(db_session, state.clock, protocol, patient, data)
-        answers = recorded.answers if recorded is not None else await answers_of(db_session, checkin.id or 0)
+        read = await submissions.submitted(db_session, protocol, recorded, checkin)
         # 200 for a repeat of an earlier submission (nothing new stored), 201 for a new one.
-        return Response(views.checkin_read(checkin, answers), status_code=201 if recorded is not None else 200)
+        return Response(read, status_code=201 if recorded is not None else 200)
+
+    @get("/crisis")
+    async def crisis(self, protocol: SkipValidation[Protocol], patient: PatientPrincipal) -> ClinicCrisis:
+        """The crisis resources in the patient's clinic's wording (the crisis and medical cards)."""
+        return clinic_crisis(protocol)
 
     @get("/history")
     async def history(self, db_session: AsyncSession, patient: PatientPrincipal) -> PatientHistory:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -63,6 +63,20 @@ class CheckInRead(BaseModel):
     answers: dict[str, Any]
 
 
+class Notice(BaseModel):
+    """What the app shows at the top of the confirmation: the clinic's safety reply (988) for a
+    risk finding, its medical reply (911) for post-session red flags, or nothing (both null)."""
+
+    kind: Literal["safety", "medical"] | None = None
+    text: str | None = None
+
+
+class CheckInSubmitted(CheckInRead):
+    """A submitted check-in, with what the patient is told about it."""
+
+    notice: Notice
+
+
 class SessionMark(BaseModel):
     date: date
     started_at: datetime
@@ -77,6 +91,14 @@ class CrisisResources(BaseModel):
     text: str
     not_emergency: str
     resources: list[dict[str, str]]
+
+
+class ClinicCrisis(CrisisResources):
+    """The crisis resources with the patient's clinic's own wording: ``safety_reply`` (988) and
+    ``medical_reply`` (911), the texts the crisis card and the medical card show."""
+
+    safety_reply: str
+    medical_reply: str
 
 
 class LinkRedeem(RequestModel):

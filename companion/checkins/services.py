@@ -98,6 +98,7 @@ async def record_answers(
         verdict = await judge_answer(session, clock, protocol, patient, checkin, key, value, source, answers,
                                      reply_key=reply_key)
         judgement.replies.extend(verdict.replies)
+        judgement.findings.extend(verdict.findings)
         judgement.start_instrument = judgement.start_instrument or verdict.start_instrument
     channel: Channel = "sms" if source == "sms" else "app"
     result = scoring.score(instrument.code, answers)

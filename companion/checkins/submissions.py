@@ -9,9 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from companion.auth.principals import PatientPrincipal
-from companion.checkins.schemas import CheckInSubmit
+from companion.checkins import views
+from companion.checkins.schemas import CheckInSubmit, CheckInSubmitted, Notice
 from companion.checkins.screener import start_now
-from companion.checkins.services import Recorded, checkin_for_prompt, record_answers, start_checkin
+from companion.checkins.services import Recorded, answers_of, checkin_for_prompt, record_answers, start_checkin
+from companion.clinical import rules
 from companion.clinical.instruments import (
     AnswerError,
     UnknownInstrument,
@@ -22,7 +24,7 @@ from companion.clinical.instruments import (
 from companion.clinical.protocol import Protocol
 from companion.clock import Clock
 from companion.errors import Conflict, InvalidInput, NotFound
-from companion.models import CheckIn, Patient, Prompt, PromptChannel, PromptStatus
+from companion.models import Alert, CheckIn, Patient, Prompt, PromptChannel, PromptStatus
 
 
 def _validated(instrument_code: str, answers: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -91,3 +93,30 @@ async def submit(
         await start_now(session, clock, patient, recorded.judgement.start_instrument, "app",
                         f"{recorded.judgement.start_instrument}:{checkin.id}")
     return recorded, checkin
+
+
+def _notice(protocol: Protocol, kind: rules.NoticeKind | None) -> Notice:
+    text = protocol.wording.reply_for(kind) if kind is not None else None
+    return Notice(kind=kind if text is not None else None, text=text)
+
+
+async def _earlier_notice(session: AsyncSession, protocol: Protocol, checkin: CheckIn) -> Notice:
+    """The notice of a check-in stored earlier (an offline retry whose first answer was lost): from
+    the findings its answers raised, as the alerts keep them."""
+    source = f"app:checkin:{checkin.id}"
+    rows = await session.execute(select(col(Alert.findings)).where(col(Alert.patient_id) == checkin.patient_id))
+    replies = [str(f.get("safety_reply", "none")) for findings in rows.scalars() for f in findings or []
+               if isinstance(f, dict) and f.get("source") == source]
+    return _notice(protocol, rules.reply_kind_of(replies))
+
+
+async def submitted(
+    session: AsyncSession, protocol: Protocol, recorded: Recorded | None, checkin: CheckIn
+) -> CheckInSubmitted:
+    """The check-in as the app shows it after sending, with the notice the clinic's protocol words
+    for its findings (the same choice as the SMS reply: ``rules.reply_kind``)."""
+    if recorded is not None:
+        answers, notice = recorded.answers, _notice(protocol, rules.reply_kind(recorded.judgement.findings))
+    else:
+        answers, notice = await answers_of(session, checkin.id or 0), await _earlier_notice(session, protocol, checkin)
+    return CheckInSubmitted(**views.checkin_read(checkin, answers).model_dump(), notice=notice)

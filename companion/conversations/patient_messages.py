@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.auth import links
-from companion.checkins.screener import start_now
+from companion.checkins.screener import reachable_by_sms, resume_sms, start_now
 from companion.checkins.services import checkin_for_prompt, newest_open_prompt, record_answers
 from companion.clinical import texts
 from companion.clinical.instruments import get_instrument, next_question, sms_messages
@@ -44,7 +44,8 @@ async def handle_patient_message(
         inbound.needs_review = True
         if serious:
             # The safety reply has gone out through the outbox; ask the screener if not asked yet.
-            screener = await start_now(session, clock, patient, "cssrs", "sms", f"cssrs:message:{inbound.id}")
+            screener = await start_now(session, clock, patient, "cssrs", "sms", f"cssrs:message:{inbound.id}",
+                                       protocol)
             return replies + (screener[1] if screener else [])
         return replies or [texts.PATIENT_MESSAGE_SAVED]
     if serious and not _could_be_an_answer(prompt, inbound.body):
@@ -84,14 +85,20 @@ async def _answer_prompt(
     screener = None
     if recorded.judgement.start_instrument:
         screener = await start_now(session, clock, patient, recorded.judgement.start_instrument, "sms",
-                                   f"{recorded.judgement.start_instrument}:{recorded.checkin.id}")
+                                   f"{recorded.judgement.start_instrument}:{recorded.checkin.id}", protocol)
     if screener is not None:
-        # The screener comes first; the questionnaire it interrupted waits as it is.
+        # The screener comes first; the questionnaire it interrupted waits with no question asked
+        # (a later reply is not an answer to the one just answered) and resumes after it.
+        prompt.current_question = None
         replies.extend(screener[1])
         return replies
     if following is None:
         prompt.current_question = None
         replies.append("All done, thank you.")
+        return replies + await resume_sms(session, clock, patient)
+    if not reachable_by_sms(patient):
+        # Nothing reaches an opted-out patient: the next question waits for a START.
+        prompt.current_question = None
         return replies
     prompt.current_question = following.key
     replies.extend(sms_messages(instrument, following)[-1:])

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from companion.checkins.screener import resume_sms
 from companion.clinical import texts
 from companion.clinical.language import RiskLevel, assess
 from companion.clinical.replies import Keyword, classify_keyword, is_conditional_opt_in
@@ -120,6 +121,9 @@ async def route(
             inbound.keyword = keyword.value
             reply = await _patient_keyword(session, clock, protocols, patient, keyword, body)
             replies = [reply] if reply else []
+            if keyword is Keyword.OPT_IN:
+                # An open screener (or questionnaire) waiting since the opt-out resumes where it was.
+                replies += await resume_sms(session, clock, patient)
         else:
             replies = await handle_patient_message(
                 session, clock, settings, await protocols.for_clinic(session, patient.clinic_id), patient, inbound)

@@ -21,7 +21,7 @@ from sqlmodel import col
 from companion.audit import services as audit
 from companion.clinical import escalation
 from companion.clinical.protocol import Protocol
-from companion.clinical.rules import Finding
+from companion.clinical.rules import Finding, reply_kind
 from companion.clock import Clock
 from companion.messaging import outbox
 from companion.messaging.policy import Purpose
@@ -181,17 +181,13 @@ async def _reescalate(
 
 async def _safety_reply(
     session: AsyncSession, clock: Clock, protocol: Protocol, patient: Patient, alert: Alert,
-    findings: Sequence[object], reply_key: str | None,
+    findings: Sequence[Finding], reply_key: str | None,
 ) -> None:
     """The patient hears where to get help at once, whatever the hour: once per message they sent
     (``reply_key``), whichever alerts it opens or joins; once per alert for what they did not send."""
-    wording = protocol.wording
-    kinds = {getattr(f, "safety_reply", "none") for f in findings}
-    if "safety" in kinds:
-        body, kind = wording.safety_reply, "safety"
-    elif "medical" in kinds:
-        body, kind = wording.medical_reply, "medical"
-    else:
+    kind = reply_kind(findings)
+    body = protocol.wording.reply_for(kind) if kind is not None else None
+    if body is None:
         return
     dedupe_key = f"safety-reply:{alert.id}" if reply_key is None else f"safety-reply:{reply_key}:{kind}"
     sent = await session.execute(select(col(OutboundMessage.id)).where(col(OutboundMessage.dedupe_key) == dedupe_key))

@@ -23,11 +23,13 @@ from companion.safety.alerts import Raised, open_alerts_of, raise_findings
 @dataclass
 class Judgement:
     """What the safety path asks of the caller: messages for the patient now, an instrument to
-    start at once on the same channel, and the alerts raised."""
+    start at once on the same channel, the alerts raised and the findings that raised them (what
+    the patient is told follows from these: ``rules.reply_kind``)."""
 
     replies: list[str] = field(default_factory=list)
     start_instrument: str | None = None
     raised: list[Raised] = field(default_factory=list)
+    findings: list[rules.Finding] = field(default_factory=list)
 
 
 async def _history(session: AsyncSession, patient: Patient, checkin: CheckIn | None) -> rules.History:
@@ -63,7 +65,7 @@ async def _raise(
     session: AsyncSession, clock: Clock, protocol: Protocol, patient: Patient, findings: list[rules.Finding],
     source: str, reply_key: str | None,
 ) -> Judgement:
-    judgement = Judgement()
+    judgement = Judgement(findings=list(findings))
     judgement.raised = await raise_findings(session, clock, protocol, patient, findings, source=source,
                                             reply_key=reply_key)
     return judgement

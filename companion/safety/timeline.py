@@ -143,7 +143,8 @@ def _from_trail(trail: Iterable[AuditEvent], names: dict[int, str], alert: Alert
             out.append(_event(event.at, "escalation_ended", f"Escalation ended: {_END_REASONS.get(reason, reason)}"))
         elif action == "alert.reescalate":
             first = names.get(detail["acknowledged_by"]) if isinstance(detail.get("acknowledged_by"), int) else None
-            text = f"Re-escalated to {detail.get('to', alert.severity)} on new risk; the chain starts again" + (
+            severity = detail.get("to_severity", alert.severity)
+            text = f"Re-escalated to {severity} on new risk; the chain starts again" + (
                 f", paging {first} first" if first else "")
             out.append(_event(event.at, "reescalated", text, by))
         elif action == "alert.patient_opted_out":

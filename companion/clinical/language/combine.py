@@ -28,7 +28,7 @@ __all__ = ["combine"]
 
 _SUPPRESSORS = frozenset({"figurative", "experience"})
 _FEELINGS = {"passive": "passive", "hopeless": "passive", "trapped": "passive", "burden": "passive",
-             "want_end": "passive", "unsafe": "uncertain"}
+             "want_end": "passive", "unsafe": "uncertain", "help_plea": "uncertain"}
 _WEAK = frozenset({"plan", "resolve", "place"})
 _ACTING = frozenset({"about_to", "done", "now", "desire", "attempt"})
 _LARGE_COUNT = 6

@@ -54,6 +54,7 @@ Modules:
   and the findings.
 * :mod:`~companion.clinical.rules.checks`: one check per kind, deciding whether its rule fires.
 * :mod:`~companion.clinical.rules.engine`: :func:`evaluate` and :func:`needs_cssrs`.
+* :mod:`~companion.clinical.rules.notice`: :func:`reply_kind`, what the patient is told after findings.
 
 Pure: no I/O and no clock reads.
 """
@@ -69,6 +70,7 @@ from companion.clinical.rules.events import (
     UndeliveredEvent,
     answer_events,
 )
+from companion.clinical.rules.notice import NoticeKind, reply_kind, reply_kind_of
 from companion.clinical.rules.params import (
     PARAMS_BY_KIND,
     RULE_KINDS,
@@ -111,6 +113,7 @@ __all__ = [
     "MoodDropParams",
     "MoodLowParams",
     "NoParams",
+    "NoticeKind",
     "Phq9Item9Params",
     "Phq9RiseParams",
     "RiskLanguageParams",
@@ -124,4 +127,6 @@ __all__ = [
     "default_safety_reply",
     "evaluate",
     "needs_cssrs",
+    "reply_kind",
+    "reply_kind_of",
 ]

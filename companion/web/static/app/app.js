@@ -42,6 +42,7 @@ const state = {
   flow: null,
   result: null,
   notice: null,
+  clinicCrisis: null,
   signin: { step: "phone", phone: "" },
 };
 let renderTicket = 0;
@@ -135,6 +136,7 @@ function clearDrafts() {
 async function signOut({ expired = false } = {}) {
   state.session = null;
   state.profile = null;
+  state.clinicCrisis = null;
   state.pending = null;
   state.flow = null;
   state.result = null;
@@ -855,11 +857,36 @@ async function sendDirectly(entry) {
 
 // --- after a check-in -------------------------------------------------------------------------
 
-function safetyCard() {
+// The clinic's own wording for the cards, from /api/v1/me/crisis once signed in; a notice carries its
+// text with it, so this is only needed when a submission's answer came back without one.
+async function loadClinicCrisis() {
+  if (!state.session) return null;
+  if (state.clinicCrisis) return state.clinicCrisis;
+  try {
+    state.clinicCrisis = await api("/api/v1/me/crisis");
+  } catch (error) {
+    state.clinicCrisis = null;
+  }
+  return state.clinicCrisis;
+}
+
+// What the companion says to show after a check-in: the safety card (988) for risk, the medical
+// card (911) for post-session red flags, the same text the SMS reply carries.
+function noticeCard(notice) {
+  if (!notice || !notice.kind) return null;
+  const wording = state.clinicCrisis || {};
+  if (notice.kind === "medical") {
+    return h("section", { class: "safety", "aria-labelledby": "safety-title" },
+      h("h2", { id: "safety-title" }, "Your symptoms need attention"),
+      h("p", { class: "safety-line", role: "alert", id: "notice-text" },
+        notice.text || wording.medical_reply || "If your symptoms are severe, call 911 now."),
+      h("div", { class: "actions" },
+        h("a", { class: "button", href: "tel:911" }, "Call 911")));
+  }
   return h("section", { class: "safety", "aria-labelledby": "safety-title" },
     h("h2", { id: "safety-title" }, "Please look after yourself"),
-    h("p", {}, "Some of your answers show you may be having a hard time."),
-    h("p", { class: "safety-line" }, document.getElementById("crisis-text").textContent),
+    h("p", { class: "safety-line", role: "alert", id: "notice-text" },
+      notice.text || wording.safety_reply || document.getElementById("crisis-text").textContent),
     h("p", {}, "Your care team will see your answers. Messages are reviewed during clinic hours; this is not an emergency service."),
     h("div", { class: "actions" },
       h("a", { class: "button", href: "tel:988" }, "Call 988"),
@@ -875,9 +902,11 @@ async function renderDone(options) {
   const ticket = renderTicket;
   const nodes = [];
   if (result.status === "sent") {
-    const flags = (result.checkin && result.checkin.flags) || [];
-    nodes.push(h("div", { class: "done-mark", "aria-hidden": "true" }, "✓"), heading("Thank you"),
-      flags.length ? safetyCard() : null,
+    const notice = (result.checkin && result.checkin.notice) || null;
+    if (notice && notice.kind && !notice.text) await loadClinicCrisis();
+    if (ticket !== renderTicket) return;
+    nodes.push(noticeCard(notice),
+      h("div", { class: "done-mark", "aria-hidden": "true" }, "✓"), heading("Thank you"),
       message("ok", `Your ${result.title} check-in was sent to your care team.`, { role: "status" }));
   } else if (result.status === "saved") {
     nodes.push(heading("Saved on this device"),

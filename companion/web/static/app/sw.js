@@ -16,7 +16,7 @@ importScripts("/outbox.js");
 
 // Change VERSION with any change to a file in SHELL: the new worker precaches the new shell and
 // drops the old one when it takes over.
-const VERSION = "2026-12-01.2";
+const VERSION = "2026-12-02.1";
 const SHELL_CACHE = `companion-shell-${VERSION}`;
 const API_CACHE = "companion-api";
 const SHELL = [
@@ -32,7 +32,7 @@ const SHELL = [
   "/icons/icon-maskable-512.png",
   "/icons/apple-touch-icon.png",
 ];
-const CACHED_READS = new Set(["/api/v1/me", "/api/v1/me/checkins/pending", "/api/v1/me/history", "/api/v1/crisis"]);
+const CACHED_READS = new Set(["/api/v1/me", "/api/v1/me/checkins/pending", "/api/v1/me/history", "/api/v1/crisis", "/api/v1/me/crisis"]);
 const NOT_OURS = ["/staff", "/schema", "/webhooks", "/health", "/ready"];
 const SYNC_TAG = "send-checkins";
 
