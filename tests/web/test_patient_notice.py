@@ -5,6 +5,7 @@ red flags its medical text (911), never the 988 card. Screenshots land in the te
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -24,6 +25,20 @@ __all__ = ["context"]
 WORDING = default_protocol().wording
 
 
+async def _signed_in_with_a_prompt(
+    live_server: LiveServer, context: BrowserContext, artifacts: Path, world: World, session: AsyncSession,
+    engine: AsyncEngine, instrument: str, shots: str,
+) -> tuple[Any, Any]:
+    """A patient with an open prompt of ``instrument``, signed in to the app: the page and its screenshot taker."""
+    clinic = await world.clinic()
+    patient = await world.patient(clinic, phone=PHONE)
+    await make_prompt(session, real_now_clock(), patient.id or 0, instrument)
+    page = await context.new_page()
+    shot = shooter(page, artifacts, shots)
+    await sign_in(page, live_server, engine, patient)
+    return page, shot
+
+
 async def test_a_mood_of_1_shows_the_safety_text_at_once(
     live_server: LiveServer,
     context: BrowserContext,
@@ -32,12 +47,8 @@ async def test_a_mood_of_1_shows_the_safety_text_at_once(
     session: AsyncSession,
     engine: AsyncEngine,
 ) -> None:
-    clinic = await world.clinic()
-    patient = await world.patient(clinic, phone=PHONE)
-    await make_prompt(session, real_now_clock(), patient.id or 0, "mood")
-    page = await context.new_page()
-    shot = shooter(page, artifacts, "notice-mood")
-    await sign_in(page, live_server, engine, patient)
+    page, shot = await _signed_in_with_a_prompt(
+        live_server, context, artifacts, world, session, engine, "mood", "notice-mood")
 
     await page.get_by_role("link", name="Start Daily mood").click()
     await page.get_by_role("radio", name="1", exact=True).check()
@@ -69,12 +80,8 @@ async def test_post_session_red_flags_show_the_medical_text_not_the_988_card(
     session: AsyncSession,
     engine: AsyncEngine,
 ) -> None:
-    clinic = await world.clinic()
-    patient = await world.patient(clinic, phone=PHONE)
-    await make_prompt(session, real_now_clock(), patient.id or 0, "post_session")
-    page = await context.new_page()
-    shot = shooter(page, artifacts, "notice-red-flags")
-    await sign_in(page, live_server, engine, patient)
+    page, shot = await _signed_in_with_a_prompt(
+        live_server, context, artifacts, world, session, engine, "post_session", "notice-red-flags")
 
     await page.get_by_role("link", name="Start After your session").click()
     await page.get_by_role("radio", name="Yes").check()
