@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from companion.clinical.language.matcher import Matcher, frame_spans
 from companion.clinical.language.normalise import Text
-from companion.clinical.language.vocabulary import NUMBER, Frame, Vocabulary
+from companion.clinical.language.vocabulary import DIGIT, NUMBER, Frame, Vocabulary
 
 __all__ = ["Mention", "Reading", "read"]
 
@@ -96,25 +96,34 @@ class _Context:
         self.text = matcher.text
         self.candid = {pos + d for key in ("candid", "not_negation") for pos, size in matcher.by_key.get(key, ())
                        for d in range(size)}
+        # where each word's sentence starts and ends
+        sentence = self.text.sentence
+        self._first = [0] * matcher.n
+        self._last = [0] * matcher.n
+        for pos in range(1, matcher.n):
+            self._first[pos] = self._first[pos - 1] if sentence[pos] == sentence[pos - 1] else pos
+        for pos in range(matcher.n - 1, -1, -1):
+            self._last[pos] = pos if pos + 1 == matcher.n or sentence[pos + 1] != sentence[pos] else self._last[pos + 1]
 
     def keys_at(self, pos: int) -> dict[str, list[int]]:
         return self.m.at[pos] if pos not in self.candid else {}
 
     def sentence_span(self, pos: int, extra_after: int = 0) -> range:
-        s = self.text.sentence[pos]
-        lo = pos
-        while lo > 0 and self.text.sentence[lo - 1] == s:
-            lo -= 1
-        hi = pos
-        while hi + 1 < self.m.n and self.text.sentence[hi + 1] <= s + extra_after:
-            hi += 1
-        return range(lo, hi + 1)
+        sentence = self.text.sentence
+        last = sentence[pos] + extra_after  # the sentences numbered up to it
+        hi = self._last[pos]
+        while hi + 1 < self.m.n and sentence[hi + 1] <= last:
+            hi = self._last[hi + 1]
+        return range(self._first[pos], hi + 1)
 
     def any_key(self, keys: tuple[str, ...], span: range) -> int | None:
-        for pos in span:
-            if any(key in self.keys_at(pos) for key in keys):
-                return pos
-        return None
+        """The first position in ``span`` where one of ``keys`` was found (outside candid words)."""
+        first: int | None = None
+        for key in keys:
+            for pos, _ in self.m.by_key.get(key, ()):
+                if pos in span and pos not in self.candid and (first is None or pos < first):
+                    first = pos
+        return first
 
     def person(self, start: int, end: int, concept: str = "") -> str:
         """Who it is about; words someone is quoted as saying are theirs ('she said "i want to die"')."""
@@ -251,15 +260,17 @@ class _Context:
         part = self.text.part[start]
         # a word inside a longer mark of the past is not also recent ("a year ago today")
         past = {pos + d for pos, size in self.m.by_key.get("past_far", ()) for d in range(size)}
-        for pos in span:
-            keys = dict(self.keys_at(pos))
+        near = {pos for key in ("recent", "past_far", DIGIT) for pos, _ in self.m.by_key.get(key, ()) if pos in span}
+        for pos in sorted(near):
+            keys = self.keys_at(pos)
             word = self.text.words[pos]
-            if word.isdigit() and len(word) == 4 and 1950 <= int(word) <= _LAST_PAST_YEAR:
-                keys["past_far"] = [1]  # a year gone by ("an attempt in 1998")
-            if pos in past:
-                keys.pop("recent", None)
-            for key, label in (("recent", "recent"), ("past_far", "past")):
-                if key in keys:
+            marks = (
+                "recent" in keys and pos not in past,
+                # a year gone by counts as the past too ("an attempt in 1998")
+                "past_far" in keys or (word.isdigit() and len(word) == 4 and 1950 <= int(word) <= _LAST_PAST_YEAR),
+            )
+            for marked, label in zip(marks, ("recent", "past"), strict=True):
+                if marked:
                     rank = (0 if self.text.part[pos] == part else 1, abs(pos - start))
                     if best is None or rank < best[:2]:
                         best = (*rank, label)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from companion.clinical.language.normalise import Text
-from companion.clinical.language.vocabulary import DIGIT, END, NUMBER, Element, Frame, Pattern, Vocabulary
+from companion.clinical.language.vocabulary import DIGIT, NUMBER, Element, Frame, Pattern, Vocabulary
 
 __all__ = ["Matcher", "frame_spans"]
 
@@ -32,13 +32,10 @@ class Matcher:
                 if any("other_person" in keys for phrase, keys in singular if len(phrase) == 1):
                     self.at[i]["other_person"].append(1)
                     self.by_key["other_person"].append((i, 1))
-            for phrase, keys in vocabulary.index.get(word, ()):
-                size = len(phrase)
-                if i + size <= self.n and words[i:i + size] == phrase and text.sentence[i + size - 1] == \
-                        text.sentence[i]:
-                    for key in keys:
-                        self.at[i][key].append(size)
-                        self.by_key[key].append((i, size))
+            for size, keys in _phrases_at(vocabulary, words, text.sentence, i):
+                for key in keys:
+                    self.at[i][key].append(size)
+                    self.by_key[key].append((i, size))
         pills = vocabulary.first_words("medication")
         for i, word in enumerate(words):
             if word.isdigit():
@@ -68,14 +65,15 @@ class Matcher:
 
     def lengths(self, element: Element, pos: int, sentence: int, last: int) -> list[int]:
         out: list[int] = []
-        for key in element.keys:
-            if key == END:
-                # the end of a part; or, where a message has no punctuation, a new clause or subject
-                if pos >= self.n or pos == 0 or self.text.part[pos] != self.text.part[last] or \
-                        "boundary" in self.at[pos] or "subject" in self.at[pos]:
-                    out.append(0)
-            elif pos < self.n and self.text.sentence[pos] == sentence:
-                found = self.at[pos].get(key)
+        if element.at_end and (pos >= self.n or pos == 0 or self.text.part[pos] != self.text.part[last]
+                               or "boundary" in self.at[pos] or "subject" in self.at[pos]):
+            # the end of a part; or, where a message has no punctuation, a new clause or subject
+            out.append(0)
+        if pos < self.n and self.text.sentence[pos] == sentence:
+            here = self.at[pos]
+            keys = element.word_keys
+            for key in (here if len(here) < len(keys) else keys):
+                found = here.get(key) if key in keys else None
                 if found:
                     out.extend(found)
         if len(out) > 1:
@@ -94,16 +92,19 @@ class Matcher:
             return pos
         element = elements[k]
         gap = (element.gap_before if k else 0) + carry
+        n, sentences, at = self.n, self.text.sentence, self.at
         for skip in range(gap + 1):
             here = pos + skip
-            if here > self.n:
+            if here > n:
                 break
-            if here < self.n and self.text.sentence[here] != sentence:
-                if END in element.keys and skip == 0:  # a sentence's end is a part's end
+            if here < n and sentences[here] != sentence:
+                if element.at_end and skip == 0:  # a sentence's end is a part's end
                     end = self._match(elements, k + 1, here, sentence, 0, last)
                     if end is not None:
                         return end
                 break
+            if not element.at_end and (here == n or element.word_keys.isdisjoint(at[here])):
+                continue  # nothing was found here
             for size in self.lengths(element, here, sentence, max(last, here - 1)):
                 end = self._match(elements, k + 1, here + size, sentence, 0, here + size - 1 if size else last)
                 if end is not None:
@@ -128,6 +129,24 @@ class Matcher:
             if found is not None and (after or found == start):  # what comes before must touch it
                 return True
         return False
+
+
+def _phrases_at(vocabulary: Vocabulary, words: tuple[str, ...], sentence: tuple[int, ...],
+                i: int) -> list[tuple[int, frozenset[str]]]:
+    """The vocabulary's phrases that start at word ``i`` inside its sentence: (length, keys), longest first."""
+    found: list[tuple[int, frozenset[str]]] = []
+    level = vocabulary.trie
+    j = i
+    while j < len(words) and sentence[j] == sentence[i]:
+        node = level.get(words[j])
+        if node is None:
+            break
+        j += 1
+        if node.keys:
+            found.append((j - i, node.keys))
+        level = node.next
+    found.reverse()
+    return found
 
 
 def frame_spans(matcher: Matcher, frame: Frame,

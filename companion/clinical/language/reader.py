@@ -25,6 +25,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain
 from typing import Any
 
 from companion.clinical.language.levels import RiskAssessment, RiskLevel
@@ -80,6 +81,27 @@ class _Space:
         norm = math.sqrt(sum(v * v for _, v in values))
         return [(g, v / norm, self.features[g][1:]) for g, v in values] if norm else []
 
+    def add_scores(self, grams: Iterable[str], scores: list[float], *, known: bool = False) -> None:
+        """Add the space's part of each class's score (urgent, high, none): the dot product of the
+        normalised TF-IDF vector with the class weights, in one pass (the norm divides the sums
+        once). ``known``: the grams are all features already."""
+        features = self.features
+        counts = Counter(grams if known else (g for g in grams if g in features))
+        squares = urgent = high = none = 0.0
+        log = math.log
+        for g, n in counts.items():
+            idf, w_urgent, w_high, w_none = features[g]
+            value = (1.0 + log(n)) * idf if n > 1 else idf
+            squares += value * value
+            urgent += value * w_urgent
+            high += value * w_high
+            none += value * w_none
+        if squares:
+            norm = math.sqrt(squares)
+            scores[0] += urgent / norm
+            scores[1] += high / norm
+            scores[2] += none / norm
+
 
 class _CharSpace(_Space):
     """Character n-grams are read word by word: a word's known n-grams are kept once found."""
@@ -91,14 +113,14 @@ class _CharSpace(_Space):
         object.__setattr__(self, "_known", {})
 
     def grams(self, text: str) -> Iterator[str]:
+        """The text's known character n-grams (each word's found once and kept)."""
         known: dict[str, tuple[str, ...]] = self._known  # type: ignore[attr-defined]
-        for word in text.lower().split():
-            found = known.get(word)
-            if found is None:
-                if len(known) > self._LIMIT:
-                    known.clear()
-                found = known[word] = tuple(g for g in char_grams(word, self.low, self.high) if g in self.features)
-            yield from found
+        words = text.lower().split()
+        if len(known) > self._LIMIT:
+            known.clear()
+        for word in set(words).difference(known):
+            known[word] = tuple(g for g in char_grams(word, self.low, self.high) if g in self.features)
+        return chain.from_iterable(known[word] for word in words)
 
 
 @dataclass(frozen=True)
@@ -127,11 +149,11 @@ class Reader:
         if count < MIN_WORDS:
             return Opinion(0.0, 0.0, 1.0, ())
         word_part = self.words.weighted(word_grams(text, self.words.low, self.words.high))
-        char_part = self.chars.weighted(self.chars.grams(text))
         scores = list(self.intercept)
-        for _, value, weights in [*word_part, *char_part]:
+        for _, value, weights in word_part:
             for k, weight in enumerate(weights):
                 scores[k] += value * weight
+        self.chars.add_scores(self.chars.grams(text), scores, known=True)
         top = max(scores)
         exps = [math.exp(s - top) for s in scores]
         total = sum(exps)

@@ -48,6 +48,13 @@ class Element:
     keys: tuple[str, ...]
     optional: bool = False
     gap_before: int = 0
+    # made from ``keys``: the word keys as a set, and whether the end of a part is one of them
+    word_keys: frozenset[str] = field(init=False, repr=False, compare=False)
+    at_end: bool = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "word_keys", frozenset(k for k in self.keys if k != END))
+        object.__setattr__(self, "at_end", END in self.keys)
 
 
 @dataclass(frozen=True)
@@ -68,11 +75,35 @@ class Frame:
 
 
 @dataclass
+class PhraseNode:
+    """One word of the vocabulary's phrases: the keys of the phrase that ends with it, if one does."""
+
+    keys: frozenset[str] = frozenset()
+    next: dict[str, PhraseNode] = field(default_factory=dict)
+
+
+def _trie(index: Mapping[str, list[tuple[tuple[str, ...], frozenset[str]]]]) -> dict[str, PhraseNode]:
+    root: dict[str, PhraseNode] = {}
+    for phrases in index.values():
+        for phrase, keys in phrases:
+            level = root
+            node = None
+            for word in phrase:
+                node = level.setdefault(word, PhraseNode())
+                level = node.next
+            assert node is not None
+            node.keys = keys
+    return root
+
+
+@dataclass
 class Vocabulary:
     classes: Mapping[str, frozenset[tuple[str, ...]]]
     frames: Sequence[Frame]
     # first word -> [(phrase, keys it stands for)], longest phrase first
     index: Mapping[str, list[tuple[tuple[str, ...], frozenset[str]]]] = field(default_factory=dict)
+    # the same phrases word by word: a word -> (the keys of the phrase that ends there, what may follow)
+    trie: Mapping[str, PhraseNode] = field(default_factory=dict)
     _first_words: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
 
     @property
@@ -177,7 +208,7 @@ def parse_vocabulary(data: Mapping[str, object]) -> Vocabulary:
         first: sorted(((phrase, frozenset(keys)) for phrase, keys in by_phrase.items()), key=lambda p: -len(p[0]))
         for first, by_phrase in index.items()
     }
-    return Vocabulary(classes, frames, flat)
+    return Vocabulary(classes, frames, flat, _trie(flat))
 
 
 def _patterns(frame: Frame) -> list[Pattern]:
