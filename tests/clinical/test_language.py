@@ -237,7 +237,7 @@ def test_the_set_is_well_formed_and_the_held_out_part_is_apart() -> None:
 # prints them); they guard against a change that makes the detector worse. The targets are higher.
 @pytest.mark.parametrize(
     ("part", "urgent", "high", "ordinary"),
-    [("tuning", 0.97, 0.99, 0.96), ("heldout", 0.94, 0.92, 0.93)],
+    [("tuning", 0.97, 0.99, 0.96), ("heldout", 0.96, 0.93, 0.92)],
 )
 def test_figures_do_not_fall(part: str, urgent: float, high: float, ordinary: float) -> None:
     figures = _figures(_load(part))
