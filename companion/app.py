@@ -21,7 +21,12 @@ from companion.auth.controllers import AuthController
 from companion.auth.dependencies import provide_client_address
 from companion.auth.passwords import PasswordPool
 from companion.auth.patient_controllers import PatientAuthController
-from companion.checkins.controllers import CrisisController, PatientCheckinController, TimelineController
+from companion.checkins.controllers import (
+    CrisisController,
+    PatientCheckinController,
+    StaffCheckinController,
+    TimelineController,
+)
 from companion.clinical import language
 from companion.clinical.protocol import Protocol
 from companion.clinics.controllers import ClinicController
@@ -188,6 +193,7 @@ def create_app(
             PatientCheckinController,
             CrisisController,
             TimelineController,
+            StaffCheckinController,
             AlertController,
             AuthController,
             PatientAuthController,

@@ -25,6 +25,7 @@ from companion.clinical import texts
 from companion.clinical.protocol import Protocol
 from companion.openapi import ApiController, errors
 from companion.params import RowId
+from companion.safety.schemas import CheckInAnswers
 
 
 def crisis_resources() -> CrisisResources:
@@ -102,3 +103,15 @@ class TimelineController(StaffApi):
         self, patient_id: RowId, db_session: AsyncSession, state: State, staff: StaffPrincipal
     ) -> Timeline:
         return await views.timeline(db_session, state.clock, staff, patient_id)
+
+
+class StaffCheckinController(StaffApi):
+    path = "/api/v1/patients/{patient_id:int}/checkins"
+    tags = ["patients"]
+
+    @get("/{checkin_id:int}")
+    async def checkin(
+        self, patient_id: RowId, checkin_id: RowId, db_session: AsyncSession, state: State, staff: StaffPrincipal
+    ) -> CheckInAnswers:
+        """One check-in: every question of its instrument in order, with its wording and the answer."""
+        return await views.staff_checkin(db_session, state.clock, staff, patient_id, checkin_id)

@@ -1,4 +1,5 @@
-"""Read views of check-ins: the patient's pending list and history, the staff timeline."""
+"""Read views of check-ins: the patient's pending list and history, the staff timeline and one
+check-in read back for staff."""
 
 from __future__ import annotations
 
@@ -29,8 +30,11 @@ from companion.checkins.services import answers_of, pending_prompts
 from companion.clinical import scoring
 from companion.clinical.instruments import Instrument, Question, get_instrument
 from companion.clock import Clock
+from companion.errors import NotFound
 from companion.models import Answer, CheckIn, CheckInStatus, Patient, Prompt, PromptStatus, TreatmentSession
 from companion.patients.services import get_patient
+from companion.safety.evidence import checkin_answers
+from companion.safety.schemas import CheckInAnswers
 
 
 def question_read(question: Question) -> QuestionRead:
@@ -169,3 +173,16 @@ async def timeline(session: AsyncSession, clock: Clock, staff: StaffPrincipal, p
     )
 
 
+async def staff_checkin(
+    session: AsyncSession, clock: Clock, staff: StaffPrincipal, patient_id: int, checkin_id: int
+) -> CheckInAnswers:
+    """One check-in of a patient of the caller's clinic: every question of its instrument in
+    order, with its wording and the answer; the read is audited."""
+    await get_patient(session, staff.clinic_id, patient_id)
+    checkin = await session.get(CheckIn, checkin_id)
+    if checkin is None or checkin.patient_id != patient_id:
+        raise NotFound("check-in not found")
+    read = checkin_answers(checkin, await answers_of(session, checkin_id))
+    audit.record(session, clock, actor=staff.actor, action="patient.checkin", subject=f"patient:{patient_id}",
+                 clinic_id=staff.clinic_id, detail={"checkin": checkin_id, "items": len(read.items)})
+    return read

@@ -13,6 +13,7 @@ from companion.clinical.protocol import Protocol
 from companion.clock import Clock
 from companion.errors import NotFound
 from companion.models import Alert, AlertPage, AlertSeverity, AlertStatus, Patient, StaffMember
+from companion.safety import evidence
 from companion.safety.schemas import AlertRead
 
 
@@ -21,7 +22,7 @@ def alert_read(
     paged: bool = False, names: dict[int, str] | None = None,
 ) -> AlertRead:
     """The alert for ``staff`` (what they may do to it under ``permissions``, given whether they were
-    ``paged`` for it)."""
+    ``paged`` for it); without the evidence of its findings, which only the alert's own read adds."""
     assert alert.id is not None
     may_ack = may_resolve = True
     note = None
@@ -115,8 +116,12 @@ async def get_alert(
     if alert is None or alert.clinic_id != staff.clinic_id:
         raise NotFound("alert not found")
     patient = await session.get(Patient, alert.patient_id)
+    shown = await evidence.for_alert(session, alert)
+    # The read shows the patient's words and answers: the trail names the alert, the reader and what was shown.
     audit.record(session, clock, actor=staff.actor, action="alert.read", subject=f"alert:{alert_id}",
-                 clinic_id=staff.clinic_id)
+                 clinic_id=staff.clinic_id, detail={"patient": f"patient:{alert.patient_id}",
+                                                    "evidence": evidence.kinds(shown)})
     paged = alert_id in await _paged(session, staff, [alert_id])
     names = await _names(session, staff.clinic_id, [alert])
-    return alert_read(alert, patient.reference if patient else "?", clock, protocol.permissions, staff, paged, names)
+    read = alert_read(alert, patient.reference if patient else "?", clock, protocol.permissions, staff, paged, names)
+    return read.model_copy(update={"evidence": shown})

@@ -2,9 +2,10 @@
 
 Read from what the companion already keeps: the audit trail of the alert (raised, each step of the
 chain, acknowledgement, resolution, a re-escalation, the patient's opt-out), each finding with its
-evidence (alert.findings), each page with the person's name and its delivery status from the
-status callbacks (alert_page and the outbox), and each safety reply to the patient with its
-status. People are named; the read itself is audited.
+evidence (alert.findings) and what raised it, the patient's message in their words or every
+question and answer of the check-in (safety/evidence.py), each page with the person's name and its
+delivery status from the status callbacks (alert_page and the outbox), and each safety reply to
+the patient with its status. People are named; the read itself is audited.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from companion.clock import Clock
 from companion.errors import NotFound
 from companion.messaging.policy import Purpose
 from companion.models import Alert, AlertPage, AuditEvent, OutboundMessage, StaffMember
-from companion.safety.schemas import AlertEventRead
+from companion.safety import evidence
+from companion.safety.schemas import AlertEventRead, FindingEvidence
 
 __all__ = ["alert_events"]
 
@@ -60,14 +62,16 @@ async def alert_events(
         .order_by(col(OutboundMessage.id))
     )).scalars())
     names = await _names(session, alert.clinic_id, _staff_ids(trail, pages, alert))
+    shown = await evidence.for_alert(session, alert)
     events = [
         *_from_trail(trail, names, alert),
-        *_from_findings(alert.findings),
+        *_from_findings(alert.findings, shown),
         *(_page(page, message, names) for page, message in pages),
         *(_reply(message) for message in replies),
     ]
     audit.record(session, clock, actor=staff.actor, action="alert.events", subject=f"alert:{alert_id}",
-                 clinic_id=staff.clinic_id, detail={"count": len(events)})
+                 clinic_id=staff.clinic_id, detail={"count": len(events), "patient": f"patient:{alert.patient_id}",
+                                                    "evidence": evidence.kinds(shown)})
     return sorted(events, key=lambda e: (e.at, _ORDER.get(e.kind, 9)))
 
 
@@ -155,16 +159,21 @@ def _from_trail(trail: Iterable[AuditEvent], names: dict[int, str], alert: Alert
     return out
 
 
-def _from_findings(findings: Iterable[dict[str, Any]]) -> list[AlertEventRead]:
+def _from_findings(findings: Iterable[dict[str, Any]], shown: Iterable[FindingEvidence]) -> list[AlertEventRead]:
     out = []
-    for finding in findings:
+    for finding, raised_by in zip(findings, shown, strict=True):
         at = finding.get("at")
         if not isinstance(at, str):
             continue
-        evidence = str(finding.get("evidence") or finding.get("rule_id") or "")
-        text = f"Finding ({finding.get('severity')}, {finding.get('rule_id')}): {evidence}"
-        out.append(_event(datetime.fromisoformat(at), "finding", text, source=finding.get("source"),
-                          rule_id=finding.get("rule_id"), severity=finding.get("severity"), evidence=evidence))
+        summary = str(finding.get("evidence") or finding.get("rule_id") or "")
+        text = f"Finding ({finding.get('severity')}, {finding.get('rule_id')}): {summary}"
+        event = _event(datetime.fromisoformat(at), "finding", text, source=finding.get("source"),
+                       rule_id=finding.get("rule_id"), severity=finding.get("severity"), evidence=summary)
+        out.append(event.model_copy(update={
+            "words": raised_by.message.text if raised_by.message is not None else None,
+            "answers": raised_by.checkin.items if raised_by.checkin is not None else None,
+            "evidence": raised_by,
+        }))
     return out
 
 

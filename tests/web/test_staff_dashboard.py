@@ -99,6 +99,9 @@ async def test_a_clinician_acknowledges_and_resolves_an_alert_raised_by_an_sms_r
     assert age == "just now" or age.endswith("min ago"), age
     assert (await first.locator(".alert-step").inner_text()).startswith("Pass 1, step 1")
     assert "Risk language" in await first.locator(".findings").inner_text()
+    # Under the findings, what the patient wrote, quoted as sent.
+    words = first.locator(f"#alert-{raised.id}-evidence .patient-words blockquote")
+    await expect(words).to_have_text("“i am going to kill myself tonight”")
     second = page.locator(".alert-list > li").nth(1).locator("article")
     assert await second.get_attribute("data-severity") == "high"
     assert await second.locator(".alert-age").inner_text() == "2 h ago"
@@ -154,6 +157,8 @@ async def test_a_clinician_acknowledges_and_resolves_an_alert_raised_by_an_sms_r
     text = await timeline.inner_text()
     assert "Raised: urgent, crisis chain" in text and "Page to" in text
     assert f"Acknowledged by {on_call.name}" in text and f"Resolved by {on_call.name}" in text, text
+    await expect(timeline.locator(".timeline-finding .patient-words").first).to_contain_text(
+        "i am going to kill myself tonight")
     await _shot(page, artifacts, "07-alert-timeline")
 
     [stored] = await _fresh(session, Alert, Alert.id == raised.id)

@@ -22,6 +22,8 @@ Modules:
 * :mod:`~companion.clinical.instruments.flow`: skip logic, which question comes next, and the SMS
   bodies that ask it.
 * :mod:`~companion.clinical.instruments.answers`: validation of typed answers from the app.
+* :mod:`~companion.clinical.instruments.readout`: a check-in read back, every question with its
+  wording and the answer in words, for the care team.
 """
 
 from companion.clinical.instruments.answers import validate_answer
@@ -45,6 +47,7 @@ from companion.clinical.instruments.questions import (
     Question,
     UnknownQuestion,
 )
+from companion.clinical.instruments.readout import ItemState, ReadItem, answer_label, read_back
 
 __all__ = [
     "CSSRS",
@@ -64,14 +67,18 @@ __all__ = [
     "Channel",
     "Choice",
     "Instrument",
+    "ItemState",
     "Question",
+    "ReadItem",
     "UnknownInstrument",
     "UnknownQuestion",
+    "answer_label",
     "applicable_questions",
     "get_instrument",
     "gsm7_length",
     "is_complete",
     "next_question",
+    "read_back",
     "sms_messages",
     "validate_answer",
 ]

@@ -1,6 +1,7 @@
 // Alerts: the open list (by severity, then age), acknowledging, and resolving with a note.
 
 import { ApiError, api } from "./api.js";
+import { evidenceSection } from "./evidence.js";
 import { timelineSection } from "./timeline.js";
 import { announce, clear, h, notice } from "./dom.js";
 import {
@@ -195,6 +196,7 @@ export function alertCard(alert, { session, fetchedAt, onChanged, headingLevel =
     alert.findings && alert.findings.length
       ? h("ul", { class: "findings", "aria-label": "Findings" }, alert.findings.map((f) => findingItem(f, alert.severity)))
       : null,
+    evidenceSection(alert),
     timelineSection(alert.id),
   ),
   actions);

@@ -1,9 +1,11 @@
 // An alert's timeline (GET /api/v1/alerts/{id}/events), read when the clinician opens it: raised,
 // each finding with its evidence, safety replies, each page with the person and its delivery
-// status, acknowledgement, resolution, re-escalations. Every opening is a read the API audits.
+// status, acknowledgement, resolution, re-escalations. Every opening is a read the API audits. A
+// finding shows what raised it: the patient's message quoted, or the check-in's questions and answers.
 
 import { ApiError, api } from "./api.js";
 import { clear, h, notice } from "./dom.js";
+import { answersList, evidenceBlock, patientWords } from "./evidence.js";
 import { dateTime } from "./format.js";
 
 const STATUS_WORDS = {
@@ -17,7 +19,14 @@ function eventItem(event) {
   return h("li", { class: ["timeline-event", `timeline-${event.kind}`], dataset: { kind: event.kind } },
     h("time", { datetime: event.at, class: "muted" }, dateTime(event.at)), " ",
     h("span", { class: "timeline-text" }, event.text.replace(/: (delivered|sent|queued|undelivered|failed)$/, "")),
-    status);
+    status,
+    event.kind === "finding" ? raisedBy(event) : null);
+}
+
+function raisedBy(event) {
+  if (event.words) return patientWords(event.words);
+  if (event.answers) return answersList(event.answers);
+  return event.evidence ? evidenceBlock(event.evidence) : null;
 }
 
 export function timelineSection(alertId) {
