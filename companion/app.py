@@ -33,6 +33,7 @@ from companion.clinics.controllers import ClinicController
 from companion.clinics.oncall_controllers import OncallController
 from companion.clinics.protocol_controllers import ProtocolController
 from companion.clock import Clock
+from companion.conversations.controllers import MessageController, PatientMessageController
 from companion.conversations.delivery import DeliveryReactions
 from companion.conversations.router import Conversations, reads_as_risk
 from companion.db import create_engine, create_sessionmaker
@@ -204,6 +205,8 @@ def create_app(
             StaffController,
             PatientController,
             TreatmentSessionController,
+            MessageController,
+            PatientMessageController,
             *web_routers(),
         ],
         dependencies={

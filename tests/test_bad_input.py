@@ -73,6 +73,7 @@ JSON_BODIES = [(method, path, operation) for method, path, operation in OPERATIO
 # A body that passes its own checks, so that the one bad value is the request's only fault.
 VALID_BODIES: dict[str, dict[str, Any]] = {
     "AlertResolve": {"note": "called the patient back"},
+    "StaffMessageCreate": {"body": "Please call the clinic today."},
     "TreatmentSessionCreate": {"modality": "iv", "started_at": "2026-11-27T09:00:00Z"},
     "OncallPositionWrite": {"rotation": [1], "handoff": "mon 09:00"},
     "OncallOverrideCreate": {"staff_id": 1, "starts_at": "2026-11-28T09:00:00Z", "ends_at": "2026-11-29T09:00:00Z"},

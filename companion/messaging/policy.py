@@ -25,6 +25,7 @@ class Purpose(StrEnum):
     STAFF_PAGE = "staff_page"
     NOTICE = "notice"
     REPLY = "reply"  # an answer to the patient's or staff member's own message
+    STAFF_MESSAGE = "staff_message"  # a clinician's own message to a patient, from the dashboard
 
 
 # Lower sends first.
@@ -33,13 +34,16 @@ PRIORITY: dict[Purpose, int] = {
     Purpose.STAFF_PAGE: 0,
     Purpose.OTP: 1,
     Purpose.REPLY: 2,
+    Purpose.STAFF_MESSAGE: 2,
     Purpose.NOTICE: 3,
     Purpose.PROMPT: 5,
     Purpose.REMINDER: 6,
 }
 
 # Sent at once after commit, not at the next tick.
-URGENT: frozenset[Purpose] = frozenset({Purpose.SAFETY_REPLY, Purpose.STAFF_PAGE, Purpose.OTP, Purpose.REPLY})
+URGENT: frozenset[Purpose] = frozenset({
+    Purpose.SAFETY_REPLY, Purpose.STAFF_PAGE, Purpose.OTP, Purpose.REPLY, Purpose.STAFF_MESSAGE,
+})
 
 # A send whose outcome is unknown (the process died after calling the provider, or the call
 # timed out) is settled by purpose:
@@ -55,6 +59,7 @@ MAX_ATTEMPTS: dict[Purpose, int] = {
     Purpose.OTP: 4,
     Purpose.NOTICE: 6,
     Purpose.REPLY: 4,
+    Purpose.STAFF_MESSAGE: 4,
     Purpose.PROMPT: 6,
     Purpose.REMINDER: 4,
 }

@@ -125,6 +125,8 @@ class InboundMessage(SQLModel, table=True):
         UniqueConstraint("message_sid", name="uq_inbound_message_sid"),
         Index("ix_inbound_message_pending", "status", "priority", "id"),
         Index("ix_inbound_message_from_status", "from_phone", "status"),
+        # The clinic's inbox: what needs review, newest first (conversations/inbox.py).
+        Index("ix_inbound_message_clinic_review", "clinic_id", "needs_review", "received_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -145,3 +147,6 @@ class InboundMessage(SQLModel, table=True):
     priority: int = Field(default=5)  # 0 when the text reads as risk: handled before anything else
     attempts: int = Field(default=0)
     processed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    # A staff member read it in the inbox (POST /api/v1/messages/{id}/review).
+    reviewed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    reviewed_by: int | None = Field(default=None, foreign_key="staff_member.id")

@@ -259,6 +259,7 @@ CASES: list[Case] = [
     ),
     Case("notice-1600", Purpose.NOTICE, LONG_NOTICE),
     Case("reply", Purpose.REPLY, "Thanks, mood 7 saved for today."),
+    Case("staff_message", Purpose.STAFF_MESSAGE, "Hi Sam, this is Dr Lee. Could you call the clinic today?"),
     Case(
         "reminder-messaging-service",
         Purpose.REMINDER,

@@ -243,3 +243,24 @@ export function handoffLabel(handoff) {
   const [day, time] = String(handoff || "").split(" ");
   return `${WEEKDAYS[day] || day || ""} ${time || ""}`.trim();
 }
+
+const DELIVERY = {
+  pending: "waiting to send", sending: "sending", accepted: "accepted", queued: "queued", scheduled: "scheduled",
+  sent: "sent", delivered: "delivered", read: "read", undelivered: "not delivered", failed: "failed",
+  gave_up: "given up", cancelled: "withdrawn", canceled: "cancelled by the provider",
+  unknown: "may have been sent", suppressed: "not sent: the patient opted out",
+};
+
+/** An outbox row's status in words: "undelivered" -> "not delivered". */
+export function deliveryLabel(status) {
+  return DELIVERY[status] || words(status);
+}
+
+const PURPOSES = {
+  prompt: "Check-in question", reminder: "Reminder", safety_reply: "Safety reply", reply: "Automatic reply",
+  staff_message: "Message from staff",
+};
+
+export function purposeLabel(purpose) {
+  return PURPOSES[purpose] || statusLabel(purpose);
+}

@@ -1,9 +1,10 @@
 // One patient: open alerts, a summary of scores, the mood chart with sessions marked, treatment
-// sessions (and recording one, for clinicians and admins), and the check-ins.
+// sessions (and recording one, for clinicians and admins), the SMS conversation, and the check-ins.
 
 import { ApiError, api, can } from "./api.js";
 import { alertCard, focusAfterChange, keepFocus } from "./alerts.js";
 import { timelineChart } from "./chart.js";
+import { conversationPanel } from "./conversation.js";
 import { announce, clear, h, notice } from "./dom.js";
 import {
   MODALITY_OPTIONS,
@@ -241,6 +242,7 @@ export function patientView(main, ctx, patientId) {
 
   // Built once, so what is being typed survives the page redrawing around it.
   let recordPanel = null;
+  let conversation = null;
 
   function buildRecordPanel() {
     const panel = h("section", { class: "panel", "aria-labelledby": "record-heading" },
@@ -264,6 +266,7 @@ export function patientView(main, ctx, patientId) {
   function draw() {
     const { patient, timeline, sessions } = data;
     recordPanel = recordPanel || buildRecordPanel();
+    conversation = conversation || conversationPanel(patientId, ctx.session());
 
     const chartPanel = h("section", { class: "panel chart-panel", "aria-labelledby": "chart-heading" },
       h("div", { class: "panel-head" }, h("h2", { id: "chart-heading" }, "Mood and sessions"),
@@ -308,6 +311,7 @@ export function patientView(main, ctx, patientId) {
         h("section", { class: "panel", "aria-labelledby": "sessions-heading" },
           h("h2", { id: "sessions-heading" }, `Treatment sessions (${sessions.length})`),
           sessionsList(sessions))),
+      conversation.panel,
       h("section", { class: "panel", "aria-labelledby": "checkins-heading" },
         h("div", { class: "panel-head" },
           h("h2", { id: "checkins-heading" }, `Check-ins (${timeline.checkins.length})`),

@@ -1,9 +1,10 @@
-// The staff dashboard: sign-in, the page shell, routing (#/alerts, #/patients, #/patients/<id>, #/oncall,
-// #/team, #/protocol) and the 15-second refresh of the alert count and the header's on-call line.
+// The staff dashboard: sign-in, the page shell, routing (#/alerts, #/messages, #/patients, #/patients/<id>,
+// #/oncall, #/team, #/protocol) and the 15-second refresh of the alert count and the header's on-call line.
 // Everything it shows comes from the /api/v1 JSON API.
 
 import { ApiError, api, can, clearSession, getSession, onUnauthorized } from "./api.js";
 import { alertsView } from "./alerts.js";
+import { messagesView } from "./messages.js";
 import { hideOncall, refreshOncall, watchOncall } from "./oncallbar.js";
 import { oncallView } from "./oncall.js";
 import { announce, banner } from "./dom.js";
@@ -99,6 +100,7 @@ function stopTimers() {
 
 const ROUTES = [
   { pattern: /^#\/alerts$/, nav: "alerts", title: "Alerts", view: () => alertsView(main, ctx) },
+  { pattern: /^#\/messages$/, nav: "messages", title: "Messages", view: () => messagesView(main, ctx) },
   { pattern: /^#\/patients$/, nav: "patients", title: "Patients", view: () => patientsView(main) },
   {
     pattern: /^#\/patients\/(\d+)$/,
