@@ -73,3 +73,16 @@ export function notice(kind, message, props = {}) {
     message,
   );
 }
+
+// The pager under a list read page by page ({ items, total, offset }): "1–25 of 80" and two
+// buttons that ask for the page before or after (goTo(offset)).
+export function pager(page, { size, goTo, id, empty, before = "← Previous", after = "Next →" }) {
+  const first = page.total ? page.offset + 1 : 0;
+  const last = page.offset + page.items.length;
+  const prev = h("button", { type: "button", class: "button button-quiet", disabled: page.offset === 0 }, before);
+  const next = h("button", { type: "button", class: "button button-quiet", disabled: last >= page.total }, after);
+  prev.addEventListener("click", () => goTo(Math.max(0, page.offset - size)));
+  next.addEventListener("click", () => goTo(page.offset + size));
+  return h("div", { class: "pager" }, h("span", { class: "muted", id },
+    page.total ? `${first}–${last} of ${page.total}` : empty), prev, next);
+}

@@ -3,7 +3,7 @@
 // and "Mark reviewed" (clinicians and admins) records who read it. Every load is a read the API audits.
 
 import { ApiError, api, can } from "./api.js";
-import { announce, clear, h, notice } from "./dom.js";
+import { announce, clear, h, notice, pager } from "./dom.js";
 import { dateTime, deliveryLabel } from "./format.js";
 
 const PAGE_SIZE = 25;
@@ -87,32 +87,24 @@ export function messagesView(main, ctx) {
     }
   }
 
-  function pager(page) {
-    const last = page.offset + page.items.length;
-    const prev = h("button", { type: "button", class: "button button-quiet", disabled: page.offset === 0 }, "← Newer");
-    const next = h("button", { type: "button", class: "button button-quiet", disabled: last >= page.total }, "Older →");
-    prev.addEventListener("click", () => {
-      remembered.offset = Math.max(0, page.offset - PAGE_SIZE);
+  function pages(page) {
+    const goTo = (offset) => {
+      remembered.offset = offset;
       load();
-    });
-    next.addEventListener("click", () => {
-      remembered.offset = page.offset + PAGE_SIZE;
-      load();
-    });
-    return h("div", { class: "pager" }, h("span", { class: "muted", id: "messages-range" },
-      page.total ? `${page.offset + 1}–${last} of ${page.total}` : "No messages"), prev, next);
+    };
+    return pager(page, { size: PAGE_SIZE, id: "messages-range", empty: "No messages", before: "← Newer", after: "Older →", goTo });
   }
 
   function draw(page) {
     clear(body);
     if (!page.items.length) {
       body.append(h("p", { class: "empty" }, remembered.needsReview
-        ? "No message needs review." : "No messages from patients yet."), pager(page));
+        ? "No message needs review." : "No messages from patients yet."), pages(page));
       return;
     }
     const session = ctx.session();
     body.append(h("ol", { class: "message-list", "aria-label": "Messages, newest first" },
-      page.items.map((message) => messageItem(message, { session, onReview: review }))), pager(page));
+      page.items.map((message) => messageItem(message, { session, onReview: review }))), pages(page));
   }
 
   filter.addEventListener("change", () => {

@@ -3,7 +3,7 @@
 import { ApiError, api } from "./api.js";
 import { severityBadge } from "./alerts.js";
 import { sparkline } from "./chart.js";
-import { announce, clear, h, notice } from "./dom.js";
+import { announce, clear, h, notice, pager } from "./dom.js";
 import { bandLabel, dateOnly, plural, setClinicZone, statusLabel } from "./format.js";
 
 const PAGE_SIZE = 25;
@@ -99,28 +99,19 @@ export function patientsView(main) {
     }
   }
 
-  function pager(page) {
-    const first = page.total ? page.offset + 1 : 0;
-    const last = page.offset + page.items.length;
-    const prev = h("button", { type: "button", class: "button button-quiet", disabled: page.offset === 0 }, "← Previous");
-    const next = h("button", { type: "button", class: "button button-quiet", disabled: last >= page.total }, "Next →");
-    prev.addEventListener("click", () => {
-      remembered.offset = Math.max(0, page.offset - PAGE_SIZE);
+  function pages(page) {
+    const goTo = (offset) => {
+      remembered.offset = offset;
       load();
-    });
-    next.addEventListener("click", () => {
-      remembered.offset = page.offset + PAGE_SIZE;
-      load();
-    });
-    return h("div", { class: "pager" }, h("span", { class: "muted", id: "patients-range" },
-      page.total ? `${first}–${last} of ${page.total}` : "No patients"), prev, next);
+    };
+    return pager(page, { size: PAGE_SIZE, id: "patients-range", empty: "No patients", goTo });
   }
 
   function draw(page) {
     clear(body);
     if (!page.items.length) {
       body.append(h("p", { class: "empty" }, remembered.search || remembered.status
-        ? "No patients match this search." : "No patients yet."), pager(page));
+        ? "No patients match this search." : "No patients yet."), pages(page));
       return;
     }
     const table = h("table", { class: "data-table patients-table" },
@@ -130,7 +121,7 @@ export function patientsView(main) {
           .map((label) => h("th", { scope: "col" }, label)))),
       h("tbody", {}, page.items.map(row)),
     );
-    body.append(h("div", { class: "table-wrap" }, table), pager(page));
+    body.append(h("div", { class: "table-wrap" }, table), pages(page));
   }
 
   form.addEventListener("submit", (event) => {
