@@ -8,6 +8,7 @@ import getpass
 import sys
 from collections.abc import Awaitable, Callable
 from contextlib import closing
+from datetime import datetime, timedelta
 from typing import TypedDict, TypeVar
 
 import httpx
@@ -15,13 +16,13 @@ import uvicorn
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from companion import demo, migrate
+from companion import demo, demo_history, migrate
 from companion.app import create_app
 from companion.auth.passwords import PasswordPool
 from companion.cli_protocol import add_protocol_commands
 from companion.clinics.schemas import ClinicCreate
 from companion.clinics.services import create_clinic
-from companion.clock import Clock
+from companion.clock import Clock, FrozenClock
 from companion.db import create_engine, create_sessionmaker, session_scope
 from companion.messaging.simulate import simulate
 from companion.models import Clinic, StaffRole
@@ -33,6 +34,8 @@ from companion.staff.schemas import StaffCreate
 from companion.staff.services import create_staff
 from companion.validation import normalise_phone
 from jobs.process import run_jobs
+from jobs.replay import DeliveredGateway, ReplaySummary, replay
+from jobs.scheduler import make_context
 
 T = TypeVar("T")
 
@@ -49,27 +52,45 @@ def _run_in_session(settings: Settings, work: Callable[[AsyncSession], Awaitable
     return asyncio.run(runner())
 
 
+async def _play_history(settings: Settings, clock: FrozenClock, until: datetime) -> ReplaySummary:
+    """The demo clinic's two weeks (demo_history.py), run through the scheduler's jobs."""
+    ctx = make_context(with_secret_keys(settings), clock=clock, gateway=DeliveredGateway())
+    try:
+        history = demo_history.History(clock.now(), ctx.protocols, clock)
+        return await replay(ctx, clock, until, history.moments(until), history.answer_sms)
+    finally:
+        await ctx.engine.dispose()
+
+
 def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
     migrate.upgrade(settings.database_url)
     print("database migrated to head")
     return 0
 
 
-def cmd_demo(settings: Settings, _args: argparse.Namespace) -> int:
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     plan = load_protocol(settings.protocol_file).aftercare  # the clinic's aftercare plan (docs/clinical.md)
     seed_text = demo.seed_text(settings.protocol_file)  # stored as the demo clinic's version 1
     migrate.upgrade(settings.database_url)
+    now = Clock().now()
+    clock = FrozenClock(now - timedelta(days=demo_history.DAYS) if args.history else now)
 
     async def work(session: AsyncSession) -> list[demo.DemoCredentials] | None:
         if await demo.has_data(session):
             return None
         with closing(PasswordPool(workers=1, max_pending=1)) as passwords:
-            return await demo.create_demo(session, Clock(), plan, passwords, protocol_text=seed_text)
+            return await demo.create_demo(session, clock, plan, passwords, protocol_text=seed_text,
+                                          with_sessions=not args.history)
 
     created = _run_in_session(settings, work)
     if created is None:
         print("the database already has data; demo data not added")
         return 0
+    if args.history:
+        print("Playing the demo clinic's last two weeks (check-ins, alerts, replies); this takes about half a minute.")
+        summary = asyncio.run(_play_history(settings, clock, now))
+        print(f"Two weeks of history played: {summary.ticks} scheduler ticks, "
+              f"{summary.texts_in} patient texts, {summary.happenings} moments.")
     print("Demo clinic created. Sign in at /staff/ with (shown once, keep them):")
     for cred in created:
         print(f"  {cred.role:<10} {cred.email:<24} {cred.password}")
@@ -163,7 +184,10 @@ def build_parser() -> argparse.ArgumentParser:
     jobs.set_defaults(func=cmd_jobs)
 
     sub.add_parser("migrate", help="upgrade the database to head").set_defaults(func=cmd_migrate)
-    sub.add_parser("demo", help="create demo data on an empty database").set_defaults(func=cmd_demo)
+    demo_cmd = sub.add_parser("demo", help="create demo data on an empty database")
+    demo_cmd.add_argument("--no-history", dest="history", action="store_false",
+                          help="only the clinic, its staff and patients: no two weeks of past check-ins and alerts")
+    demo_cmd.set_defaults(func=cmd_demo)
 
     staff = sub.add_parser("staff", help="manage staff accounts")
     staff_sub = staff.add_subparsers(dest="staff_command", required=True)

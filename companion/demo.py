@@ -63,14 +63,15 @@ async def has_data(session: AsyncSession) -> bool:
 
 async def create_demo(
     session: AsyncSession, clock: Clock, plan: AftercarePlan, passwords: PasswordPool,
-    *, protocol_text: str | None = None,
+    *, protocol_text: str | None = None, with_sessions: bool = True,
 ) -> list[DemoCredentials]:
     """Create the demo clinic, its staff and three patients with sessions, their prompts planned by
     ``plan`` (the protocol's aftercare plan). Call on an empty database.
 
     ``protocol_text`` (the seed file's text) becomes the clinic's stored version 1, active, when it
     passes the check against the demo clinic; otherwise the demo goes on without it (the clinic
-    then uses the seed file) and the log says why."""
+    then uses the seed file) and the log says why. ``with_sessions=False``: no sessions yet (the
+    two weeks of history in demo_history.py record them as they happen)."""
     clinic = await create_clinic(
         session, clock, ClinicCreate(name="Demo Ketamine Clinic", timezone="America/New_York")
     )
@@ -102,6 +103,8 @@ async def create_demo(
                           preferred_checkin_time=at, channel="both"),
         )
         assert patient.id is not None
+        if not with_sessions:
+            continue
         for days_ago in (10 + index, 3 + index):
             started = now - timedelta(days=days_ago, hours=2)
             await record_session(

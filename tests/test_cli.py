@@ -24,16 +24,51 @@ def _count(path: Path, table: str) -> int:
         return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
 
-def test_demo_fills_an_empty_database_once(fresh: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def _rows(path: Path, query: str) -> list[tuple]:
+    with sqlite3.connect(path) as conn:
+        return conn.execute(query).fetchall()
+
+
+def test_demo_fills_an_empty_database_once_with_two_weeks_of_history(
+    fresh: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["demo"]) == 0
     out = capsys.readouterr().out
     assert "admin@demo.clinic" in out and "clinician@demo.clinic" in out
     assert (_count(fresh, "clinic"), _count(fresh, "staff_member"), _count(fresh, "patient")) == (1, 2, 3)
     assert _count(fresh, "treatment_session") == 6
-    assert _count(fresh, "prompt") > 0  # the patients' aftercare is planned at once
+    # check-ins answered by SMS and in the app, each patient's own way
+    sources = dict(_rows(fresh, "SELECT p.reference, group_concat(DISTINCT c.source) FROM checkin c "
+                               "JOIN patient p ON p.id = c.patient_id WHERE c.status = 'complete' GROUP BY 1"))
+    assert sources == {"P-1001": "sms", "P-1002": "app", "P-1003": "sms"}
+    # Alex responds: the PHQ-9 falls over the two weeks
+    totals = [row[0] for row in _rows(fresh, "SELECT c.total FROM checkin c JOIN patient p ON p.id = c.patient_id "
+                                             "WHERE p.reference = 'P-1001' AND c.instrument = 'phq9' "
+                                             "ORDER BY c.completed_at")]
+    assert len(totals) >= 2 and totals[0] > totals[-1]
+    # a medical alert resolved with a note, a safety alert acknowledged, each by the clinician
+    alerts = _rows(fresh, "SELECT a.kind, a.status, a.resolution_note IS NOT NULL, s.email FROM alert a "
+                          "JOIN staff_member s ON s.id = a.acknowledged_by ORDER BY a.id")
+    assert alerts == [("medical", "resolved", True, "clinician@demo.clinic"),
+                      ("same_day", "acknowledged", False, "clinician@demo.clinic")]
+    assert _count(fresh, "alert_page") >= 2
+    # the patients heard the safety and medical replies, and Jordan's own words are in the inbox
+    assert _rows(fresh, "SELECT count(*) FROM outbound_message WHERE purpose = 'safety_reply'") == [(2,)]
+    assert _rows(fresh, "SELECT count(*) FROM inbound_message WHERE body LIKE '%better off without me%'") == [(1,)]
+    # a check-in is due today: planned or open, due within a day of now
+    due = _rows(fresh, "SELECT count(*) FROM prompt WHERE status IN ('planned', 'open') "
+                       "AND due_at BETWEEN datetime('now', '-1 day') AND datetime('now', '+1 day')")
+    assert due[0][0] >= 1
     assert main(["demo"]) == 0
     assert "already has data" in capsys.readouterr().out
     assert _count(fresh, "patient") == 3
+
+
+def test_demo_without_history_plans_the_patients_aftercare_at_once(fresh: Path) -> None:
+    assert main(["demo", "--no-history"]) == 0
+    assert _count(fresh, "treatment_session") == 6
+    assert _count(fresh, "checkin") == 0
+    assert _count(fresh, "prompt") > 0
 
 
 def test_staff_create_makes_the_first_admin(fresh: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -20,7 +20,7 @@ def fresh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Captur
     path = tmp_path / "fresh.db"
     settings = Settings(database_url=f"sqlite+aiosqlite:///{path}", secret_key="cli-test-secret-key-0123456789-abcdef")
     monkeypatch.setattr("companion.cli.get_settings", lambda: settings)
-    assert main(["demo"]) == 0
+    assert main(["demo", "--no-history"]) == 0
     capsys.readouterr()
     return path
 

@@ -60,13 +60,22 @@ class SmsGateway(Protocol):
 
 
 class ConsoleGateway:
-    """The embedded default: logs a masked line and reports the message as sent."""
+    """No SMS provider configured: logs a line and reports the message as sent.
+
+    ``show_bodies`` (the embedded default, SQLite): the line carries the whole text, sign-in
+    codes included, so a newcomer can follow the conversation and sign in as a demo patient.
+    Otherwise only the purpose, the masked number and the length."""
 
     name = "console"
 
+    def __init__(self, *, show_bodies: bool = False) -> None:
+        self.show_bodies = show_bodies
+
     async def send(self, sms: OutgoingSms) -> SendOutcome:
-        log.info("console SMS %s to %s (%d chars)", sms.purpose, mask_phone(sms.to), len(sms.body))
-        log.debug("console SMS body for message %s: %s", sms.message_id, sms.body)
+        if self.show_bodies:
+            log.info("console SMS %s to %s: %s", sms.purpose, mask_phone(sms.to), sms.body)
+        else:
+            log.info("console SMS %s to %s (%d chars)", sms.purpose, mask_phone(sms.to), len(sms.body))
         return Accepted(sid="CN" + secrets.token_hex(16), status=MessageStatus.SENT)
 
     async def close(self) -> None:
@@ -177,4 +186,4 @@ class TwilioGateway:
 def create_gateway(settings: Settings) -> SmsGateway:
     if settings.twilio_configured:
         return TwilioGateway(settings)
-    return ConsoleGateway()
+    return ConsoleGateway(show_bodies=settings.is_sqlite)
