@@ -55,6 +55,7 @@ from companion.openapi import openapi_config, openapi_plugins
 from companion.patients.controllers import PatientController
 from companion.patients.self_controllers import PatientSelfController
 from companion.protocols import ProtocolSource
+from companion.reports.controllers import AuditLogController, OutcomesController, PatientExportController
 from companion.requests import CompanionRequest
 from companion.safety.controllers import AlertController
 from companion.secret_keys import with_secret_keys
@@ -196,6 +197,9 @@ def create_app(
             TimelineController,
             StaffCheckinController,
             AlertController,
+            OutcomesController,
+            PatientExportController,
+            AuditLogController,
             AuthController,
             PatientAuthController,
             PatientSelfController,

@@ -104,9 +104,9 @@ function messageFor(status, body) {
 
 /**
  * One request. `body` is sent as JSON; `text` (with `contentType`) is sent as it is, e.g. a
- * protocol file as application/toml.
+ * protocol file as application/toml. `as: "text"` answers the response's text (a CSV export).
  */
-async function send(path, { method = "GET", body, text, contentType = "text/plain", query, token } = {}) {
+async function send(path, { method = "GET", body, text, contentType = "text/plain", query, token, as = "json" } = {}) {
   let url = BASE + path;
   if (query) {
     const params = new URLSearchParams();
@@ -138,6 +138,7 @@ async function send(path, { method = "GET", body, text, contentType = "text/plai
   } catch {
     throw new ApiError(0, "The companion could not be reached. Check the connection and try again.");
   }
+  if (as === "text" && response.ok) return response.text();
   let data = null;
   if ((response.headers.get("content-type") || "").includes("json")) {
     try {
@@ -212,10 +213,13 @@ export function can(session, action) {
     case "record-session":
     case "send-message":
     case "review-message":
+    case "read-outcomes":
+    case "export-record":
       return clinical;
     case "manage-team":
     case "manage-protocol":
     case "manage-oncall":
+    case "read-audit":
       return role === "admin";
     default:
       return Boolean(role);

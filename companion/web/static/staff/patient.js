@@ -6,6 +6,7 @@ import { alertCard, focusAfterChange, keepFocus } from "./alerts.js";
 import { timelineChart } from "./chart.js";
 import { conversationPanel } from "./conversation.js";
 import { announce, clear, h, notice } from "./dom.js";
+import { downloadButton } from "./download.js";
 import {
   MODALITY_OPTIONS,
   bandLabel,
@@ -312,6 +313,10 @@ export function patientView(main, ctx, patientId) {
           h("h2", { id: "sessions-heading" }, `Treatment sessions (${sessions.length})`),
           sessionsList(sessions))),
       conversation.panel,
+      can(ctx.session(), "export-record")
+        ? h("p", { class: "record-export" }, downloadButton({ label: "Export the record (CSV)",
+          path: `/patients/${patient.id}/export`, filename: `${patient.reference}.csv`, id: "record-export" }))
+        : null,
       h("section", { class: "panel", "aria-labelledby": "checkins-heading" },
         h("div", { class: "panel-head" },
           h("h2", { id: "checkins-heading" }, `Check-ins (${timeline.checkins.length})`),

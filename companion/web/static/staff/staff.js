@@ -4,9 +4,11 @@
 
 import { ApiError, api, can, clearSession, getSession, onUnauthorized } from "./api.js";
 import { alertsView } from "./alerts.js";
+import { auditView } from "./audit.js";
 import { messagesView } from "./messages.js";
 import { hideOncall, refreshOncall, watchOncall } from "./oncallbar.js";
 import { oncallView } from "./oncall.js";
+import { outcomesView } from "./outcomes.js";
 import { announce, banner } from "./dom.js";
 import { clinicZone, forgetClinicZone, hasClinicZone, plural, setClinicZone, timeOnly, zoneName } from "./format.js";
 import { patientView } from "./patient.js";
@@ -110,6 +112,8 @@ const ROUTES = [
   },
   { pattern: /^#\/oncall$/, nav: "oncall", title: "On call", view: () => oncallView(main, ctx) },
   { pattern: /^#\/team$/, nav: "team", title: "Clinic and team", view: () => teamView(main) },
+  { pattern: /^#\/outcomes$/, nav: "outcomes", title: "Outcomes", view: () => outcomesView(main) },
+  { pattern: /^#\/audit$/, nav: "audit", title: "Audit log", view: () => auditView(main) },
   { pattern: /^#\/protocol$/, nav: "protocol", title: "Protocol", view: () => protocolView(main, ctx) },
 ];
 
@@ -158,6 +162,8 @@ function showShell(session) {
   topbar.hidden = false;
   document.getElementById("who").textContent = `${session.email || "Signed in"} · ${session.role}`;
   document.getElementById("nav-team").hidden = !can(session, "manage-team");
+  document.getElementById("nav-outcomes").hidden = !can(session, "read-outcomes");
+  document.getElementById("nav-audit").hidden = !can(session, "read-audit");
   document.getElementById("nav-protocol").hidden = !can(session, "manage-protocol");
 }
 

@@ -1,0 +1,1 @@
+"""What a clinic reads back about itself: outcomes, exports, the audit log."""
