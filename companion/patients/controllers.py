@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import Literal
-
 from litestar import get, patch, post
 from litestar.datastructures import State
 from litestar.params import SkipValidation
@@ -11,11 +9,16 @@ from companion.auth.api import StaffApi
 from companion.auth.dependencies import CLINICAL
 from companion.auth.principals import StaffPrincipal
 from companion.clinical.protocol import Protocol
+from companion.models import PatientStatus, SmsConsent
 from companion.openapi import errors
 from companion.params import Limit, Offset, RowId, Search
 from companion.patients import overview, services
+from companion.patients.listing import AlertFilter, PatientQuery, Sort
 from companion.patients.schemas import PatientCreate, PatientOverviewPage, PatientRead, PatientUpdate
 from companion.schemas import Page
+
+Status = PatientStatus | None
+Consent = SmsConsent | None
 
 
 class PatientController(StaffApi):
@@ -29,13 +32,17 @@ class PatientController(StaffApi):
         state: State,
         staff: StaffPrincipal,
         search: Search = None,
-        status: Literal["active", "paused", "discharged"] | None = None,
+        status: Status = None,
+        consent: Consent = None,
+        alert: AlertFilter | None = None,
+        missed: bool | None = None,
+        sort: Sort = "reference",
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> Page[PatientRead]:
-        rows, total = await services.list_patients(
-            db_session, state.clock, staff, search=search, status=status, limit=limit, offset=offset
-        )
+        """``search``: a reference prefix or part of the name; the filters and sorts of docs/architecture.md."""
+        query = PatientQuery(search=search, status=status, consent=consent, alert=alert, missed=missed, sort=sort)
+        rows, total = await services.list_patients(db_session, state.clock, staff, query, limit=limit, offset=offset)
         return Page(items=[PatientRead.model_validate(p) for p in rows], total=total, limit=limit, offset=offset)
 
     @get("/overview", responses=errors(404))
@@ -45,14 +52,18 @@ class PatientController(StaffApi):
         state: State,
         staff: StaffPrincipal,
         search: Search = None,
-        status: Literal["active", "paused", "discharged"] | None = None,
+        status: Status = None,
+        consent: Consent = None,
+        alert: AlertFilter | None = None,
+        missed: bool | None = None,
+        sort: Sort = "reference",
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> PatientOverviewPage:
-        """The dashboard's patient list: latest scores, mood trend, missed check-ins and open alerts."""
-        return await overview.patients_overview(
-            db_session, state.clock, staff, search=search, status=status, limit=limit, offset=offset
-        )
+        """The dashboard's patient list: latest scores, mood trend, missed check-ins and open alerts;
+        filtered and sorted as the plain list is."""
+        query = PatientQuery(search=search, status=status, consent=consent, alert=alert, missed=missed, sort=sort)
+        return await overview.patients_overview(db_session, state.clock, staff, query, limit=limit, offset=offset)
 
     @post("/", opt=CLINICAL)
     async def create_patient(

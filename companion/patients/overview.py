@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,14 +23,12 @@ from companion.clinical import scoring
 from companion.clock import Clock
 from companion.errors import NotFound
 from companion.models import Alert, AlertSeverity, AlertStatus, CheckIn, CheckInStatus, Clinic, Prompt, PromptStatus
+from companion.patients.listing import MISSED_WINDOW, PatientQuery, patient_page
 from companion.patients.schemas import LatestScore, MoodPoint, PatientOverview, PatientOverviewPage
-from companion.patients.services import patient_page
 from companion.safety.services import SEVERITY_ORDER
 
 #: The trend shows this many of the most recent moods (the same window as the baseline).
 TREND_POINTS = scoring.BASELINE_WINDOW
-#: Missed check-ins are counted over this many days back.
-MISSED_WINDOW = timedelta(days=14)
 #: A missed streak is counted over at most this many of the latest closed prompts.
 STREAK_LOOK_BACK = 20
 #: Severities in the order of SEVERITY_ORDER's ranks.
@@ -161,15 +159,12 @@ async def _open_alerts(session: AsyncSession, clinic_id: int, ids: list[int]) ->
 
 
 async def patients_overview(
-    session: AsyncSession, clock: Clock, staff: StaffPrincipal, *, search: str | None, status: str | None,
-    limit: int, offset: int,
+    session: AsyncSession, clock: Clock, staff: StaffPrincipal, query: PatientQuery, *, limit: int, offset: int,
 ) -> PatientOverviewPage:
     clinic = await session.get(Clinic, staff.clinic_id)
     if clinic is None:
         raise NotFound("clinic not found")
-    patients, total = await patient_page(
-        session, staff.clinic_id, search=search, status=status, limit=limit, offset=offset
-    )
+    patients, total = await patient_page(session, staff.clinic_id, query, clock.now(), limit=limit, offset=offset)
     ids = [p.id for p in patients if p.id is not None]
     items: list[PatientOverview] = []
     if ids:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -16,6 +16,7 @@ from companion.clinical.plan import AftercarePlan
 from companion.clock import Clock
 from companion.errors import Conflict, NotFound
 from companion.models import Patient, PatientStatus, SmsConsent
+from companion.patients.listing import PatientQuery, patient_page
 from companion.patients.schemas import PatientCreate, PatientUpdate
 from companion.scheduling.services import replan_patient
 
@@ -121,27 +122,10 @@ async def discharge_patient(
     return patient
 
 
-async def patient_page(
-    session: AsyncSession, clinic_id: int, *, search: str | None, status: str | None, limit: int, offset: int,
-) -> tuple[list[Patient], int]:
-    """One page of a clinic's patients by reference (``search``: a reference prefix), and the total."""
-    query = select(Patient).where(col(Patient.clinic_id) == clinic_id)
-    if search:
-        query = query.where(func.upper(Patient.reference).startswith(search.strip().upper(), autoescape=True))
-    if status:
-        query = query.where(col(Patient.status) == status)
-    total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
-    rows = (await session.execute(query.order_by(col(Patient.reference), col(Patient.id)).limit(limit).offset(offset)))
-    return list(rows.scalars()), total
-
-
 async def list_patients(
-    session: AsyncSession, clock: Clock, staff: StaffPrincipal, *, search: str | None, status: str | None,
-    limit: int, offset: int,
+    session: AsyncSession, clock: Clock, staff: StaffPrincipal, query: PatientQuery, *, limit: int, offset: int,
 ) -> tuple[list[Patient], int]:
-    patients, total = await patient_page(
-        session, staff.clinic_id, search=search, status=status, limit=limit, offset=offset
-    )
+    patients, total = await patient_page(session, staff.clinic_id, query, clock.now(), limit=limit, offset=offset)
     audit.record(session, clock, actor=staff.actor, action="patient.list", subject="patients",
                  clinic_id=staff.clinic_id, detail={"count": len(patients)})
     return patients, total

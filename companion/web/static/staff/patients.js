@@ -9,7 +9,19 @@ import { bandLabel, dateOnly, plural, setClinicZone, statusLabel } from "./forma
 const PAGE_SIZE = 25;
 
 // The list remembers its search and page while the tab is open (never in the URL).
-const remembered = { search: "", status: "", offset: 0 };
+const remembered = { search: "", status: "", consent: "", alert: "", missed: "", sort: "reference", offset: 0 };
+
+// Each select of the filter bar: [query key, label, options as [value, text]].
+const SELECTS = [
+  ["status", "Status", [["", "Any status"], ["active", "Active"], ["paused", "Paused"], ["discharged", "Discharged"]]],
+  ["alert", "Open alerts", [["", "Any or none"], ["any", "Any open alert"], ["high", "High or urgent"],
+    ["urgent", "Urgent"], ["none", "No open alert"]]],
+  ["missed", "Missed check-ins", [["", "Any"], ["true", "Missed in 14 days"], ["false", "None missed"]]],
+  ["consent", "SMS consent", [["", "Any"], ["opted_in", "Opted in"], ["opted_out", "Opted out"]]],
+  ["sort", "Sort by", [["reference", "Reference"], ["name", "Name"], ["alert", "Most severe alert"],
+    ["missed", "Most missed"], ["newest", "Newest"]]],
+];
+const FILTERS = ["search", "status", "alert", "missed", "consent"];
 
 function trendWords(item) {
   const latest = item.latest_mood ? item.latest_mood.value : null;
@@ -65,15 +77,16 @@ export function patientsView(main) {
   const heading = h("h1", { tabindex: "-1" }, "Patients");
   const search = h("input", {
     type: "search", id: "patient-search", name: "search", maxlength: 32, autocomplete: "off",
-    spellcheck: "false", placeholder: "e.g. P-10",
+    spellcheck: "false", placeholder: "e.g. P-10 or Rivera",
   });
   search.value = remembered.search;
-  const status = h("select", { id: "patient-status", name: "status" },
-    [["", "Any status"], ["active", "Active"], ["paused", "Paused"], ["discharged", "Discharged"]].map(([value, label]) =>
-      h("option", { value, selected: value === remembered.status }, label)));
+  const selects = Object.fromEntries(SELECTS.map(([key, , options]) => [key,
+    h("select", { id: `patient-${key}`, name: key },
+      options.map(([value, label]) => h("option", { value, selected: value === remembered[key] }, label)))]));
   const form = h("form", { class: "filters", role: "search", "aria-label": "Find patients" },
-    h("div", { class: "field" }, h("label", { for: "patient-search" }, "Reference starts with"), search),
-    h("div", { class: "field" }, h("label", { for: "patient-status" }, "Status"), status),
+    h("div", { class: "field" }, h("label", { for: "patient-search" }, "Reference or name"), search),
+    ...SELECTS.map(([key, label]) => h("div", { class: "field" }, h("label", { for: `patient-${key}` }, label),
+      selects[key])),
     h("button", { type: "submit", class: "button button-secondary" }, "Search"),
   );
   const body = h("div", { class: "patients-body" });
@@ -86,7 +99,9 @@ export function patientsView(main) {
     body.setAttribute("aria-busy", "true");
     try {
       const page = await api("/patients/overview", {
-        query: { search: remembered.search, status: remembered.status, limit: PAGE_SIZE, offset: remembered.offset },
+        query: { search: remembered.search, status: remembered.status, alert: remembered.alert,
+          missed: remembered.missed, consent: remembered.consent, sort: remembered.sort, limit: PAGE_SIZE,
+          offset: remembered.offset },
       });
       if (!alive) return;
       setClinicZone(page.clinic_timezone);
@@ -110,7 +125,7 @@ export function patientsView(main) {
   function draw(page) {
     clear(body);
     if (!page.items.length) {
-      body.append(h("p", { class: "empty" }, remembered.search || remembered.status
+      body.append(h("p", { class: "empty" }, FILTERS.some((key) => remembered[key])
         ? "No patients match this search." : "No patients yet."), pages(page));
       return;
     }
@@ -127,11 +142,11 @@ export function patientsView(main) {
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     remembered.search = search.value.trim();
-    remembered.status = status.value;
+    for (const [key, select] of Object.entries(selects)) remembered[key] = select.value;
     remembered.offset = 0;
     load().then(() => announce("Patient list updated."));
   });
-  status.addEventListener("change", () => form.requestSubmit());
+  for (const select of Object.values(selects)) select.addEventListener("change", () => form.requestSubmit());
   search.addEventListener("input", () => {
     window.clearTimeout(timer);
     timer = window.setTimeout(() => form.requestSubmit(), 400);
