@@ -35,6 +35,7 @@ from companion.clinics.protocol_controllers import ProtocolController
 from companion.clock import Clock
 from companion.conversations.controllers import MessageController, PatientMessageController
 from companion.conversations.delivery import DeliveryReactions
+from companion.conversations.keypad import PageKeypad
 from companion.conversations.router import Conversations, reads_as_risk
 from companion.db import create_engine, create_sessionmaker
 from companion.deps import provide_clock, provide_db_session, provide_settings
@@ -184,6 +185,7 @@ def create_app(
             "intake": intake,
             "conversations": conversations,
             "delivery_events": delivery_events,
+            "keypad": PageKeypad(clock, protocols),
             "passwords": passwords,
         }
     )

@@ -23,6 +23,7 @@ from sqlmodel import col
 
 from companion.clock import FrozenClock
 from companion.conversations.router import reads_as_risk
+from companion.messaging.calls import OutgoingCall
 from companion.messaging.gateways import Accepted, OutgoingSms, SendOutcome
 from companion.messaging.intake import InboundIntake
 from companion.messaging.simulate import build_params
@@ -66,6 +67,9 @@ class DeliveredGateway:
 
     async def send(self, sms: OutgoingSms) -> SendOutcome:
         return Accepted(sid="RP" + secrets.token_hex(16), status=MessageStatus.DELIVERED)
+
+    async def call(self, call: OutgoingCall) -> SendOutcome:
+        return Accepted(sid="RP" + secrets.token_hex(16), status=MessageStatus.COMPLETED)
 
     async def close(self) -> None:
         return None

@@ -19,6 +19,10 @@ following step is executed, and the step after it is due its full wait from ``no
 Positions: ``pass_no`` counts passes from 1 to ``chain.repeat``; ``step_index`` counts steps from
 0. The first pass runs every step; later passes start at ``chain.repeat_from``.
 
+How a step pages: ``via`` is ``"sms"`` (the default), ``"voice"`` (a phone call whose keypad
+acknowledges) or ``"both"``. A snapshot without ``via`` pages by SMS, as every chain did before
+voice pages existed.
+
 Business hours: a step may name ``after_hours_notify``, targets used instead of ``notify`` when
 the caller says the clinic is closed (``next_action(..., after_hours=True)``). The caller decides
 that from the clinic's hours and time zone at the moment it executes the step.
@@ -47,6 +51,7 @@ __all__ = [
     "StopReason",
     "Target",
     "TargetKind",
+    "Via",
     "Wait",
     "new_ack_code",
     "next_action",
@@ -54,8 +59,10 @@ __all__ = [
 
 TargetKind = Literal["oncall", "role", "staff", "care_team"]
 StopReason = Literal["acknowledged", "resolved", "exhausted", "no_steps"]
+Via = Literal["sms", "voice", "both"]
 
 _TARGET_KINDS: frozenset[str] = frozenset(get_args(TargetKind))
+VIAS: tuple[Via, ...] = get_args(Via)
 
 
 @dataclass(frozen=True)
@@ -102,13 +109,17 @@ class Step:
     """Notify these targets, then wait ``wait`` before the next step.
 
     ``after_hours_notify``, when set, replaces ``notify`` outside the clinic's business hours.
+    ``via`` says how each person is paged: by SMS, by a voice call, or both.
     """
 
     notify: tuple[Target, ...]
     wait: timedelta
     after_hours_notify: tuple[Target, ...] | None = None
+    via: Via = "sms"
 
     def __post_init__(self) -> None:
+        if self.via not in VIAS:
+            raise ValueError(f"a step pages by {', '.join(VIAS)}, not {self.via!r}")
         if not self.notify:
             raise ValueError("a step must notify someone")
         if self.after_hours_notify is not None and not self.after_hours_notify:
@@ -129,6 +140,8 @@ class Step:
         }
         if self.after_hours_notify is not None:
             data["after_hours_notify"] = [target.to_dict() for target in self.after_hours_notify]
+        if self.via != "sms":
+            data["via"] = self.via  # left out for SMS, so a chain without voice pages snapshots as before
         return data
 
     @classmethod
@@ -138,6 +151,7 @@ class Step:
             notify=tuple(Target.from_dict(item) for item in data["notify"]),
             wait=timedelta(seconds=data["wait_seconds"]),
             after_hours_notify=None if after_hours is None else tuple(Target.from_dict(item) for item in after_hours),
+            via=data.get("via", "sms"),
         )
 
 
@@ -238,12 +252,13 @@ class EscalationState:
 
 @dataclass(frozen=True)
 class Notify:
-    """Notify ``targets`` now and record ``position``; the following step is due at
-    ``next_due_at`` (None: this was the chain's last step)."""
+    """Notify ``targets`` now (``via`` SMS, voice or both) and record ``position``; the following
+    step is due at ``next_due_at`` (None: this was the chain's last step)."""
 
     position: Position
     targets: tuple[Target, ...]
     next_due_at: datetime | None
+    via: Via = "sms"
 
 
 @dataclass(frozen=True)
@@ -290,6 +305,7 @@ def next_action(chain: Chain, state: EscalationState, now: datetime, *, after_ho
         position=following,
         targets=step.targets(after_hours),
         next_due_at=None if then is None else now + step.wait,
+        via=step.via,
     )
 
 

@@ -2,7 +2,8 @@
 :class:`~companion.messaging.events.DeliveryEvents`.
 
 An opt-out the provider reports goes through the one consent service, as a STOP does; a prompt or
-reminder that could not be delivered is a finding for the safety rules."""
+reminder that could not be delivered is a finding for the safety rules; a voice page that could not
+be placed, or failed, pages that person by SMS instead."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from companion.consent import services as consent
 from companion.messaging.policy import Purpose
 from companion.models import Patient
 from companion.protocols import ProtocolSource
+from companion.safety.escalate import page_by_sms_instead
 from companion.safety.judge import judge_undelivered
 
 
@@ -38,3 +40,6 @@ class DeliveryReactions:
         if patient is not None:
             await judge_undelivered(session, self.clock, await self.protocols.for_clinic(session, patient.clinic_id),
                                     patient)
+
+    async def call_failed(self, session: AsyncSession, message_id: int) -> None:
+        await page_by_sms_instead(session, self.clock, message_id)

@@ -1,4 +1,5 @@
-"""Twilio webhooks: inbound SMS and status callbacks. Thin: verify, parse, call one service."""
+"""Twilio webhooks: inbound SMS, status callbacks, and a voice page's keypad and call statuses. Thin:
+verify, parse, call one service."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from litestar import Controller, Request, Response, post
 from litestar.datastructures import State
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from companion.messaging import signatures, status
+from companion.messaging import calls, signatures, status, voice
+from companion.messaging.calls import VOICE_GATHER_PATH, VOICE_STATUS_PATH
 from companion.messaging.gateways import INBOUND_PATH, STATUS_CALLBACK_PATH
 from companion.observability import metrics as metrics
 from companion.observability.metrics import WebhookEndpoint
@@ -74,6 +76,14 @@ STATUS_FORM = form_operation(URL_ENCODED, {
     "MessageSid": "the message's id at Twilio", "MessageStatus": "queued, sent, delivered, undelivered, failed...",
     "ErrorCode": "Twilio's error code, for a failed delivery",
 }, required=("MessageSid", "MessageStatus"), header=SIGNATURE)
+GATHER_FORM = form_operation(URL_ENCODED, {
+    "CallSid": "the call's id at Twilio", "Digits": "the key pressed (absent or empty: none)",
+}, required=("CallSid",), header=SIGNATURE)
+CALL_STATUS_FORM = form_operation(URL_ENCODED, {
+    "CallSid": "the call's id at Twilio",
+    "CallStatus": "queued, initiated, ringing, in-progress, completed, busy, no-answer, failed, canceled",
+    "ErrorCode": "Twilio's error code, for a failed call",
+}, required=("CallSid", "CallStatus"), header=SIGNATURE)
 REFUSALS = {
     403: text_response("The signature is missing or does not match."),
     400: text_response("A required parameter is missing."),
@@ -103,6 +113,30 @@ class TwilioWebhookController(Controller):
         if not sid or not new_status:
             raise _bad_form("status", "MessageSid and MessageStatus are required")
         await status.apply_status(
+            db_session, state.clock, state.delivery_events, sid=sid, status=new_status,
+            error_code=parse_positive_integer(params.get("ErrorCode")),
+            message_id=parse_positive_integer(request.query_params.get("message_id")),
+        )
+
+    @post(VOICE_GATHER_PATH, status_code=200, media_type=TWIML, operation_class=GATHER_FORM, responses=REFUSALS)
+    async def voice_gather(self, request: Request, state: State, db_session: AsyncSession) -> Response[str]:
+        """The key pressed during a voice page: 1 acknowledges the alert as the person called."""
+        params = await _verified_form(request, state, "voice_gather")
+        if not params.get("CallSid"):
+            raise _bad_form("voice_gather", "CallSid is required")
+        answer = await calls.keypad_pressed(
+            db_session, state.keypad, sid=params["CallSid"], digits=params.get("Digits", "").strip(),
+            message_id=parse_positive_integer(request.query_params.get("message_id")),
+        )
+        return Response(voice.spoken(answer), media_type=TWIML)
+
+    @post(VOICE_STATUS_PATH, status_code=204, operation_class=CALL_STATUS_FORM, responses=REFUSALS)
+    async def voice_status(self, request: Request, state: State, db_session: AsyncSession) -> None:
+        params = await _verified_form(request, state, "voice_status")
+        sid, new_status = params.get("CallSid"), (params.get("CallStatus") or "").lower()
+        if not sid or not new_status:
+            raise _bad_form("voice_status", "CallSid and CallStatus are required")
+        await status.apply_call_status(
             db_session, state.clock, state.delivery_events, sid=sid, status=new_status,
             error_code=parse_positive_integer(params.get("ErrorCode")),
             message_id=parse_positive_integer(request.query_params.get("message_id")),

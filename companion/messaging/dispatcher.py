@@ -10,8 +10,8 @@ write is running go in the next one, never held for the batch). So a crash leave
 rows whose calls were in flight at that moment; once the dead identity is proven dead (no beat for
 liveness.DEAD_AFTER) they are settled by their purpose's rule (policy.settle_stale_claim).
 
-An opt-out the provider reports (Twilio 21610) goes to ``events`` in the transaction writing its
-result: both commit together or not at all.
+An opt-out the provider reports (Twilio 21610), and a voice page the provider refused for good, go
+to ``events`` in the transaction writing its result: both commit together or not at all.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,7 +29,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from companion.clock import Clock
 from companion.messaging import liveness
 from companion.messaging.events import PROVIDER_OPT_OUT, DeliveryEvents, joined_session
-from companion.messaging.gateways import Accepted, OutgoingSms, SendOutcome, SmsGateway
+from companion.messaging.gateways import Accepted, SendOutcome, SmsGateway
+from companion.messaging.handover import Claimed, hand_over
 from companion.messaging.policy import Purpose, SendError, decide, settle_stale_claim
 from companion.models import AttemptOutcome, Clinic, MessageAttempt, MessageStatus, OutboundMessage, Patient, SmsConsent
 from companion.models.base import table_of
@@ -45,17 +45,6 @@ T = table_of(OutboundMessage)
 A = table_of(MessageAttempt)
 P = table_of(Patient)
 C = table_of(Clinic)
-
-
-@dataclass(frozen=True)
-class Claimed:
-    id: int
-    to_phone: str
-    body: str
-    purpose: Purpose
-    attempts: int  # counting the attempt being made
-    patient_id: int | None
-    sender: str | None
 
 
 class Dispatcher:
@@ -181,7 +170,7 @@ class Dispatcher:
                 .where(T.c.id.in_(ids), T.c.status == MessageStatus.PENDING)
                 .values(claimed_by=self.identity, claimed_at=now)
                 .returning(T.c.id, T.c.to_phone, T.c.body, T.c.purpose, T.c.attempts, T.c.patient_id, T.c.clinic_id,
-                           T.c.priority)
+                           T.c.priority, T.c.channel)
             )
             claimed = rows.all()
             clinic_ids = {r.clinic_id for r in claimed if r.clinic_id is not None}
@@ -192,7 +181,7 @@ class Dispatcher:
                 )
         return [
             Claimed(r.id, r.to_phone, r.body, Purpose(r.purpose), r.attempts + 1, r.patient_id,
-                    senders.get(r.clinic_id) if r.clinic_id is not None else None)
+                    senders.get(r.clinic_id) if r.clinic_id is not None else None, r.channel)
             # Safety replies and pages first: they take the send slots before routine messages.
             for r in sorted(claimed, key=lambda r: (r.priority, r.id))
         ]
@@ -212,10 +201,9 @@ class Dispatcher:
         async with self._semaphore:
             if not await self._mark_in_flight(message):
                 return
-            sms = OutgoingSms(message.id, message.to_phone, message.body, message.purpose.value, message.sender)
             try:
                 with metrics.SEND_SECONDS.labels(self.gateway.name, message.purpose.value).time():
-                    outcome = await self.gateway.send(sms)
+                    outcome = await hand_over(self.gateway, message)
             except Exception as exc:  # a gateway bug must not leave the row in flight for ever
                 log.exception("gateway failed on message %s", message.id)
                 outcome = SendError(http_status=None, code=None, detail=type(exc).__name__, uncertain=True)
@@ -287,6 +275,7 @@ class Dispatcher:
         retries: list[dict[str, Any]] = []
         finals: list[dict[str, Any]] = []
         opt_outs: list[int] = []
+        refused_calls: list[int] = []
         for message, outcome in results:
             if isinstance(outcome, Accepted):
                 accepted.append({"mid": message.id, "sid": outcome.sid, "st": outcome.status})
@@ -312,6 +301,8 @@ class Dispatcher:
                 })
                 if decision.opt_out and message.patient_id is not None:
                     opt_outs.append(message.patient_id)
+                if message.is_call and decision.action == "give_up":
+                    refused_calls.append(message.id)
             log.warning("message %s (%s) not sent: %s -> %s", message.id, message.purpose.value,
                         outcome.detail, decision.reason)
         in_flight_here = and_(T.c.status == MessageStatus.SENDING, T.c.claimed_by == self.identity)
@@ -349,9 +340,12 @@ class Dispatcher:
                             error_detail=bindparam("detail"), needs_attention=bindparam("attn"), status_at=now),
                     finals,
                 )
-            if opt_outs:
+            if opt_outs or refused_calls:
                 async with joined_session(conn) as session:
-                    await self.events.opted_out(session, sorted(set(opt_outs)), PROVIDER_OPT_OUT)
+                    if opt_outs:
+                        await self.events.opted_out(session, sorted(set(opt_outs)), PROVIDER_OPT_OUT)
+                    for message_id in refused_calls:
+                        await self.events.call_failed(session, message_id)
             if attempts:
                 await conn.execute(insert(A), attempts)
 

@@ -28,6 +28,11 @@ class DeliveryEvents(Protocol):
         delivered."""
         ...
 
+    async def call_failed(self, session: AsyncSession, message_id: int) -> None:
+        """The voice call of outbox row ``message_id`` could not be placed or failed (not a call
+        that rang unanswered, or was busy: those are only recorded)."""
+        ...
+
 
 @asynccontextmanager
 async def joined_session(conn: AsyncConnection) -> AsyncIterator[AsyncSession]:

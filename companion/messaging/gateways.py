@@ -1,4 +1,5 @@
-"""SMS providers behind one interface: Twilio (the real SDK) and the console.
+"""SMS and voice providers behind one interface: Twilio (the real SDK) and the console. A gateway
+sends texts and places voice pages (docs/sms.md, "Voice pages").
 
 Tests point the Twilio gateway at a local fake Twilio through ``COMPANION_TWILIO_API_BASE_URL``.
 """
@@ -7,8 +8,9 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
@@ -18,6 +20,8 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.http.response import Response as TwilioResponse
 from twilio.rest import Client
 
+from companion.messaging import voice
+from companion.messaging.calls import STATUS_EVENTS, VOICE_GATHER_PATH, VOICE_STATUS_PATH, OutgoingCall
 from companion.messaging.policy import SendError
 from companion.models import MessageStatus
 from companion.settings import Settings
@@ -49,12 +53,15 @@ class Accepted:
 
 
 SendOutcome = Accepted | SendError
+_T = TypeVar("_T")
 
 
 class SmsGateway(Protocol):
     name: str
 
     async def send(self, sms: OutgoingSms) -> SendOutcome: ...
+
+    async def call(self, call: OutgoingCall) -> SendOutcome: ...
 
     async def close(self) -> None: ...
 
@@ -77,6 +84,14 @@ class ConsoleGateway:
         else:
             log.info("console SMS %s to %s (%d chars)", sms.purpose, mask_phone(sms.to), len(sms.body))
         return Accepted(sid="CN" + secrets.token_hex(16), status=MessageStatus.SENT)
+
+    async def call(self, call: OutgoingCall) -> SendOutcome:
+        """The call it would make: a masked line, and the TwiML at DEBUG. Nobody is called, so the
+        row stays ``queued``: no status callback will come."""
+        log.info("console call %s to %s (%d chars said)", call.purpose, mask_phone(call.to), len(call.say))
+        log.debug("console call TwiML for message %s: %s", call.message_id,
+                  voice.page_call(call.say, f"{VOICE_GATHER_PATH}?message_id={call.message_id}"))
+        return Accepted(sid="CN" + secrets.token_hex(16), status=MessageStatus.QUEUED)
 
     async def close(self) -> None:
         return None
@@ -136,7 +151,8 @@ class TwilioGateway:
             raise ValueError("set COMPANION_TWILIO_FROM_NUMBER or COMPANION_TWILIO_MESSAGING_SERVICE_SID")
         self.settings = settings
         self.timeout = timeout
-        self.status_callback = settings.public_base_url.rstrip("/") + STATUS_CALLBACK_PATH
+        self.public = settings.public_base_url.rstrip("/")
+        self.status_callback = self.public + STATUS_CALLBACK_PATH
         self._client: Client | None = None
 
     def _get_client(self) -> Client:
@@ -161,10 +177,34 @@ class TwilioGateway:
         # The message id rides in the callback URL, so a callback that overtakes the recording of
         # the provider's sid still finds its row.
         callback = f"{self.status_callback}?message_id={sms.message_id}"
+        message = await self._guarded(client.messages.create_async(
+            to=sms.to, body=sms.body, status_callback=callback, **self._sender(sms)
+        ))
+        if isinstance(message, SendError):
+            return message
+        return Accepted(sid=message.sid or "", status=str(message.status or MessageStatus.QUEUED))
+
+    async def call(self, call: OutgoingCall) -> SendOutcome:
+        """Place a voice page: its TwiML goes with the request; the keypad and the status callbacks
+        come back to signed webhooks carrying the row's id."""
+        caller = call.caller if call.caller and not call.caller.startswith("MG") else self.settings.twilio_from_number
+        if not caller:
+            # A Messaging Service cannot place calls: a permanent refusal, surfaced to staff.
+            return SendError(http_status=400, code=None, detail="no number to call from (COMPANION_TWILIO_FROM_NUMBER)")
+        query = f"?message_id={call.message_id}"
+        created = await self._guarded(self._get_client().calls.create_async(
+            to=call.to, from_=caller, twiml=voice.page_call(call.say, self.public + VOICE_GATHER_PATH + query),
+            status_callback=self.public + VOICE_STATUS_PATH + query, status_callback_method="POST",
+            status_callback_event=list(STATUS_EVENTS),
+        ))
+        if isinstance(created, SendError):
+            return created
+        return Accepted(sid=created.sid or "", status=str(created.status or MessageStatus.QUEUED))
+
+    async def _guarded(self, request: Awaitable[_T]) -> _T | SendError:
+        """The provider's answer, or the send error it amounts to."""
         try:
-            message = await client.messages.create_async(
-                to=sms.to, body=sms.body, status_callback=callback, **self._sender(sms)
-            )
+            return await request
         except TwilioRestException as exc:
             return SendError(http_status=exc.status, code=exc.code, detail=f"twilio error {exc.code or exc.status}")
         except aiohttp.ClientConnectorError:
@@ -173,7 +213,6 @@ class TwilioGateway:
         except (TimeoutError, aiohttp.ClientError) as exc:
             # The request may have reached the provider: the outcome is unknown.
             return SendError(http_status=None, code=None, detail=type(exc).__name__, uncertain=True)
-        return Accepted(sid=message.sid or "", status=str(message.status or MessageStatus.QUEUED))
 
     async def close(self) -> None:
         if self._client is not None:

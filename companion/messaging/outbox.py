@@ -1,4 +1,5 @@
-"""Writing outgoing messages: a row in the same transaction as its cause."""
+"""Writing outgoing messages: a row in the same transaction as its cause. A voice page is a row too
+(``channel = "voice"``, its body what the call says; docs/sms.md, "Voice pages")."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from companion.clock import Clock
 from companion.messaging.policy import PRIORITY, URGENT, Purpose, clip_body
 from companion.messaging.wakeup import notify_after_commit
-from companion.models import MessageStatus, MessageVia, OutboundMessage, Patient, SmsConsent
+from companion.models import MessageChannel, MessageStatus, MessageVia, OutboundMessage, Patient, SmsConsent
 from companion.models.base import table_of
 
 
@@ -26,6 +27,7 @@ def message_row(
     staff_id: int | None = None,
     due_at: datetime | None = None,
     dedupe_key: str | None = None,
+    channel: MessageChannel = MessageChannel.SMS,
 ) -> dict[str, Any]:
     """The outbox row for one message. A message to a patient who opted out of SMS is stored as
     ``suppressed`` and never sent."""
@@ -41,6 +43,7 @@ def message_row(
         "status": MessageStatus.SUPPRESSED if suppressed else MessageStatus.PENDING,
         "due_at": due_at or now,
         "dedupe_key": dedupe_key,
+        "channel": channel.value,
         "created_at": now,
     }
 
@@ -57,12 +60,13 @@ async def enqueue(
     staff_id: int | None = None,
     due_at: datetime | None = None,
     dedupe_key: str | None = None,
+    channel: MessageChannel = MessageChannel.SMS,
 ) -> OutboundMessage:
-    """Add a message to the outbox. Urgent purposes wake the dispatcher after commit."""
+    """Add a message (or a voice call) to the outbox. Urgent purposes wake the dispatcher after commit."""
     now = clock.now()
     message = OutboundMessage(**message_row(
         now=now, to_phone=to_phone, purpose=purpose, body=body, clinic_id=clinic_id, patient=patient,
-        staff_id=staff_id, due_at=due_at, dedupe_key=dedupe_key,
+        staff_id=staff_id, due_at=due_at, dedupe_key=dedupe_key, channel=channel,
     ))
     session.add(message)
     await session.flush()

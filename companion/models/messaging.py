@@ -31,6 +31,13 @@ class MessageStatus(StrEnum):
     CANCELLED = "cancelled"  # withdrawn before it was sent
     UNKNOWN = "unknown"  # the provider may or may not have taken it; not sent again
     SUPPRESSED = "suppressed"  # never sent: the patient opted out of SMS
+    # A voice call's own statuses (Twilio's CallStatus), besides queued, failed and canceled above.
+    INITIATED = "initiated"
+    RINGING = "ringing"
+    IN_PROGRESS = "in-progress"  # answered
+    COMPLETED = "completed"  # answered and ended
+    BUSY = "busy"
+    NO_ANSWER = "no-answer"
 
 
 class MessageVia(StrEnum):
@@ -38,6 +45,14 @@ class MessageVia(StrEnum):
 
     API = "api"  # sent through the provider's API by the dispatcher
     TWIML = "twiml"  # answered in the webhook's own response
+
+
+class MessageChannel(StrEnum):
+    """What an outbox row is (``OutboundMessage.channel``): a text, or a voice call (a staff page
+    whose keypad acknowledges; docs/sms.md, "Voice pages")."""
+
+    SMS = "sms"
+    VOICE = "voice"
 
 
 class AttemptOutcome(StrEnum):
@@ -67,7 +82,8 @@ class SenderKind(StrEnum):
 
 
 class OutboundMessage(SQLModel, table=True):
-    """The outbox: every outgoing SMS is a row first, then a send."""
+    """The outbox: every outgoing SMS or voice call is a row first, then a send. For a call,
+    ``body`` is what the call says and ``provider_sid`` is the call's sid."""
 
     __tablename__ = "outbound_message"
     __table_args__ = (
@@ -100,6 +116,7 @@ class OutboundMessage(SQLModel, table=True):
     dedupe_key: str | None = Field(default=None, max_length=128)
     retry_of: int | None = Field(default=None, foreign_key="outbound_message.id")
     via: str = Field(default=MessageVia.API, max_length=8)
+    channel: str = Field(default=MessageChannel.SMS, max_length=8, sa_column_kwargs={"server_default": "sms"})
     created_at: datetime = created_at_field()
 
 

@@ -18,7 +18,7 @@ ProcessCollector(registry=REGISTRY)
 PlatformCollector(registry=REGISTRY)
 GCCollector(registry=REGISTRY)
 
-WebhookEndpoint = Literal["sms", "status"]
+WebhookEndpoint = Literal["sms", "status", "voice_gather", "voice_status"]
 RefusalReason = Literal["bad_signature", "bad_form", "store_failed"]
 
 WEBHOOKS_RECEIVED = Counter(

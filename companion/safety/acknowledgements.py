@@ -1,4 +1,6 @@
-"""Acknowledging and resolving alerts, by SMS (ACK <code>, RESOLVE <code> <note>) or the API.
+"""Acknowledging and resolving alerts, by SMS (ACK <code>, RESOLVE <code> <note>), by the keypad of
+a voice page (1), or the API. An SMS ACK and a key pressed take the one path (``_acknowledge_as``):
+the same permissions, the same lock, the same audit event, each naming its channel.
 
 Acknowledging stops the climb; resolving needs a note. Who may do either is the protocol's
 ``[permissions]`` (companion/clinical/permissions.py): the dashboard gets 403 naming who may, an SMS
@@ -6,6 +8,9 @@ the same sentence. The alert row is locked while it changes, so two people ackno
 get one acknowledgement and one polite "already"."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
 
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -96,6 +101,37 @@ def _resolve(alert: Alert, staff_id: int, note: str, clock: Clock) -> None:
     alert.resolution_note = note
 
 
+@dataclass(frozen=True)
+class AckOutcome:
+    """What came of a staff member's acknowledgement by SMS or keypad."""
+
+    result: Literal["acknowledged", "already_acknowledged", "already_resolved", "refused"]
+    alert: Alert
+    reference: str  # the patient's reference
+    by: str = ""  # who acknowledged or resolved it before
+    refusal: str = ""  # why this person may not
+
+
+async def _acknowledge_as(
+    session: AsyncSession, clock: Clock, protocol: Protocol, staff: StaffMember, alert: Alert, channel: str
+) -> AckOutcome:
+    """``staff`` acknowledges ``alert`` (locked by the caller) through ``channel`` ("sms", "voice")."""
+    assert staff.id is not None
+    refused = await _refusal(session, protocol.permissions, "acknowledge", alert, staff.id, staff.role)
+    reference = await _reference(session, alert)
+    if refused is not None:
+        _record_refusal(session, clock, alert, staff.id, "acknowledge", channel)
+        return AckOutcome("refused", alert, reference, refusal=refused)
+    if alert.status == AlertStatus.RESOLVED:
+        return AckOutcome("already_resolved", alert, reference, await _name(session, alert.resolved_by))
+    if alert.status == AlertStatus.ACKNOWLEDGED:
+        return AckOutcome("already_acknowledged", alert, reference, await _name(session, alert.acknowledged_by))
+    _acknowledge(alert, staff.id, clock)
+    audit.record(session, clock, actor=f"staff:{staff.id}", action="alert.ack", subject=f"alert:{alert.id}",
+                 clinic_id=alert.clinic_id, detail={"channel": channel})
+    return AckOutcome("acknowledged", alert, reference)
+
+
 async def acknowledge_by_sms(
     session: AsyncSession, clock: Clock, protocol: Protocol, staff: StaffMember, code: str | None
 ) -> str:
@@ -107,22 +143,33 @@ async def acknowledge_by_sms(
         if code is None:
             return "You have no open alert to acknowledge."
         return f"No alert matches {code}. Check the code in the page or open the dashboard."
-    refused = await _refusal(session, protocol.permissions, "acknowledge", alert, staff.id, staff.role)
-    if refused is not None:
-        _record_refusal(session, clock, alert, staff.id, "acknowledge", "sms")
-        return f"{refused} Alert {alert.ack_code} is unchanged."
-    reference = await _reference(session, alert)
-    if alert.status == AlertStatus.RESOLVED:
-        return (f"Thank you. Alert {alert.ack_code} for {reference} was already resolved by "
-                f"{await _name(session, alert.resolved_by)}; nothing more is needed.")
-    if alert.status == AlertStatus.ACKNOWLEDGED:
-        return (f"Thank you. Alert {alert.ack_code} for {reference} was already acknowledged by "
-                f"{await _name(session, alert.acknowledged_by)}.")
-    _acknowledge(alert, staff.id, clock)
-    audit.record(session, clock, actor=f"staff:{staff.id}", action="alert.ack", subject=f"alert:{alert.id}",
-                 clinic_id=alert.clinic_id, detail={"channel": "sms"})
-    return (f"Acknowledged alert {alert.ack_code} for {reference}. Details are in the dashboard. "
+    done = await _acknowledge_as(session, clock, protocol, staff, alert, "sms")
+    if done.result == "refused":
+        return f"{done.refusal} Alert {alert.ack_code} is unchanged."
+    if done.result == "already_resolved":
+        return (f"Thank you. Alert {alert.ack_code} for {done.reference} was already resolved by "
+                f"{done.by}; nothing more is needed.")
+    if done.result == "already_acknowledged":
+        return f"Thank you. Alert {alert.ack_code} for {done.reference} was already acknowledged by {done.by}."
+    return (f"Acknowledged alert {alert.ack_code} for {done.reference}. Details are in the dashboard. "
             f"Reply RESOLVE {alert.ack_code} <note> when done.")
+
+
+async def acknowledge_by_call(
+    session: AsyncSession, clock: Clock, protocol: Protocol, staff: StaffMember, alert_id: int
+) -> str:
+    """1 pressed during the voice page of ``alert_id`` to ``staff``: what the call says back."""
+    alert = await session.get(Alert, alert_id, with_for_update=True)
+    if alert is None or alert.clinic_id != staff.clinic_id:
+        return "This alert could not be found. Please open the dashboard."
+    done = await _acknowledge_as(session, clock, protocol, staff, alert, "voice")
+    if done.result == "refused":
+        return f"{done.refusal} The alert is unchanged."
+    if done.result == "already_resolved":
+        return f"Thank you. This alert was already resolved by {done.by}. Nothing more is needed."
+    if done.result == "already_acknowledged":
+        return f"Thank you. This alert was already acknowledged by {done.by}."
+    return "Thank you. The alert is acknowledged. Details are in the dashboard. Goodbye."
 
 
 async def resolve_by_sms(
@@ -190,3 +237,9 @@ async def resolve(
     audit.record(session, clock, actor=f"staff:{staff_id}", action="alert.resolve", subject=f"alert:{alert.id}",
                  clinic_id=clinic_id, detail={"channel": "dashboard"})
     return alert
+
+
+async def page_of_call(session: AsyncSession, call_message_id: int) -> AlertPage | None:
+    """The page whose voice call is outbox row ``call_message_id``."""
+    rows = await session.execute(select(AlertPage).where(col(AlertPage.call_message_id) == call_message_id))
+    return rows.scalar_one_or_none()

@@ -5,6 +5,11 @@ records the position on the alert and when the next step is due, and writes an a
 failed send does not stop the chain: the outbox records it and the next step comes anyway. The
 step function is pure (escalation.next_action); this module does the I/O around it.
 
+A step pages by SMS, by a voice call, or both (the step's ``via``): one page row per person and
+step, holding its text (``message_id``) and its call (``call_message_id``). A call that cannot be
+placed or fails pages that person by SMS instead, when the step sent no text (``page_by_sms_instead``);
+a call that rings unanswered is only recorded, and the next step comes on its timer.
+
 New risk on an acknowledged alert (or risk more severe than the alert's) restarts the chain from
 its first step (``restart``, docs/clinical.md "New risk on an open alert"). The restarted chain's
 pages count their passes on from the last pass paged before, so each page row and its outbox key
@@ -28,9 +33,19 @@ from companion.clinical.protocol import Protocol
 from companion.clock import Clock
 from companion.messaging import outbox
 from companion.messaging.policy import Purpose
-from companion.models import Alert, AlertPage, AlertStatus, Clinic, EscalationEndReason, Patient, StaffMember
+from companion.models import (
+    Alert,
+    AlertPage,
+    AlertStatus,
+    Clinic,
+    EscalationEndReason,
+    MessageChannel,
+    OutboundMessage,
+    Patient,
+    StaffMember,
+)
 from companion.protocols import ProtocolSource
-from companion.safety.pages import fallback_recipients, page_text, resolve_targets
+from companion.safety.pages import call_text, fallback_recipients, page_text, resolve_targets
 
 log = logging.getLogger("companion.safety")
 
@@ -86,7 +101,7 @@ async def advance(
         recipients, fallback = await fallback_recipients(session, alert.clinic_id), True
     if first is not None and first.active and first.phone and first.clinic_id == alert.clinic_id:
         recipients = [first, *(m for m in recipients if m.id != first.id)]
-    paged = await _page(session, clock, alert, patient, action.position, recipients, action.targets)
+    paged = await _page(session, clock, alert, patient, action.position, recipients, action.targets, action.via)
     alert.pass_no, alert.step_index = action.position.pass_no, action.position.step_index
     alert.next_step_at = action.next_due_at
     if action.next_due_at is None:
@@ -97,7 +112,7 @@ async def advance(
         detail={
             "pass": action.position.pass_no, "step": action.position.step_index,
             "targets": [str(t) for t in action.targets], "paged_staff": paged, "unreached": unreached,
-            "fallback": fallback,
+            "fallback": fallback, "via": action.via,
         },
     )
     if not paged:
@@ -107,9 +122,9 @@ async def advance(
 
 async def _page(
     session: AsyncSession, clock: Clock, alert: Alert, patient: Patient, position: escalation.Position,
-    recipients: list[StaffMember], targets: tuple[escalation.Target, ...],
+    recipients: list[StaffMember], targets: tuple[escalation.Target, ...], via: escalation.Via = "sms",
 ) -> list[int]:
-    """Page each recipient once for this step; returns the staff ids paged now."""
+    """Page each recipient once for this step, by SMS, voice or both; returns the staff ids paged now."""
     now = clock.now()
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     label = ",".join(str(t) for t in targets)[:64]
@@ -128,16 +143,57 @@ async def _page(
         ).scalar_one_or_none()
         if claimed is None:
             continue  # this person was paged for this step already
-        message = await outbox.enqueue(
-            session, clock, to_phone=member.phone, purpose=Purpose.STAFF_PAGE, body=page_text(alert, patient),
-            clinic_id=alert.clinic_id, staff_id=member.id,
-            dedupe_key=f"page:{alert.id}:{page_pass}:{position.step_index}:{member.id}",
-        )
         page = await session.get(AlertPage, claimed)
-        if page is not None:
-            page.message_id = message.id
+        assert page is not None
+        key = f"{alert.id}:{page_pass}:{position.step_index}:{member.id}"
+        if via in ("sms", "both"):
+            page.message_id = (await _text(session, clock, alert, patient, member, f"page:{key}")).id
+        if via in ("voice", "both"):
+            call = await outbox.enqueue(
+                session, clock, to_phone=member.phone, purpose=Purpose.STAFF_PAGE, body=call_text(alert, patient),
+                clinic_id=alert.clinic_id, staff_id=member.id, dedupe_key=f"call:{key}", channel=MessageChannel.VOICE,
+            )
+            page.call_message_id = call.id
         paged.append(member.id)
     return paged
+
+
+async def _text(
+    session: AsyncSession, clock: Clock, alert: Alert, patient: Patient, member: StaffMember, key: str
+) -> OutboundMessage:
+    assert member.phone is not None
+    return await outbox.enqueue(
+        session, clock, to_phone=member.phone, purpose=Purpose.STAFF_PAGE, body=page_text(alert, patient),
+        clinic_id=alert.clinic_id, staff_id=member.id, dedupe_key=key,
+    )
+
+
+async def page_by_sms_instead(session: AsyncSession, clock: Clock, call_message_id: int) -> bool:
+    """The voice page of outbox row ``call_message_id`` could not be placed or failed: page that
+    person by SMS instead, unless the step texted them already or the alert no longer needs it.
+    True when a text was queued."""
+    page = (await session.execute(
+        select(AlertPage).where(col(AlertPage.call_message_id) == call_message_id).with_for_update()
+    )).scalar_one_or_none()
+    if page is None or page.message_id is not None:
+        return False
+    alert = await session.get(Alert, page.alert_id)
+    member = await session.get(StaffMember, page.staff_id)
+    patient = await session.get(Patient, alert.patient_id) if alert is not None else None
+    if alert is None or patient is None or member is None:
+        return False
+    if alert.status != AlertStatus.OPEN:
+        return False  # acknowledged or resolved meanwhile: nobody needs paging
+    if not member.active or not member.phone:
+        log.error("alert %s: a voice page failed and no text can replace it", alert.id)
+        return False
+    page.message_id = (await _text(session, clock, alert, patient, member,
+                                   f"page:{alert.id}:{page.pass_no}:{page.step_index}:{member.id}")).id
+    audit.record(session, clock, actor="system:escalation", action="alert.page_by_sms_instead",
+                 subject=f"alert:{alert.id}", clinic_id=alert.clinic_id,
+                 detail={"staff_id": member.id, "call_message_id": call_message_id})
+    log.warning("alert %s: a voice page failed; paged by SMS instead", alert.id)
+    return True
 
 
 async def restart(

@@ -1,5 +1,6 @@
 """Who a chain step reaches, and the page each of them gets. No diagnosis, score or name in a
-page: the severity, the patient's reference and the ack code; the detail is behind sign-in."""
+page: the severity, the patient's reference and the ack code; the detail is behind sign-in. A voice
+page says the same, less the code: its keypad acknowledges (docs/sms.md, "Voice pages")."""
 
 from __future__ import annotations
 
@@ -26,6 +27,17 @@ SEVERITY_WORD: dict[str, str] = {
 def page_text(alert: Alert, patient: Patient) -> str:
     severity = SEVERITY_WORD.get(alert.severity, "Urgent")
     return f"{severity} alert for patient {patient.reference}. Reply ACK {alert.ack_code}"
+
+
+def spoken_reference(reference: str) -> str:
+    """A reference read out one character at a time: ``P-1042`` -> ``P 1 0 4 2``."""
+    return " ".join(ch for ch in reference if ch.isalnum())
+
+
+def call_text(alert: Alert, patient: Patient) -> str:
+    """What a voice page says before asking for 1 to acknowledge."""
+    severity = SEVERITY_WORD.get(alert.severity, "Urgent")
+    return f"{severity} alert from the companion for patient {spoken_reference(patient.reference)}."
 
 
 async def _active_with_phone(session: AsyncSession, clinic_id: int) -> list[StaffMember]:

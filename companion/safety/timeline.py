@@ -3,9 +3,9 @@
 Read from what the companion already keeps: the audit trail of the alert (raised, each step of the
 chain, acknowledgement, resolution, a re-escalation, the patient's opt-out), each finding with its
 evidence (alert.findings) and what raised it, the patient's message in their words or every
-question and answer of the check-in (safety/evidence.py), each page with the person's name and its
-delivery status from the status callbacks (alert_page and the outbox), and each safety reply to
-the patient with its status. People are named; the read itself is audited.
+question and answer of the check-in (safety/evidence.py), each page with the person's name, its
+channel (SMS or voice) and its delivery or call status from the status callbacks (alert_page and the
+outbox), and each safety reply to the patient with its status. People are named; the read itself is audited.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from companion.audit import services as audit
@@ -33,6 +34,8 @@ __all__ = ["alert_events"]
 _READS = frozenset({"alert.read", "alert.list", "alert.events"})
 # Shown from alert.findings (with their evidence) instead.
 _FINDINGS = frozenset({"alert.join", "alert.finding"})
+_VIA_WORDS = {"voice": "by voice call", "both": "by SMS and voice call"}
+_ACK_CHANNELS = {"voice": " by voice call (pressed 1)"}
 _END_REASONS = {"exhausted": "every step of the chain was tried", "acknowledged": "acknowledged",
                 "resolved": "resolved"}
 
@@ -47,9 +50,11 @@ async def alert_events(
         select(AuditEvent).where(col(AuditEvent.subject) == f"alert:{alert_id}").order_by(col(AuditEvent.at),
                                                                                           col(AuditEvent.id))
     )).scalars())
+    call = aliased(OutboundMessage)
     pages = (await session.execute(
-        select(AlertPage, OutboundMessage)
+        select(AlertPage, OutboundMessage, call)
         .outerjoin(OutboundMessage, col(OutboundMessage.id) == col(AlertPage.message_id))
+        .outerjoin(call, col(call.id) == col(AlertPage.call_message_id))
         .where(col(AlertPage.alert_id) == alert_id).order_by(col(AlertPage.paged_at), col(AlertPage.id))
     )).all()
     # A safety reply is keyed by what the patient sent (safety/alerts.py), or by the alert.
@@ -66,7 +71,7 @@ async def alert_events(
     events = [
         *_from_trail(trail, names, alert),
         *_from_findings(alert.findings, shown),
-        *(_page(page, message, names) for page, message in pages),
+        *(event for page, message, placed in pages for event in _pages(page, message, placed, names)),
         *(_reply(message) for message in replies),
     ]
     audit.record(session, clock, actor=staff.actor, action="alert.events", subject=f"alert:{alert_id}",
@@ -80,7 +85,7 @@ _ORDER = {"raised": 0, "finding": 1, "reescalated": 2, "safety_reply": 3, "step"
 
 
 def _staff_ids(trail: Iterable[AuditEvent], pages: Iterable[Any], alert: Alert) -> set[int]:
-    ids = {page.staff_id for page, _ in pages}
+    ids = {page.staff_id for page, *_ in pages}
     for event in trail:
         actor = _actor_id(event.actor)
         if actor is not None:
@@ -134,11 +139,20 @@ def _from_trail(trail: Iterable[AuditEvent], names: dict[int, str], alert: Alert
             paged = [names.get(i, "a former staff member") for i in detail.get("paged_staff", ())]
             text = f"Pass {detail.get('pass')}, step {int(detail.get('step', 0)) + 1}: " + (
                 f"paged {', '.join(paged)}" if paged else "paged nobody")
+            if detail.get("via") in _VIA_WORDS:
+                text += f" {_VIA_WORDS[detail['via']]}"
             if detail.get("fallback"):
                 text += " (nobody the step names could be paged: the clinic's clinicians and admins instead)"
             out.append(_event(event.at, "step", text, by, unreached=detail.get("unreached", [])))
         elif action == "alert.ack":
-            out.append(_event(event.at, "acknowledged", f"Acknowledged by {by}", by))
+            how = _ACK_CHANNELS.get(str(detail.get("channel")), "")
+            out.append(_event(event.at, "acknowledged", f"Acknowledged by {by}{how}", by,
+                              channel=detail.get("channel")))
+        elif action == "alert.page_by_sms_instead":
+            who = names.get(detail["staff_id"], "a former staff member") if isinstance(
+                detail.get("staff_id"), int) else "the person called"
+            out.append(_event(event.at, "page_by_sms_instead",
+                              f"The voice page to {who} failed: paged by SMS instead", by))
         elif action == "alert.resolve":
             note = alert.resolution_note if alert.resolved_by == _actor_id(event.actor) else None
             out.append(_event(event.at, "resolved", f"Resolved by {by}" + (f": {note}" if note else ""), by))
@@ -177,11 +191,25 @@ def _from_findings(findings: Iterable[dict[str, Any]], shown: Iterable[FindingEv
     return out
 
 
-def _page(page: AlertPage, message: OutboundMessage | None, names: dict[int, str]) -> AlertEventRead:
+def _pages(
+    page: AlertPage, message: OutboundMessage | None, call: OutboundMessage | None, names: dict[int, str]
+) -> list[AlertEventRead]:
+    """A page's text and its voice call, each an event with its own status (a page stored before
+    voice pages, or whose outbox row is gone, is one SMS event without a status)."""
+    out = []
+    if message is not None or call is None:
+        out.append(_page(page, message, names, "sms"))
+    if call is not None:
+        out.append(_page(page, call, names, "voice"))
+    return out
+
+
+def _page(page: AlertPage, message: OutboundMessage | None, names: dict[int, str], channel: str) -> AlertEventRead:
     name = names.get(page.staff_id, "a former staff member")
     status = message.status if message is not None else None
-    text = f"Page to {name} (pass {page.pass_no}, step {page.step_index + 1})" + (f": {status}" if status else "")
-    return _event(page.paged_at, "page", text, name, status, staff_id=page.staff_id,
+    what = "Voice page" if channel == "voice" else "Page"
+    text = f"{what} to {name} (pass {page.pass_no}, step {page.step_index + 1})" + (f": {status}" if status else "")
+    return _event(page.paged_at, "page", text, name, status, staff_id=page.staff_id, channel=channel,
                   sent_at=message.sent_at.isoformat() if message and message.sent_at else None)
 
 

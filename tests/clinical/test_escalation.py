@@ -321,3 +321,36 @@ def test_new_ack_code() -> None:
     assert all(len(code) == 4 and code.isdigit() and code[0] != "0" for code in codes)
     assert new_ack_code(random.Random(7)) == new_ack_code(random.Random(7))
     assert len(set(codes)) > 400
+
+
+# How a step pages: its snapshot, read back, and what the step function hands on. A snapshot stored
+# before voice pages existed has no "via" and pages by SMS.
+@pytest.mark.parametrize(
+    ("snapshot_via", "via", "written"),
+    [
+        (None, "sms", None),
+        ("sms", "sms", None),
+        ("voice", "voice", "voice"),
+        ("both", "both", "both"),
+    ],
+)
+def test_a_steps_via_round_trips_and_defaults_to_sms(snapshot_via: str | None, via: str, written: str | None) -> None:
+    snapshot: dict[str, object] = {"notify": [{"kind": "oncall", "value": "on_call_clinician"}], "wait_seconds": 300}
+    if snapshot_via is not None:
+        snapshot["via"] = snapshot_via
+    step = Step.from_dict(snapshot)
+    assert step.via == via
+    assert step.to_dict().get("via") == written
+    chain = Chain("voice", (step,), repeat=1)
+    action = next_action(chain, EscalationState(), T0)
+    assert isinstance(action, Notify) and action.via == via
+
+
+@pytest.mark.parametrize("via", ["phone", "SMS", "", "call"])
+def test_an_unknown_via_is_refused(via: str) -> None:
+    with pytest.raises(ValueError, match="pages by sms, voice, both"):
+        Step((ON_CALL,), timedelta(minutes=5), via=via)  # type: ignore[arg-type]
+
+
+def test_the_default_chains_page_by_sms() -> None:
+    assert {step.via for chain in DEFAULT_CHAINS.values() for step in chain.steps} == {"sms"}

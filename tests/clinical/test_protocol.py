@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from companion.cli import main
-from companion.clinical.escalation import DEFAULT_CHAINS, Target
+from companion.clinical.escalation import DEFAULT_CHAINS, Chain, Target
 from companion.clinical.plan import DEFAULT_PLAN, MODALITIES
 from companion.clinical.protocol import (
     DEFAULT_MEDICAL_REPLY,
@@ -457,6 +457,8 @@ BAD = [
         "wording.not_emergency: unknown placeholder {name}",
     ),
     ("not TOML", MINIMAL + "\n[[rules]\n", "not valid TOML"),
+    ("a step paging by an unknown way", mutate(STEP, STEP + '\nvia = "phone"'), "chains.crisis.steps[0].via:"),
+    ("a step's via not a string", mutate(STEP, STEP + "\nvia = 1"), "chains.crisis.steps[0].via:"),
 ]
 
 
@@ -684,3 +686,24 @@ def test_cli_check_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[st
 
 def test_protocol_is_a_plain_value() -> None:
     assert isinstance(default_protocol(), Protocol)
+
+
+@pytest.mark.parametrize(
+    ("line", "via", "summary"),
+    [
+        ("", "sms", "notify oncall:on_call_clinician; wait 5 min"),
+        ('via = "sms"', "sms", "notify oncall:on_call_clinician; wait 5 min"),
+        ('via = "voice"', "voice", "notify oncall:on_call_clinician by voice call; wait 5 min"),
+        ('via = "both"', "both", "notify oncall:on_call_clinician by SMS and voice call; wait 5 min"),
+    ],
+)
+def test_a_step_pages_by_sms_voice_or_both(line: str, via: str, summary: str) -> None:
+    protocol = parse_protocol(mutate(STEP, STEP + "\n" + line))
+    step = protocol.chain("crisis").steps[0]
+    assert step.via == via
+    assert f"[0] {summary}" in protocol.summary()
+    assert Chain.from_dict(protocol.chain("crisis").to_dict()) == protocol.chain("crisis")
+
+
+def test_the_default_protocol_pages_by_sms_until_a_clinic_configures_voice() -> None:
+    assert {step.via for chain in default_protocol().chains.values() for step in chain.steps} == {"sms"}

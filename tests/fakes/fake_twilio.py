@@ -1,10 +1,13 @@
-"""A fake Twilio Messages API for tests and benchmarks.
+"""A fake Twilio Messages and Calls API for tests and benchmarks.
 
 `FakeTwilio` is a real HTTP server on 127.0.0.1 that answers the requests the official Twilio
-Python SDK makes for ``client.messages.create(...)`` / ``create_async(...)`` and
-``client.messages(sid).fetch()``, records every accepted message, injects the failures Twilio
+Python SDK makes for ``client.messages.create(...)`` / ``create_async(...)``,
+``client.messages(sid).fetch()``, ``client.calls.create(...)`` / ``create_async(...)`` and
+``client.calls(sid).fetch()``, records every accepted message and call, injects the failures Twilio
 produces (429, 5xx, opted-out or invalid numbers, delivery errors, slow answers) and posts signed
-status callbacks and inbound-message webhooks the way Twilio does.
+status callbacks and inbound-message webhooks the way Twilio does. For a call it posts the signed
+call status callbacks (``send_call_status``) and the signed keypad input a person gives the call's
+``<Gather>`` (``gather``), to the URLs the call's request and its TwiML named.
 
 Two ways to run it:
 
@@ -34,6 +37,7 @@ import socket
 import threading
 import time
 import uuid
+import xml.etree.ElementTree as ElementTree
 from collections import deque
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
@@ -219,6 +223,36 @@ class SentMessage:
     error_code: int | None = None
 
 
+@dataclass(slots=True)
+class PlacedCall:
+    """One call the fake accepted. ``status`` follows the call status callbacks posted."""
+
+    sid: str
+    account_sid: str
+    to: str
+    from_: str
+    twiml: str | None
+    url: str | None
+    status_callback: str | None
+    status_callback_events: tuple[str, ...]
+    date_created: datetime
+    params: dict[str, str] = field(default_factory=dict)
+    status: str = "queued"
+    sequence: int = 0
+
+    def said(self) -> list[str]:
+        """Every ``<Say>`` of the call's TwiML, in order (inside a ``<Gather>`` or not)."""
+        if self.twiml is None:
+            return []
+        return [node.text or "" for node in ElementTree.fromstring(self.twiml).iter("Say")]
+
+    def gathers(self) -> list[dict[str, str]]:
+        """The attributes of each ``<Gather>`` of the call's TwiML."""
+        if self.twiml is None:
+            return []
+        return [dict(node.attrib) for node in ElementTree.fromstring(self.twiml).iter("Gather")]
+
+
 @dataclass(frozen=True, slots=True)
 class CallbackDelivery:
     """One status callback the fake posted (or tried to)."""
@@ -288,6 +322,8 @@ class FakeTwilio:
         self._changed = threading.Condition(self._lock)
         self._messages: list[SentMessage] = []
         self._by_sid: dict[str, SentMessage] = {}
+        self._calls: list[PlacedCall] = []
+        self._calls_by_sid: dict[str, PlacedCall] = {}
         self._callbacks: list[CallbackDelivery] = []
         self._injected: deque[_InjectedError] = deque()
         self._hangs: deque[float] = deque()
@@ -420,6 +456,8 @@ class FakeTwilio:
         prefix = f"/{API_VERSION}/Accounts/{{account_sid}}"
         app.router.add_post(f"{prefix}/Messages.json", self._handle_create)
         app.router.add_get(f"{prefix}/Messages/{{message_sid}}.json", self._handle_fetch)
+        app.router.add_post(f"{prefix}/Calls.json", self._handle_create_call)
+        app.router.add_get(f"{prefix}/Calls/{{call_sid}}.json", self._handle_fetch_call)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -511,6 +549,8 @@ class FakeTwilio:
         with self._lock:
             self._messages.clear()
             self._by_sid.clear()
+            self._calls.clear()
+            self._calls_by_sid.clear()
             self._callbacks.clear()
             self.request_count = 0
 
@@ -1182,3 +1222,187 @@ class FakeTwilio:
             return list(await asyncio.gather(*(post(client) for _ in range(copies))))
         async with httpx.AsyncClient(timeout=10.0) as http:
             return list(await asyncio.gather(*(post(http) for _ in range(copies))))
+
+    # ------------------------------------------------------------------------------------ calls
+
+    @property
+    def calls(self) -> list[PlacedCall]:
+        """A snapshot of every accepted call, oldest first."""
+        with self._lock:
+            return list(self._calls)
+
+    def call(self, sid: str) -> PlacedCall:
+        with self._lock:
+            try:
+                return self._calls_by_sid[sid]
+            except KeyError:
+                raise KeyError(f"no call with sid {sid}") from None
+
+    def calls_to(self, number: str) -> list[PlacedCall]:
+        with self._lock:
+            return [c for c in self._calls if c.to == number]
+
+    async def await_for_call(
+        self,
+        predicate: Callable[[PlacedCall], bool] | None = None,
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> PlacedCall:
+        return await self._await(lambda: self._first(self._calls, predicate), timeout, "call")
+
+    async def _handle_create_call(self, request: web.Request) -> web.Response:
+        hang, response = self._gate(request)
+        if response is None:
+            pairs = parse_qsl((await request.read()).decode("utf-8"), keep_blank_values=True)
+            events = tuple(value for key, value in pairs if key == "StatusCallbackEvent")
+            response = self._create_call(dict(pairs), events)
+        if hang > 0:
+            await self._pause(hang)
+        return response
+
+    async def _handle_fetch_call(self, request: web.Request) -> web.Response:
+        hang, response = self._gate(request)
+        if response is None:
+            with self._lock:
+                call = self._calls_by_sid.get(request.match_info["call_sid"])
+            if call is None:
+                response = self._error(404, 20404, f"The requested resource {request.path} was not found")
+            else:
+                response = web.json_response(self._call_resource(call))
+        if hang > 0:
+            await self._pause(hang)
+        return response
+
+    def _create_call(self, params: dict[str, str], events: tuple[str, ...]) -> web.Response:
+        to = params.get("To", "").strip()
+        from_ = params.get("From", "").strip()
+        twiml = params.get("Twiml") or None
+        url = params.get("Url", "").strip() or None
+        callback = params.get("StatusCallback", "").strip() or None
+        if not to:
+            return self._error(400, 21201, "No 'To' number is specified")
+        if not from_:
+            return self._error(400, 21213, "No 'From' number is specified")
+        if twiml is None and url is None:
+            return self._error(400, 21205, "Url parameter is required")
+        if twiml is not None:
+            if len(twiml) > 4000:
+                return self._error(400, 21232, "Twiml exceeds the 4000 character limit")
+            try:
+                ElementTree.fromstring(twiml)
+            except ElementTree.ParseError:
+                return self._error(400, 12100, "Document parse failure")
+        if self.strict_numbers:
+            if not _E164.match(to):
+                return self._error(400, 21211, f"Invalid 'To' Phone Number: {to}")
+            if not _E164.match(from_):
+                return self._error(400, 21212, f"Invalid 'From' Phone Number: {from_}")
+        if callback is not None and urlsplit(callback).scheme not in ("http", "https"):
+            return self._error(400, 21609, "Invalid StatusCallback")
+        with self._lock:
+            failure = self._number_failures.get(to)
+        if failure is not None and failure.delivery_status is None:
+            return self._error(400, failure.code, failure.message)
+        call = PlacedCall(
+            sid=new_sid("CA"), account_sid=self._account_sid, to=to, from_=from_, twiml=twiml, url=url,
+            status_callback=callback, status_callback_events=events,
+            date_created=datetime.now(UTC).replace(microsecond=0), params=params,
+        )
+        with self._changed:
+            self._calls.append(call)
+            self._calls_by_sid[call.sid] = call
+            self._changed.notify_all()
+        return web.json_response(self._call_resource(call), status=201)
+
+    def _call_resource(self, call: PlacedCall) -> dict[str, Any]:
+        uri = f"/{API_VERSION}/Accounts/{call.account_sid}/Calls/{call.sid}"
+        return {
+            "account_sid": call.account_sid,
+            "api_version": API_VERSION,
+            "date_created": _rfc2822(call.date_created),
+            "date_updated": _rfc2822(datetime.now(UTC)),
+            "direction": "outbound-api",
+            "from": call.from_,
+            "from_formatted": call.from_,
+            "sid": call.sid,
+            "status": call.status,
+            "to": call.to,
+            "to_formatted": call.to,
+            "uri": f"{uri}.json",
+        }
+
+    def _call_params(self, call: PlacedCall, status: str) -> dict[str, str]:
+        return {
+            "AccountSid": call.account_sid,
+            "ApiVersion": API_VERSION,
+            "CallSid": call.sid,
+            "CallStatus": status,
+            "Called": call.to,
+            "Caller": call.from_,
+            "Direction": "outbound-api",
+            "From": call.from_,
+            "To": call.to,
+        }
+
+    async def _apost(self, hook: _Webhook, client: httpx.AsyncClient | None) -> httpx.Response:
+        if client is not None:
+            return await client.post(hook.post_url, data=hook.params, headers=hook.headers)
+        async with httpx.AsyncClient(timeout=10.0) as http:
+            return await http.post(hook.post_url, data=hook.params, headers=hook.headers)
+
+    async def asend_call_status(
+        self,
+        sid: str,
+        status: str,
+        error_code: int | None = None,
+        *,
+        target: str | None = None,
+        signature: str | None = None,
+        client: httpx.AsyncClient | None = None,
+    ) -> httpx.Response:
+        """Post one signed call status callback to the call's StatusCallback, as Twilio does as the
+        call moves (queued, initiated, ringing, in-progress, then completed, busy, no-answer, failed
+        or canceled). ``signature`` overrides the header outright."""
+        call = self.call(sid)
+        if call.status_callback is None:
+            raise ValueError(f"call {sid} has no StatusCallback")
+        with self._changed:
+            call.sequence += 1
+            call.status = status
+            self._changed.notify_all()
+        params = self._call_params(call, status)
+        params.update({"CallbackSource": "call-progress-events", "SequenceNumber": str(call.sequence - 1),
+                       "Timestamp": _rfc2822(datetime.now(UTC))})
+        if status == "completed":
+            params["CallDuration"] = "14"
+        if error_code is not None:
+            params["ErrorCode"] = str(error_code)
+        hook = self._webhook(call.status_callback, call.status_callback, params, target, signature)
+        return await self._apost(hook, client)
+
+    async def agather(
+        self,
+        sid: str,
+        digits: str,
+        *,
+        gather: int = 0,
+        target: str | None = None,
+        signature: str | None = None,
+        client: httpx.AsyncClient | None = None,
+    ) -> httpx.Response:
+        """Post what a person keyed into the call's ``gather``-th ``<Gather>`` to its action URL,
+        signed (``signature`` overrides the header outright), as Twilio does once the digits are in;
+        the call is then in progress."""
+        call = self.call(sid)
+        gathers = call.gathers()
+        if not gathers:
+            raise ValueError(f"call {sid} has no <Gather>")
+        action = gathers[gather].get("action")
+        if not action:
+            raise ValueError(f"the <Gather> of call {sid} has no action")
+        with self._changed:
+            call.status = "in-progress"
+            self._changed.notify_all()
+        params = self._call_params(call, "in-progress")
+        params.update({"Digits": digits, "FinishedOnKey": "", "msg": "Gather End"})
+        hook = self._webhook(action, action, params, target, signature)
+        return await self._apost(hook, client)

@@ -583,3 +583,74 @@ async def test_concurrent_async_sends(fake: FakeTwilio) -> None:
     finally:
         await client.http_client.close()
     assert len({r.sid for r in results}) == 200
+
+
+# ----------------------------------------------------------------------------------------- calls
+
+STAFF = "+15551230002"
+TWIML = (
+    '<?xml version="1.0" encoding="UTF-8"?><Response><Gather action="{action}" method="POST" numDigits="1">'
+    "<Say>Urgent alert. Press 1.</Say></Gather><Say>Goodbye.</Say></Response>"
+)
+
+
+async def test_a_call_is_placed_its_statuses_and_keys_posted_signed(fake: FakeTwilio, receiver: Receiver) -> None:
+    client = fake.async_client()
+    try:
+        placed = await client.calls.create_async(
+            to=STAFF, from_=CLINIC, twiml=TWIML.format(action=f"{receiver.base_url}/gather?message_id=3"),
+            status_callback=f"{receiver.base_url}/status?message_id=3", status_callback_event=["ringing", "completed"],
+        )
+        fetched = await client.calls(placed.sid or "").fetch_async()
+    finally:
+        await client.http_client.close()
+    assert re.fullmatch(r"CA[0-9a-f]{32}", placed.sid or "") and placed.status == "queued"
+    assert (fetched.sid, fetched.to, fetched._from) == (placed.sid, STAFF, CLINIC)
+    [call] = fake.calls_to(STAFF)
+    assert call.status_callback_events == ("ringing", "completed")
+    assert call.said() == ["Urgent alert. Press 1.", "Goodbye."]
+    assert call.gathers() == [{"action": f"{receiver.base_url}/gather?message_id=3", "method": "POST",
+                               "numDigits": "1"}]
+    assert (await fake.asend_call_status(call.sid, "ringing")).status_code == 204
+    assert (await fake.agather(call.sid, "1")).status_code == 204
+    assert (await fake.asend_call_status(call.sid, "completed")).status_code == 204
+    assert (await fake.asend_call_status(call.sid, "completed", signature="forged")).status_code == 403
+    received = receiver.wait_count(4)
+    assert [r.valid for r in received] == [True, True, True, False]
+    assert [r.path for r in received] == ["/status?message_id=3", "/gather?message_id=3",
+                                          "/status?message_id=3", "/status?message_id=3"]
+    ringing, keyed, completed, _ = (r.params for r in received)
+    assert (ringing["CallSid"], ringing["CallStatus"], ringing["SequenceNumber"]) == (call.sid, "ringing", "0")
+    assert (keyed["CallSid"], keyed["Digits"], keyed["CallStatus"]) == (call.sid, "1", "in-progress")
+    assert (completed["CallStatus"], completed["SequenceNumber"], completed["To"]) == ("completed", "1", STAFF)
+    assert fake.call(call.sid).status == "completed"
+
+
+@pytest.mark.parametrize(
+    ("form", "code"),
+    [
+        ({"From": CLINIC, "Twiml": "<Response/>"}, 21201),
+        ({"To": STAFF, "Twiml": "<Response/>"}, 21213),
+        ({"To": STAFF, "From": CLINIC}, 21205),
+        ({"To": STAFF, "From": CLINIC, "Twiml": "<Response><Say>"}, 12100),
+        ({"To": STAFF, "From": CLINIC, "Twiml": "<Response>" + "x" * 4000 + "</Response>"}, 21232),
+        ({"To": "12345", "From": CLINIC, "Twiml": "<Response/>"}, 21211),
+        ({"To": STAFF, "From": CLINIC, "Twiml": "<Response/>", "StatusCallback": "ftp://x"}, 21609),
+    ],
+)
+def test_a_call_missing_or_invalid_fields_is_400(fake: FakeTwilio, form: dict[str, str], code: int) -> None:
+    url = f"{fake.base_url}/2010-04-01/Accounts/{fake.account_sid}/Calls.json"
+    response = httpx.post(url, data=form, auth=(fake.account_sid, fake.auth_token))
+    assert (response.status_code, response.json()["code"]) == (400, code)
+    assert fake.calls == []
+
+
+def test_a_call_to_a_refused_number_is_400_and_unauthenticated_is_401(fake: FakeTwilio) -> None:
+    fake.fail_number(STAFF, 21211)
+    with pytest.raises(TwilioRestException) as refused:
+        fake.client().calls.create(to=STAFF, from_=CLINIC, twiml="<Response/>")
+    assert (refused.value.status, refused.value.code) == (400, 21211)
+    with pytest.raises(TwilioRestException) as unauthenticated:
+        fake.client(auth_token="wrong").calls.create(to=STAFF, from_=CLINIC, twiml="<Response/>")
+    assert unauthenticated.value.status == 401
+    assert fake.calls == []

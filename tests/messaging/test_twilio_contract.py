@@ -28,6 +28,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from companion.messaging.calls import CALL_STATUS_RANK, OutgoingCall
 from companion.messaging.gateways import Accepted, OutgoingSms, TwilioGateway
 from companion.messaging.policy import MAX_BODY, STATUS_RANK, Purpose, SendError, clip_body
 from companion.settings import Settings
@@ -51,6 +52,8 @@ PUBLIC = "https://companion.example.org"
 
 MARKER_PATH = "/contract-marker/"
 MESSAGE_SID = re.compile(r"SM[0-9a-fA-F]{32}")
+CALL_SID = re.compile(r"CA[0-9a-fA-F]{32}")
+STAFF = "+12025550181"
 
 
 def _prism_available() -> bool:
@@ -326,3 +329,49 @@ async def test_prism_refuses_a_malformed_messaging_service_sid(prism: Prism) -> 
 async def test_prism_refuses_a_status_callback_that_is_not_a_uri(prism: Prism) -> None:
     error = await _refused(_settings(prism, public_base_url="companion example org"))
     assert error.http_status == 422, f"{error}\n{prism.log_tail()}"
+
+
+# A voice page: calls.create with the page's TwiML, the status callback and its events. Twilio takes
+# the events as the same field repeated (StatusCallbackEvent=initiated&StatusCallbackEvent=ringing...),
+# which is how the SDK sends them; Prism 5.14 reads a repeated form field as its last value and so
+# refuses it as "must be array" (stoplightio/prism issue 2473, pull request 2654). That one complaint
+# is Prism's; every other field is still checked, and any other complaint fails.
+PRISM_REPEATED_FIELD = "Request body property StatusCallbackEvent must be array"
+PRISM_VERDICTS = ("Request did not pass the validation rules", "Request terminated with error", "Invalid request")
+
+
+def _call_complaints(output: str) -> list[str]:
+    return [line for line in _complaints(output)
+            if PRISM_REPEATED_FIELD not in line and not any(verdict in line for verdict in PRISM_VERDICTS)]
+
+
+@pytest.mark.parametrize("caller", [None, CLINIC_NUMBER, SERVICE_SID], ids=["settings-number", "clinic-number",
+                                                                           "clinic-service-falls-back-to-number"])
+async def test_a_voice_page_is_a_valid_twilio_call_request(
+    caller: str | None, prism: Prism, contract_gateway: TwilioGateway
+) -> None:
+    offset = prism.log_size()
+    call = OutgoingCall(message_id=2001, to=STAFF, say="Urgent alert from the companion for patient P 1 0 4 2.",
+                        purpose=Purpose.STAFF_PAGE, caller=caller)
+
+    outcome = await contract_gateway.call(call)
+
+    output = await prism.output_since(offset)
+    assert "/Calls.json" in output, output
+    complaints = _call_complaints(output)
+    assert complaints == [], "Twilio's description refuses the call:\n" + "\n".join(complaints)
+    if isinstance(outcome, Accepted):  # a Prism that reads repeated fields as an array
+        assert CALL_SID.fullmatch(outcome.sid), outcome
+        assert outcome.status in CALL_STATUS_RANK, outcome
+    else:
+        assert PRISM_REPEATED_FIELD in output and outcome.http_status == 422, f"{outcome}\n{output}"
+
+
+async def test_prism_refuses_a_call_whose_status_callback_is_not_a_uri(prism: Prism) -> None:
+    offset = prism.log_size()
+    async with _open_gateway(_settings(prism, public_base_url="companion example org")) as gateway:
+        outcome = await gateway.call(OutgoingCall(1, STAFF, "Urgent alert.", Purpose.STAFF_PAGE))
+    assert isinstance(outcome, SendError), f"Prism accepted a call that breaks Twilio's description: {outcome}"
+    assert outcome.http_status == 422, f"{outcome}\n{prism.log_tail()}"
+    complaints = _call_complaints(await prism.output_since(offset))
+    assert any("StatusCallback" in line for line in complaints), complaints

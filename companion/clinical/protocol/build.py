@@ -191,7 +191,7 @@ class _Builder:
                 if notify is None or (step.after_hours_notify is not None and after_hours is None):
                     ok = False
                     continue
-                steps.append(Step(notify, timedelta(minutes=step.wait_minutes), after_hours))
+                steps.append(Step(notify, timedelta(minutes=step.wait_minutes), after_hours, step.via))
             if spec.steps and not 0 <= spec.repeat_from < len(spec.steps):
                 self.fail(f"{path}.repeat_from", f"must name one of the chain's steps (0 to {len(spec.steps) - 1})")
                 ok = False

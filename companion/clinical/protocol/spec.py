@@ -143,6 +143,7 @@ class StepSpec(_Spec):
     notify: list[TargetText]
     wait_minutes: WaitMinutes
     after_hours_notify: list[TargetText] | None = None
+    via: Literal["sms", "voice", "both"] = "sms"
 
 
 class ChainSpec(_Spec):

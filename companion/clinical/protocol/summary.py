@@ -23,6 +23,9 @@ def _minutes(value: timedelta) -> str:
     return f"{minutes} min"
 
 
+_VIA_TEXT = {"sms": "", "voice": " by voice call", "both": " by SMS and voice call"}
+
+
 def _targets_text(targets: Iterable[Target]) -> str:
     return ", ".join(str(target) for target in targets)
 
@@ -60,7 +63,8 @@ def _summary_lines(protocol: Protocol) -> list[str]:
         lines.append(f"  {chain.name} ({passes}{again}):")
         for index, step in enumerate(chain.steps):
             after = f" (after hours: {_targets_text(step.after_hours_notify)})" if step.after_hours_notify else ""
-            lines.append(f"    [{index}] notify {_targets_text(step.notify)}{after}; wait {_minutes(step.wait)}")
+            via = _VIA_TEXT[step.via]
+            lines.append(f"    [{index}] notify {_targets_text(step.notify)}{after}{via}; wait {_minutes(step.wait)}")
     hours = protocol.business_hours
     zone_text = hours.timezone or "the clinic's time zone"
     lines += ["", f"Business hours ({zone_text}):"]
