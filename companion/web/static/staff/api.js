@@ -212,6 +212,7 @@ export function can(session, action) {
     case "record-session":
     case "send-message":
     case "review-message":
+    case "edit-safety-plan":
       return clinical;
     case "manage-team":
     case "manage-protocol":
