@@ -96,6 +96,8 @@ async def test_the_patient_writes_their_plan_and_reads_it_offline_from_the_crisi
     await expect(page.locator("#plan-error")).to_contain_text("doesn't look like a phone number")
     await expect(page.get_by_label("Phone number (person 1, optional)")).to_be_focused()
     await expect(page.get_by_label("Phone number (person 1, optional)")).to_have_attribute("aria-invalid", "true")
+    await expect(page.get_by_label("Phone number (person 1, optional)")).to_have_accessible_description(
+        re.compile("doesn't look like a phone number"))
     await shot("02-refused-number")
     await page.get_by_label("Phone number (person 1, optional)").fill("(202) 555-0101")
     await page.get_by_role("button", name="Save my plan").click()

@@ -272,6 +272,9 @@ export async function renderPlanEdit(app, options) {
       error.textContent = read.error;
       const field = document.getElementById(read.field);
       if (field) {
+        // The message is read with the field it is about.
+        const described = (field.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+        if (!described.includes("plan-error")) field.setAttribute("aria-describedby", [...described, "plan-error"].join(" "));
         field.setAttribute("aria-invalid", "true");
         field.focus();
       }
