@@ -54,6 +54,7 @@ from companion.observability import request_id
 from companion.observability.errors import unexpected_error
 from companion.openapi import openapi_config, openapi_plugins
 from companion.patients.controllers import PatientController
+from companion.patients.safety_plan_controllers import PatientSafetyPlanController, StaffSafetyPlanController
 from companion.patients.self_controllers import PatientSelfController
 from companion.protocols import ProtocolSource
 from companion.reports.controllers import AuditLogController, OutcomesController, PatientExportController
@@ -205,11 +206,13 @@ def create_app(
             AuthController,
             PatientAuthController,
             PatientSelfController,
+            PatientSafetyPlanController,
             ClinicController,
             ProtocolController,
             OncallController,
             StaffController,
             PatientController,
+            StaffSafetyPlanController,
             TreatmentSessionController,
             MessageController,
             PatientMessageController,

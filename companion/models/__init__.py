@@ -30,6 +30,7 @@ from companion.models.messaging import (
 from companion.models.patient import Patient, PatientChannel, PatientStatus, SmsConsent
 from companion.models.protocol import ActiveProtocol, OncallOverride, OncallPosition, ProtocolVersion
 from companion.models.safety import Alert, AlertPage, AlertSeverity, AlertStatus, EscalationEndReason
+from companion.models.safety_plan import SafetyPlanVersion, SavedBy
 from companion.models.scheduling import JobHeartbeat, WorkerProcess
 from companion.models.staff import StaffMember, StaffRole
 from companion.models.treatment import TreatmentModality, TreatmentSession
@@ -65,6 +66,8 @@ __all__ = [
     "PromptChannel",
     "PromptStatus",
     "ProtocolVersion",
+    "SafetyPlanVersion",
+    "SavedBy",
     "SenderKind",
     "SignInThrottle",
     "SmsConsent",

@@ -1,8 +1,10 @@
 // The patient app: sign in with a code sent by SMS, answer today's check-ins one question per
-// screen, see your history, choose when and how we reach you. Talks only to the /api/v1 JSON API.
-// Check-ins go through the outbox (outbox.js), so one made offline is sent when the network is back.
+// screen, see your history, read and write your safety plan (plan.js), choose when and how we reach
+// you. Talks only to the /api/v1 JSON API. Check-ins and saves of the plan go through the outbox
+// (outbox.js), so one made offline is sent when the network is back.
 
 import { GAD7_BANDS, PHQ9_BANDS, bandLabel, formatDay, timeChart } from "./charts.js";
+import { PLAN_KIND, renderPlan, renderPlanEdit } from "./plan.js";
 
 const Outbox = self.CompanionOutbox;
 const SESSION_KEY = "companion.session";
@@ -43,6 +45,7 @@ const state = {
   result: null,
   notice: null,
   clinicCrisis: null,
+  planNotice: null,
   signin: { step: "phone", phone: "" },
 };
 let renderTicket = 0;
@@ -140,6 +143,7 @@ async function signOut({ expired = false } = {}) {
   state.pending = null;
   state.flow = null;
   state.result = null;
+  state.planNotice = null;
   state.signin = { step: "phone", phone: "" };
   localStorage.removeItem(SESSION_KEY);
   clearDrafts();
@@ -234,24 +238,34 @@ function flushOutbox(own = null) {
 
 function afterSent(sent) {
   state.pending = null;
+  const plans = sent.filter((item) => item.kind === PLAN_KIND);
+  for (const item of plans) {
+    if (item.plan && item.plan.saved_over) {
+      state.planNotice = { kind: "info", text: "Your plan was sent. Your care team had also changed it; this is your plan as you wrote it, and their version is kept for them to see." };
+    }
+  }
   const refs = new Set(sent.map((item) => item.entry.client_ref));
   const mine = state.result && state.result.status === "saved" && refs.has(state.result.client_ref);
   if (mine) {
     const item = sent.find((s) => s.entry.client_ref === state.result.client_ref);
     state.result = { status: "sent", title: state.result.title, checkin: item.checkin, client_ref: state.result.client_ref };
   }
-  announceSent(sent.length);
+  announceSent(sent.length - plans.length, plans.length);
   refreshAfterOutboxChange();
 }
 
 // Whichever sent them (this page, or the service worker's background sync), the patient is told.
-function announceSent(count) {
-  toast(count === 1 ? "Your saved check-in was sent." : `${count} saved check-ins were sent.`);
+function announceSent(count, plans = 0) {
+  const parts = [];
+  if (count) parts.push(count === 1 ? "Your saved check-in was sent." : `${count} saved check-ins were sent.`);
+  if (plans) parts.push("Your safety plan was sent to your care team.");
+  if (parts.length) toast(parts.join(" "));
 }
 
 async function refreshAfterOutboxChange() {
   const current = currentRoute();
-  if (current.name === "home") route({ focus: false });
+  // The plan is shown again as sent; a plan being written is left as it is.
+  if (current.name === "home" || (current.name === "plan" && !current.arg)) route({ focus: false });
   if (current.name === "done" && state.result && state.result.status === "saved") {
     const entries = await waitingEntries();
     if (!entries.some((entry) => entry.client_ref === state.result.client_ref)) {
@@ -293,8 +307,9 @@ async function loadCrisis() {
     }
   }
   if (!items.length) return;
-  // The bar holds three; any further line the clinic adds is listed with the statement below.
-  document.getElementById("crisis-actions").replaceChildren(...items.slice(0, 3));
+  // The bar holds three and the safety plan; any further line the clinic adds is listed with the
+  // statement below.
+  document.getElementById("crisis-actions").replaceChildren(...items.slice(0, 3), document.getElementById("plan-action"));
   const more = items.slice(3);
   for (const item of more) item.firstChild.className = "help-button";
   document.getElementById("crisis-more").replaceChildren(...more);
@@ -309,6 +324,9 @@ function currentRoute() {
 
 function updateNav() {
   nav.hidden = !state.session;
+  // The safety plan, one tap from the crisis lines, for a signed-in patient (offline too).
+  document.getElementById("plan-action").hidden = !state.session;
+  document.getElementById("crisis-plan").hidden = !state.session;
   const { name } = currentRoute();
   for (const link of nav.querySelectorAll("a")) {
     if (link.dataset.route === name) link.setAttribute("aria-current", "page");
@@ -342,6 +360,11 @@ function route(options = {}) {
       break;
     case "settings":
       renderSettings(options);
+      break;
+    case "plan":
+      if (arg === "edit") renderPlanEdit(planApp, options);
+      else if (arg === undefined) renderPlan(planApp, options);
+      else location.replace("#/plan");
       break;
     default:
       location.replace("#/home");
@@ -479,15 +502,19 @@ function waitingCard(entries) {
   const card = h("section", { class: "card waiting", "aria-labelledby": "waiting-title" },
     h("h2", { id: "waiting-title", class: "card-title" }, waiting.length ? "Waiting to send" : "Not sent"));
   if (waiting.length) {
+    const things = waiting.every((entry) => Outbox.kindOf(entry) !== PLAN_KIND) ? "check-ins" : "changes";
     card.append(h("p", {}, waiting.length === 1
       ? "Saved on this device. It will be sent when you're back online."
-      : `${waiting.length} check-ins are saved on this device. They will be sent when you're back online.`));
+      : `${waiting.length} ${things} are saved on this device. They will be sent when you're back online.`));
     card.append(h("ul", {}, waiting.map((entry) => h("li", {}, `${entry.title}, ${stampFormat.format(new Date(entry.created_at))}`))));
   }
   for (const entry of refused) {
     card.append(h("p", {}, `${entry.title} could not be sent: ${entry.error || "the companion refused it"}. It is kept on this device.`));
     card.append(h("button", { class: "button secondary", type: "button", onclick: async () => {
-      if (!window.confirm(`Remove the unsent ${entry.title} check-in from this device?`)) return;
+      const question = Outbox.kindOf(entry) === PLAN_KIND
+        ? "Remove the unsent change to your safety plan from this device?"
+        : `Remove the unsent ${entry.title} check-in from this device?`;
+      if (!window.confirm(question)) return;
       await Outbox.remove(entry.client_ref);
       route({ focus: false });
     } }, `Remove unsent ${entry.title}`));
@@ -890,7 +917,9 @@ function noticeCard(notice) {
     h("p", {}, "Your care team will see your answers. Messages are reviewed during clinic hours; this is not an emergency service."),
     h("div", { class: "actions" },
       h("a", { class: "button", href: "tel:988" }, "Call 988"),
-      h("a", { class: "button secondary", href: "sms:988" }, "Text 988")));
+      h("a", { class: "button secondary", href: "sms:988" }, "Text 988")),
+    h("p", { class: "safety-plan-link" }, h("a", { href: "#/plan" }, "Open my safety plan"),
+      ": the steps you planned for moments like this."));
 }
 
 async function renderDone(options) {
@@ -1145,13 +1174,30 @@ async function redeemLink(token) {
   }
 }
 
+// What the safety plan's screens (plan.js) use of this page.
+const planApp = {
+  h, heading, render, message, api, offlineText, newClientRef, waitingEntries, flushOutbox, requestSync,
+  stampFormat, state, Outbox,
+  ticket: () => renderTicket,
+};
+
+// The crisis lines bar is fixed at the foot of the screen and grows with larger text: the page keeps
+// room for it, so nothing is hidden behind it.
+function keepRoomForHelpBar() {
+  const bar = document.querySelector(".help-bar");
+  if (!bar || typeof ResizeObserver !== "function") return;
+  new ResizeObserver(() => {
+    document.documentElement.style.setProperty("--help-bar", `${Math.ceil(bar.getBoundingClientRect().height)}px`);
+  }).observe(bar);
+}
+
 function registerServiceWorker() {
   if (!("serviceWorker" in navigator)) return;
   navigator.serviceWorker.register("/sw.js").catch(() => undefined);
   navigator.serviceWorker.addEventListener("message", (event) => {
-    if (event.data && event.data.type === "checkins-sent" && event.data.count) {
+    if (event.data && event.data.type === "checkins-sent" && (event.data.count || event.data.plans)) {
       state.pending = null;
-      announceSent(event.data.count);
+      announceSent(event.data.count || 0, event.data.plans || 0);
       refreshAfterOutboxChange();
     }
   });
@@ -1159,6 +1205,7 @@ function registerServiceWorker() {
 
 async function start() {
   registerServiceWorker();
+  keepRoomForHelpBar();
   updateOffline();
   window.addEventListener("online", () => {
     updateOffline();

@@ -1,12 +1,13 @@
 /*
- * The check-in outbox, shared by the page and the service worker (a classic script, so the service
- * worker can load it with importScripts and the page with a script tag).
+ * The outbox, shared by the page and the service worker (a classic script, so the service worker
+ * can load it with importScripts and the page with a script tag).
  *
- * Every check-in is written here first, with the client_ref made on this device, and is removed
- * only after the companion has answered 2xx with the stored check-in. A check-in made offline
- * therefore waits here until the network is back; sending it again is harmless, because the
- * companion stores one check-in per client_ref. A Web Lock keeps the page and the service worker
- * from sending at the same moment.
+ * Every check-in and every save of the safety plan is written here first, with the client_ref made
+ * on this device, and is removed only after the companion has answered 2xx with what it stored.
+ * One made offline therefore waits here until the network is back; sending it again is harmless,
+ * because the companion stores one check-in, or one version of the plan, per client_ref. Entries
+ * are sent in the order they were made. A Web Lock keeps the page and the service worker from
+ * sending at the same moment.
  */
 (function (scope) {
   "use strict";
@@ -16,7 +17,13 @@
   const OUTBOX = "outbox";
   const META = "meta";
   const LOCK = "companion-outbox";
-  const ENDPOINT = "/api/v1/me/checkins";
+  const API_CACHE = "companion-api";
+  const PLAN_URL = "/api/v1/me/safety-plan";
+  // What each kind of entry is sent to, and what in the answer shows the companion stored it.
+  const KINDS = {
+    checkin: { url: "/api/v1/me/checkins", method: "POST", stored: (body) => typeof body.id === "number" },
+    "safety-plan": { url: PLAN_URL, method: "PUT", stored: (body) => typeof body.version === "number" },
+  };
   const CHANNEL = "companion-outbox";
   // Tells this context's own change notices from those of the service worker and other tabs.
   const ID = Math.random().toString(36).slice(2);
@@ -86,10 +93,27 @@
     await run(META, "readwrite", (store) => store.delete("session"));
   }
 
-  async function post(body, token) {
+  function kindOf(entry) {
+    return entry.kind || "checkin";
+  }
+
+  // The saved plan, as the companion answered, becomes the copy read offline (the service worker's
+  // cache of GET /api/v1/me/safety-plan, kept under its address alone, never with a token).
+  async function keepPlan(plan) {
+    if (!scope.caches) return;
     try {
-      return await scope.fetch(ENDPOINT, {
-        method: "POST",
+      const cache = await scope.caches.open(API_CACHE);
+      const body = JSON.stringify(plan);
+      await cache.put(new Request(PLAN_URL), new Response(body, { headers: { "Content-Type": "application/json" } }));
+    } catch (error) {
+      // the next read online refreshes it
+    }
+  }
+
+  async function post(kind, body, token) {
+    try {
+      return await scope.fetch(KINDS[kind].url, {
+        method: KINDS[kind].method,
         headers: { "Content-Type": "application/json", Accept: "application/json", Authorization: `Bearer ${token}` },
         body: JSON.stringify(body),
         cache: "no-store",
@@ -108,24 +132,27 @@
     }
   }
 
-  // Send one entry. Returns {outcome: "sent" | "waiting" | "refused" | "signin" | "offline", checkin?}.
+  // Send one entry. Returns {outcome: "sent" | "waiting" | "refused" | "signin" | "offline", stored?}.
   async function send(entry, token) {
-    const response = await post(entry.body, token);
+    const kind = kindOf(entry);
+    if (!KINDS[kind]) return { outcome: "waiting" }; // made by a newer version of the app
+    const response = await post(kind, entry.body, token);
     if (response === null) return { outcome: "offline" };
     if (response.ok) {
-      let checkin = null;
+      let stored = null;
       try {
-        checkin = await response.json();
+        stored = await response.json();
       } catch (error) {
-        checkin = null;
+        stored = null;
       }
       // Only the companion's own answer counts as stored (not, say, a captive portal's page).
-      if (!checkin || typeof checkin.id !== "number") return { outcome: "waiting" };
+      if (!stored || !KINDS[kind].stored(stored)) return { outcome: "waiting" };
+      if (kind === "safety-plan") await keepPlan(stored);
       await remove(entry.client_ref);
-      return { outcome: "sent", checkin };
+      return { outcome: "sent", stored };
     }
     if (response.status === 401) return { outcome: "signin" };
-    if ((response.status === 409 || response.status === 404) && entry.body.prompt_id != null) {
+    if (kind === "checkin" && (response.status === 409 || response.status === 404) && entry.body.prompt_id != null) {
       // The check-in it answered closed while this one waited (it expired, or was answered by
       // text): keep the answers all the same, as a check-in of their own.
       const body = Object.assign({}, entry.body);
@@ -161,7 +188,11 @@
         continue;
       }
       const sent = await send(entry, session.token);
-      if (sent.outcome === "sent") result.sent.push({ entry, checkin: sent.checkin });
+      if (sent.outcome === "sent") {
+        result.sent.push(kindOf(entry) === "checkin"
+          ? { entry, kind: "checkin", checkin: sent.stored }
+          : { entry, kind: kindOf(entry), plan: sent.stored });
+      }
       else if (sent.outcome === "refused") result.refused += 1;
       else {
         result.waiting += 1;
@@ -181,6 +212,7 @@
   scope.CompanionOutbox = Object.freeze({
     CHANNEL,
     id: ID,
+    kindOf,
     put,
     remove,
     list,

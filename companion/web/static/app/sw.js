@@ -2,21 +2,21 @@
  * The companion's service worker, at the root so it controls the whole app.
  *
  * - The app shell is precached and served cache-first, so the app opens without a network.
- * - The patient's own reads (profile, today's check-ins, history, crisis resources) go to the
- *   network first and fall back to the last copy, so they still show offline. A copy is kept under
+ * - The patient's own reads (profile, today's check-ins, history, crisis resources, the safety
+ *   plan) go to the network first and fall back to the last copy, so they still show offline. A copy is kept under
  *   its address alone, never with the request that fetched it: that request's Authorization header
  *   is the patient's token, and no token is ever put in a cache. Nothing else of the API is kept,
  *   the sign-in and link answers that carry tokens least of all (they are POSTs, which this worker
  *   leaves to the network), and signing out deletes the copies.
- * - Check-ins wait in the outbox (outbox.js) until the companion has them; a Background Sync
- *   event sends them when the network is back, as the page itself does.
+ * - Check-ins and saves of the safety plan wait in the outbox (outbox.js) until the companion has
+ *   them; a Background Sync event sends them when the network is back, as the page itself does.
  */
 /* global CompanionOutbox */
 importScripts("/outbox.js");
 
 // Change VERSION with any change to a file in SHELL: the new worker precaches the new shell and
 // drops the old one when it takes over.
-const VERSION = "2026-12-02.1";
+const VERSION = "2026-12-03.1";
 const SHELL_CACHE = `companion-shell-${VERSION}`;
 const API_CACHE = "companion-api";
 const SHELL = [
@@ -24,6 +24,7 @@ const SHELL = [
   "/index.html",
   "/app.js",
   "/charts.js",
+  "/plan.js",
   "/outbox.js",
   "/styles.css",
   "/manifest.webmanifest",
@@ -32,7 +33,10 @@ const SHELL = [
   "/icons/icon-maskable-512.png",
   "/icons/apple-touch-icon.png",
 ];
-const CACHED_READS = new Set(["/api/v1/me", "/api/v1/me/checkins/pending", "/api/v1/me/history", "/api/v1/crisis", "/api/v1/me/crisis"]);
+const CACHED_READS = new Set([
+  "/api/v1/me", "/api/v1/me/checkins/pending", "/api/v1/me/history", "/api/v1/crisis", "/api/v1/me/crisis",
+  "/api/v1/me/safety-plan",
+]);
 const NOT_OURS = ["/staff", "/schema", "/webhooks", "/health", "/ready"];
 const SYNC_TAG = "send-checkins";
 
@@ -113,7 +117,10 @@ self.addEventListener("sync", (event) => {
   if (event.tag !== SYNC_TAG) return;
   event.waitUntil(
     CompanionOutbox.flush().then(async (result) => {
-      if (result.sent.length) await tellPages({ type: "checkins-sent", count: result.sent.length });
+      if (result.sent.length) {
+        const plans = result.sent.filter((item) => item.kind === "safety-plan").length;
+        await tellPages({ type: "checkins-sent", count: result.sent.length - plans, plans });
+      }
       // Still waiting for the network: failing the event asks the browser to try again later.
       if (result.offline) throw new Error("check-ins are still waiting for the network");
     }),

@@ -215,6 +215,7 @@ export function can(session, action) {
     case "review-message":
     case "read-outcomes":
     case "export-record":
+    case "edit-safety-plan":
       return clinical;
     case "manage-team":
     case "manage-protocol":

@@ -1,5 +1,6 @@
-// One patient: open alerts, a summary of scores, the mood chart with sessions marked, treatment
-// sessions (and recording one, for clinicians and admins), the SMS conversation, and the check-ins.
+// One patient: open alerts, a summary of scores, the mood chart with sessions marked, the safety
+// plan (changed with the patient by clinicians and admins), treatment sessions (and recording one,
+// for clinicians and admins), the SMS conversation, and the check-ins.
 
 import { ApiError, api, can } from "./api.js";
 import { alertCard, focusAfterChange, keepFocus } from "./alerts.js";
@@ -7,6 +8,7 @@ import { timelineChart } from "./chart.js";
 import { conversationPanel } from "./conversation.js";
 import { announce, clear, h, notice } from "./dom.js";
 import { downloadButton } from "./download.js";
+import { safetyPlanPanel } from "./safety-plan.js";
 import {
   MODALITY_OPTIONS,
   bandLabel,
@@ -244,6 +246,7 @@ export function patientView(main, ctx, patientId) {
   // Built once, so what is being typed survives the page redrawing around it.
   let recordPanel = null;
   let conversation = null;
+  let safetyPlan = null;
 
   function buildRecordPanel() {
     const panel = h("section", { class: "panel", "aria-labelledby": "record-heading" },
@@ -268,6 +271,7 @@ export function patientView(main, ctx, patientId) {
     const { patient, timeline, sessions } = data;
     recordPanel = recordPanel || buildRecordPanel();
     conversation = conversation || conversationPanel(patientId, ctx.session());
+    safetyPlan = safetyPlan || safetyPlanPanel(patientId, ctx.session());
 
     const chartPanel = h("section", { class: "panel chart-panel", "aria-labelledby": "chart-heading" },
       h("div", { class: "panel-head" }, h("h2", { id: "chart-heading" }, "Mood and sessions"),
@@ -305,6 +309,7 @@ export function patientView(main, ctx, patientId) {
             : patient.channel === "app" ? "app" : "SMS")),
           h("div", {}, h("dt", {}, "SMS consent"), h("dd", {}, statusLabel(patient.sms_consent))))),
       alertsBox,
+      safetyPlan.panel,
       summaryCards(timeline),
       chartPanel,
       h("div", { class: "two-columns" },
