@@ -25,6 +25,7 @@ from companion.db import create_sessionmaker
 from companion.models import CheckIn, OutboundMessage, Patient, Prompt, TreatmentSession
 from tests.checkins.helpers import make_prompt
 from tests.conftest import World
+from tests.web.axe import assert_accessible
 from tests.web.conftest import LiveServer, csp_violations
 
 try:
@@ -60,10 +61,12 @@ async def context(browser: Browser) -> AsyncIterator[BrowserContext]:
 
 
 def shooter(page: Page, artifacts: Path, prefix: str) -> Callable[[str], Awaitable[None]]:
-    """What the patient sees: the 360 x 740 viewport, with the crisis lines fixed at its foot."""
+    """What the patient sees: the 360 x 740 viewport, with the crisis lines fixed at its foot; each
+    screen shot is also checked by axe (WCAG 2.1 A and AA: no violation)."""
 
     async def shot(name: str) -> None:
         await page.screenshot(path=str(artifacts / f"{prefix}-{name}.png"))
+        await assert_accessible(page)
 
     return shot
 

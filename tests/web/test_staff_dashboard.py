@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from companion.messaging.simulate import simulate
 from companion.models import Alert, CheckIn, Clinic, Patient, StaffMember, TreatmentSession
 from tests.conftest import PASSWORD, World
+from tests.web.axe import assert_accessible
 from tests.web.conftest import LiveServer
 from tests.web.staff_browser import sign_in, staff_page
 
@@ -40,7 +41,9 @@ async def page(browser: Any) -> AsyncIterator[Any]:
 
 
 async def _shot(page: Any, artifacts: Path, name: str) -> None:
+    """The page as it stands, saved, and checked by axe (WCAG 2.1 A and AA: no violation)."""
     await page.screenshot(path=str(artifacts / f"staff-dashboard-{name}.png"), full_page=True)
+    await assert_accessible(page)
 
 
 async def _team(world: World) -> tuple[Clinic, StaffMember, StaffMember, Patient]:

@@ -21,6 +21,7 @@ from companion.messaging.simulate import simulate
 from companion.models import AuditEvent, InboundMessage, OutboundMessage
 from companion.protocols import ProtocolSource
 from tests.conftest import World
+from tests.web.axe import assert_accessible
 from tests.web.conftest import LiveServer
 from tests.web.staff_browser import sign_in, staff_page
 
@@ -42,7 +43,9 @@ async def page(browser: Any) -> AsyncIterator[Any]:
 
 
 async def _shot(page: Any, artifacts: Path, name: str) -> None:
+    """The page as it stands, saved, and checked by axe (WCAG 2.1 A and AA: no violation)."""
     await page.screenshot(path=str(artifacts / f"staff-messages-{name}.png"), full_page=True)
+    await assert_accessible(page)
 
 
 async def test_a_clinician_reviews_a_text_in_the_inbox_and_answers_from_the_patients_page(

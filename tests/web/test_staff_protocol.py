@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from companion.models import ActiveProtocol, OncallOverride, OncallPosition, ProtocolVersion, StaffMember
 from tests.clinics.protocol_texts import SHIPPED, SHIPPED_LABEL, labelled
 from tests.conftest import World
+from tests.web.axe import assert_accessible
 from tests.web.conftest import LiveServer
 from tests.web.staff_browser import sign_in, staff_page
 
@@ -40,7 +41,9 @@ async def page(browser: Any) -> AsyncIterator[Any]:
 
 
 async def _shot(page: Any, artifacts: Path, name: str) -> None:
+    """The page as it stands, saved, and checked by axe (WCAG 2.1 A and AA: no violation)."""
     await page.screenshot(path=str(artifacts / f"staff-protocol-{name}.png"), full_page=True)
+    await assert_accessible(page)
 
 
 async def _named(session: AsyncSession, member: StaffMember, name: str) -> StaffMember:

@@ -53,7 +53,7 @@ export function historyPanel({ base, versions, onActivated }) {
 
     const compare = previous ? h("button", { type: "button", class: "button button-quiet", id: `compare-${n}`,
       "aria-expanded": "false", "aria-controls": `version-detail-${n}`,
-      "aria-label": `Compare version ${n} with version ${previous.number}` }, "Compare with previous") : null;
+      "aria-label": `Compare with previous: version ${n} with version ${previous.number}` }, "Compare with previous") : null;
     if (compare) {
       compare.addEventListener("click", async () => {
         if (compare.getAttribute("aria-expanded") === "true") {
