@@ -20,6 +20,7 @@ from companion.checkins.schemas import (
     PatientHistory,
     PromptRead,
     Timeline,
+    Upcoming,
 )
 from companion.clinical import texts
 from companion.clinical.protocol import Protocol
@@ -75,6 +76,11 @@ class PatientCheckinController(PatientApi):
     async def crisis(self, protocol: SkipValidation[Protocol], patient: PatientPrincipal) -> ClinicCrisis:
         """The crisis resources in the patient's clinic's wording (the crisis and medical cards)."""
         return clinic_crisis(protocol)
+
+    @get("/upcoming")
+    async def upcoming(self, db_session: AsyncSession, state: State, patient: PatientPrincipal) -> Upcoming:
+        """Sessions still to come and the check-ins planned for the next week."""
+        return await views.upcoming(db_session, state.clock, patient.patient_id)
 
     @get("/history")
     async def history(self, db_session: AsyncSession, patient: PatientPrincipal) -> PatientHistory:

@@ -82,9 +82,36 @@ class SessionMark(BaseModel):
     started_at: datetime
 
 
+class QuestionnaireTrend(BaseModel):
+    """A questionnaire's course in the patient's words (clinical/trend_words.py)."""
+
+    instrument: str
+    text: str
+
+
+class UpcomingCheckin(BaseModel):
+    instrument: str
+    title: str  # what the patient reads (Instrument.title_for_patient)
+    due_at: datetime
+
+
+class UpcomingSession(BaseModel):
+    started_at: datetime
+    modality: str
+    location: str | None
+
+
+class Upcoming(BaseModel):
+    """What comes next for the patient: sessions not yet held, check-ins planned for the next week."""
+
+    sessions: list[UpcomingSession]
+    checkins: list[UpcomingCheckin]
+
+
 class PatientHistory(BaseModel):
     checkins: list[CheckInRead]
     sessions: list[SessionMark]
+    trends: list[QuestionnaireTrend] = []
 
 
 class CrisisResources(BaseModel):

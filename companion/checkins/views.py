@@ -4,6 +4,7 @@ check-in read back for staff."""
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,14 +22,19 @@ from companion.checkins.schemas import (
     PatientHistory,
     PromptRead,
     QuestionnaireSummary,
+    QuestionnaireTrend,
     QuestionRead,
     SessionMark,
     Timeline,
     TimelineSession,
+    Upcoming,
+    UpcomingCheckin,
+    UpcomingSession,
 )
 from companion.checkins.services import answers_of, pending_prompts
 from companion.clinical import scoring
 from companion.clinical.instruments import Instrument, Question, get_instrument
+from companion.clinical.trend_words import trend_sentence
 from companion.clock import Clock
 from companion.errors import NotFound
 from companion.models import Answer, CheckIn, CheckInStatus, Patient, Prompt, PromptStatus, TreatmentSession
@@ -50,7 +56,7 @@ def _prompt_read(prompt: Prompt, instrument: Instrument, answered: dict[str, Any
     assert prompt.id is not None
     questions = [question_read(q) for q in instrument.questions]
     return PromptRead(
-        id=prompt.id, instrument=instrument.code, title=instrument.title, intro=instrument.app_intro,
+        id=prompt.id, instrument=instrument.code, title=instrument.title_for_patient, intro=instrument.app_intro,
         due_at=prompt.due_at, expires_at=prompt.expires_at, questions=questions, answered=answered,
     )
 
@@ -110,6 +116,25 @@ async def _sessions(session: AsyncSession, patient_id: int) -> list[TreatmentSes
     return list(rows.scalars())
 
 
+UPCOMING_DAYS = 7
+
+
+async def upcoming(session: AsyncSession, clock: Clock, patient_id: int) -> Upcoming:
+    """Sessions still to come (not cancelled) and the check-ins planned in the next week."""
+    now = clock.now()
+    sessions = [s for s in await _sessions(session, patient_id) if s.started_at > now]
+    prompts = (await session.execute(
+        select(Prompt).where(col(Prompt.patient_id) == patient_id, col(Prompt.status) == PromptStatus.PLANNED,
+                             col(Prompt.due_at) > now, col(Prompt.due_at) <= now + timedelta(days=UPCOMING_DAYS))
+        .order_by(col(Prompt.due_at), col(Prompt.id))
+    )).scalars()
+    return Upcoming(
+        sessions=[UpcomingSession(started_at=s.started_at, modality=s.modality, location=s.location) for s in sessions],
+        checkins=[UpcomingCheckin(instrument=p.instrument, title=get_instrument(p.instrument).title_for_patient,
+                                  due_at=p.due_at) for p in prompts],
+    )
+
+
 async def history(session: AsyncSession, patient_id: int, limit: int = 500) -> PatientHistory:
     patient = await session.get(Patient, patient_id)
     assert patient is not None
@@ -118,7 +143,17 @@ async def history(session: AsyncSession, patient_id: int, limit: int = 500) -> P
         SessionMark(date=s.started_at.astimezone(zone).date(), started_at=s.started_at)
         for s in await _sessions(session, patient_id)
     ]
-    return PatientHistory(checkins=await _checkins(session, patient_id, limit), sessions=sessions)
+    checkins = await _checkins(session, patient_id, limit)
+    first_session = sessions[0].started_at if sessions else None
+    trends = []
+    for code, name, judged in (("phq9", "your PHQ-9", True), ("gad7", "your GAD-7", False)):
+        done = [c for c in checkins if c.instrument == code and c.status == CheckInStatus.COMPLETE
+                and c.total is not None]
+        summary = _summary(done, first_session, judged)
+        sentence = trend_sentence(name, summary.baseline, summary.latest, judged=judged) if len(done) > 1 else None
+        if sentence is not None:
+            trends.append(QuestionnaireTrend(instrument=code, text=sentence))
+    return PatientHistory(checkins=checkins, sessions=sessions, trends=trends)
 
 
 def _summary(completed: list[CheckInRead], first_session: Any, with_response: bool) -> QuestionnaireSummary:

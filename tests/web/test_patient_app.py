@@ -146,10 +146,10 @@ async def test_a_patient_signs_in_completes_the_phq9_and_sees_it_charted(
     await expect(page.get_by_role("navigation", name="Main")).to_be_visible()
     await shot("03-today")
 
-    await page.get_by_role("link", name="Start PHQ-9").click()
+    await page.get_by_role("link", name="Start Mood questionnaire (PHQ-9)").click()
     answers = [0, 1, 1, 0, 1, 0, 1, 0, 0]
     for number, value in enumerate(answers, start=1):
-        await expect(page.get_by_text(f"PHQ-9 · Question {number} of 9")).to_be_visible()
+        await expect(page.get_by_text(f"Mood questionnaire (PHQ-9) · Question {number} of 9")).to_be_visible()
         await expect(page.get_by_text("Over the last 2 weeks")).to_be_visible()
         await expect(page.locator("h1")).to_be_focused()
         if number == 1:
@@ -196,13 +196,23 @@ async def test_a_patient_signs_in_completes_the_phq9_and_sees_it_charted(
     await expect(page.get_by_text("Your latest score is 4 (minimal)")).to_be_visible()
     await expect(page.get_by_text("No mood check-ins yet.")).to_be_visible()
     await expect_crisis_resources(page)
-    await page.get_by_role("heading", name="PHQ-9").scroll_into_view_if_needed()
+    # chart text is at least 12 px as drawn on this 360 px screen
+    smallest = await chart.evaluate(
+        "(svg) => Math.min(...[...svg.querySelectorAll('text')].map((t) =>"
+        " parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a))"
+    )
+    assert smallest >= 12, smallest
+    await page.get_by_role("heading", name="Mood questionnaire (PHQ-9)").scroll_into_view_if_needed()
     await page.evaluate("window.scrollBy(0, 40)")
     await shot("07-history")
 
     await page.get_by_role("link", name="Settings").click()
     await expect(page.get_by_role("heading", name="Settings")).to_be_visible()
+    await page.get_by_label("Preferred check-in time").fill("22:30")  # inside the quiet hours, 21:00 to 08:00
+    await expect(page.locator("#quiet-note")).to_contain_text("22:30 is inside your quiet hours")
+    await expect(page.locator("#quiet-note")).to_contain_text("come at 08:00")
     await page.get_by_label("Preferred check-in time").fill("08:30")
+    await expect(page.locator("#quiet-note")).to_be_hidden()
     await page.get_by_role("radio", name="Both").check()
     await page.get_by_role("button", name="Save settings").click()
     await expect(page.locator("#settings-status")).to_have_text("Saved. Your check-ins will follow these settings.")
@@ -228,9 +238,9 @@ async def test_a_worrying_answer_shows_help_at_once_and_the_screener_follows(
     shot = shooter(page, artifacts, "safety")
     await sign_in(page, live_server, engine, patient)
 
-    await page.get_by_role("link", name="Start PHQ-9").click()
+    await page.get_by_role("link", name="Start Mood questionnaire (PHQ-9)").click()
     for number in range(1, 10):
-        await expect(page.get_by_text(f"PHQ-9 · Question {number} of 9")).to_be_visible()
+        await expect(page.get_by_text(f"Mood questionnaire (PHQ-9) · Question {number} of 9")).to_be_visible()
         await page.get_by_role("radio", name="Several days" if number == 9 else "Not at all").check()
         await page.get_by_role("button", name="Send" if number == 9 else "Next").click()
 
@@ -243,9 +253,9 @@ async def test_a_worrying_answer_shows_help_at_once_and_the_screener_follows(
     await shot("01-help-at-once")
 
     # The screener, with its skip rule: a no to thoughts of suicide skips the three that follow.
-    await page.get_by_role("link", name="Start C-SSRS screener").click()
+    await page.get_by_role("link", name="Start A few questions about your safety").click()
     await expect(page.get_by_text("These questions are about the past month.")).to_be_visible()
-    await expect(page.get_by_text("C-SSRS screener · Question 1 of 3")).to_be_visible()
+    await expect(page.get_by_text("A few questions about your safety · Question 1 of 3")).to_be_visible()
     await shot("02-screener")
     for question in ("wished you were dead", "any thoughts of killing yourself", "ever done anything"):
         await expect(page.locator("h1")).to_contain_text(question)

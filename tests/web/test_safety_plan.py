@@ -210,7 +210,7 @@ async def test_the_clinician_sees_the_plan_and_changes_it_with_the_patient(
         await page.click("#staff-professionals-add")
         await page.fill("#staff-professionals-0-name", "Dr Lee")
         await page.fill("#staff-professionals-0-phone", "202-555-0123")
-        await region.screenshot(path=str(artifacts / "safety-plan-staff-02.png"))
+        await page.screenshot(path=str(artifacts / "safety-plan-staff-02.png"), full_page=True)
         await page.click("#plan-save")
         await expect(page.locator("#plan-saved")).to_contain_text("Saved as version 2.")
         await expect(page.locator("#plan-last-change")).to_contain_text("Version 2, last changed by Clinician Person")

@@ -14,6 +14,7 @@ CSSRS = Instrument(
     code="cssrs",
     version="1",
     title="C-SSRS screener",
+    patient_title="A few questions about your safety",
     sms_intro="A few yes/no questions about the past month. If you are in danger, call or text 988 or call 911.",
     app_intro="These questions are about the past month.",
     questions=(

@@ -11,6 +11,7 @@ GAD7 = Instrument(
     code="gad7",
     version="1",
     title="GAD-7",
+    patient_title="Anxiety questionnaire (GAD-7)",
     sms_intro="Over the last 2 weeks, how often have you been bothered by each of these? "
     "7 short questions, one at a time.",
     app_intro=_TWO_WEEKS_APP,

@@ -12,6 +12,7 @@ PHQ9 = Instrument(
     code="phq9",
     version="1",
     title="PHQ-9",
+    patient_title="Mood questionnaire (PHQ-9)",
     sms_intro="Over the last 2 weeks, how often have you been bothered by each of these? "
     "9 short questions, one at a time.",
     app_intro=_TWO_WEEKS_APP,

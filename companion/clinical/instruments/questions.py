@@ -137,6 +137,7 @@ class Instrument:
     questions: tuple[Question, ...]
     sms_intro: str | None = None
     app_intro: str | None = None
+    patient_title: str | None = None  # what the patient reads, without jargon; ``title`` when None
     _by_key: dict[str, Question] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -155,6 +156,10 @@ class Instrument:
         if self.sms_intro is not None:
             _check_sms_text(self.sms_intro, f"{self.code} intro")
         object.__setattr__(self, "_by_key", by_key)
+
+    @property
+    def title_for_patient(self) -> str:
+        return self.patient_title or self.title
 
     def question(self, key: str) -> Question:
         try:

@@ -560,6 +560,8 @@ async function renderHome(options) {
     ? h("ul", { class: "card-list" }, open.map(pendingCard))
     : h("p", { class: "card" }, problem || "You have no check-ins due right now. Thank you for keeping in touch.");
   const moodPrompt = open.find((prompt) => prompt.instrument === "mood");
+  const coming = await loadUpcoming();
+  if (ticket !== renderTicket) return;
   render("Today", [
     heading(greeting),
     notice,
@@ -571,7 +573,33 @@ async function renderHome(options) {
       h("h2", { id: "now-title", class: "card-title" }, "How are you today?"),
       h("p", {}, "A quick check-in on your mood, whenever you like."),
       h("a", { class: "button block", href: moodPrompt ? `#/checkin/${moodPrompt.id}` : "#/checkin/mood" }, "Check in now")),
+    upcomingCard(coming),
   ], options);
+}
+
+const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: "long", month: "short", day: "numeric", hour: "numeric", minute: "2-digit" });
+
+async function loadUpcoming() {
+  try {
+    return await api("/api/v1/me/upcoming");
+  } catch {
+    return null;  // offline or refused: the card says nothing rather than something stale
+  }
+}
+
+/** Sessions still to come and the check-ins planned for the week, soonest first. */
+function upcomingCard(coming) {
+  if (!coming) return null;
+  const items = [
+    ...coming.sessions.map((s) => ({ at: new Date(s.started_at), text: `Treatment session${s.location ? `, ${s.location}` : ""}` })),
+    ...coming.checkins.map((c) => ({ at: new Date(c.due_at), text: c.title })),
+  ].sort((a, b) => a.at - b.at);
+  return h("section", { class: "card", "aria-labelledby": "upcoming-title" },
+    h("h2", { id: "upcoming-title", class: "card-title" }, "Coming up"),
+    items.length
+      ? h("ul", { class: "upcoming" }, items.map((item) => h("li", {},
+        h("time", { datetime: item.at.toISOString() }, dayFormat.format(item.at)), " · ", item.text)))
+      : h("p", {}, "Nothing planned for the next week."));
 }
 
 // --- a check-in, one question per screen ------------------------------------------------------
@@ -989,12 +1017,18 @@ function legend(items) {
   return h("ul", { class: "legend" }, items.filter(Boolean).map(([kind, text]) => h("li", {}, h("span", { class: `swatch ${kind}`, "aria-hidden": "true" }), text)));
 }
 
-function questionnaireSection(name, title, points, sessions, bands, max) {
+function trendOf(history, instrument) {
+  const found = (history.trends || []).find((trend) => trend.instrument === instrument);
+  return found ? found.text : null;
+}
+
+function questionnaireSection(name, title, points, sessions, bands, max, trend = null) {
   const section = h("section", { "aria-labelledby": `${name}-title` }, h("h2", { id: `${name}-title` }, title));
   if (!points.length) {
     section.append(h("p", { class: "card" }, `No ${title} results yet.`));
     return section;
   }
+  if (trend) section.append(h("p", { class: "trend-words", id: `${name}-trend` }, trend));
   const latest = points[points.length - 1];
   const band = bandLabel(bands, latest.value).toLowerCase();
   section.append(h("p", { class: "hint" }, `Lower scores mean fewer symptoms. Your latest score is ${latest.value} (${band}), from ${formatDay(latest.at)}.`));
@@ -1047,9 +1081,12 @@ async function renderHistory(options) {
     heading("Your history"),
     h("p", { class: "lead" }, "How you have been doing, from your own check-ins."),
     mood,
-    questionnaireSection("phq9", "PHQ-9", phq9, sessions, PHQ9_BANDS, 27),
+    questionnaireSection("phq9", "Mood questionnaire (PHQ-9)", phq9, sessions, PHQ9_BANDS, 27, trendOf(history, "phq9")),
   ];
-  if (gad7.length) nodes.push(questionnaireSection("gad7", "GAD-7", gad7, sessions, GAD7_BANDS, 21));
+  if (gad7.length) {
+    nodes.push(questionnaireSection("gad7", "Anxiety questionnaire (GAD-7)", gad7, sessions, GAD7_BANDS, 21,
+      trendOf(history, "gad7")));
+  }
   render("History", nodes, options);
 }
 
@@ -1066,6 +1103,11 @@ function timeField(id, label, value, hint) {
     h("label", { class: "field-label", for: id }, label),
     h("input", { id, name: id, type: "time", required: true, value: (value || "").slice(0, 5), "aria-describedby": hint ? `${id}-hint` : undefined }),
     hint ? h("p", { class: "hint", id: `${id}-hint` }, hint) : null);
+}
+
+/** Whether the time `at` ("HH:MM") falls in quiet hours from `from` until `until` (which may cross midnight). */
+function insideQuiet(at, from, until) {
+  return from < until ? at >= from && at < until : at >= from || at < until;
 }
 
 async function renderSettings(options) {
@@ -1089,6 +1131,7 @@ async function renderSettings(options) {
       h("span", {}, channel.label)))),
     h("p", { class: "hint", id: "channel-hint" }, "With “In this app only”, your check-ins wait for you here and we do not text them."));
   const button = h("button", { class: "button block", type: "submit" }, "Save settings");
+  const quietNote = h("p", { class: "message info", id: "quiet-note", hidden: true });
   const form = h("form", { novalidate: true, onsubmit: async (event) => {
     event.preventDefault();
     const data = new FormData(form);
@@ -1131,8 +1174,20 @@ async function renderSettings(options) {
     h("p", { class: "hint", id: "quiet-hint" }, "We hold routine messages during these hours. A message about your safety may still come at any time."),
     timeField("quiet-start", "From", me.quiet_start),
     timeField("quiet-end", "Until", me.quiet_end)),
+  quietNote,
   status,
   button);
+  const explainQuiet = () => {
+    const data = new FormData(form);
+    const at = String(data.get("preferred") || "");
+    const from = String(data.get("quiet-start") || "");
+    const until = String(data.get("quiet-end") || "");
+    quietNote.hidden = !(at && from && until && insideQuiet(at, from, until));
+    quietNote.textContent = quietNote.hidden ? "" : `${at} is inside your quiet hours (${from} to ${until}), so your `
+      + `check-ins will come at ${until}, when quiet hours end. Choose another time if you would like them earlier.`;
+  };
+  form.addEventListener("input", explainQuiet);
+  explainQuiet();
 
   const waiting = entries.length
     ? h("p", {}, `${entries.length} check-in${entries.length === 1 ? " is" : "s are"} still waiting to send. ${entries.length === 1 ? "It stays" : "They stay"} on this device and will be sent the next time you sign in.`)

@@ -5,7 +5,7 @@
 const SVG = "http://www.w3.org/2000/svg";
 const WIDTH = 340;
 const HEIGHT = 220;
-const MARGIN = { top: 12, right: 10, bottom: 26, left: 30 };
+const MARGIN = { top: 14, right: 12, bottom: 28, left: 34 };
 const DAY = 24 * 60 * 60 * 1000;
 
 export const PHQ9_BANDS = [

@@ -1,7 +1,7 @@
 // Mood charts drawn as SVG: the patient timeline and the small trend in the patient list.
 
 import { svg, uniqueId } from "./dom.js";
-import { dateOnly, dateTime, modalityLabel, toDate } from "./format.js";
+import { dateOnly, dateTime, dayMonth, modalityLabel, toDate } from "./format.js";
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -34,8 +34,9 @@ export function timelineChart({ points, baseline, sessions, now = Date.now() }) 
   const moods = points.map(([at, value]) => ({ at: toDate(at).getTime(), value }));
   const marks = sessions.map((s) => ({ ...s, at: toDate(s.started_at).getTime() }));
   const times = [...moods.map((m) => m.at), ...marks.map((m) => m.at)];
-  const start = Math.min(now - 14 * DAY, ...times) - DAY / 2;
-  const end = Math.max(now, ...times) + DAY / 4;
+  // The range is the data's (with a little room either side); with no data, the last two weeks.
+  const start = (times.length ? Math.min(...times) : now - 14 * DAY) - DAY / 2;
+  const end = (times.length ? Math.max(...times) : now) + DAY / 4;
   const x = scale(start, end, margin.left, width - margin.right);
   const y = scale(0, 10, height - margin.bottom, margin.top);
   const titleId = uniqueId("chart-title");
@@ -75,7 +76,7 @@ export function timelineChart({ points, baseline, sessions, now = Date.now() }) 
   }
   for (const tick of dateTicks(start + DAY / 2, end, 8)) {
     grid.append(
-      svg("text", { class: "chart-axis-label", x: x(tick), y: height - 10, "text-anchor": "middle" }, dateOnly(tick)),
+      svg("text", { class: "chart-axis-label", x: x(tick), y: height - 10, "text-anchor": "middle" }, dayMonth(tick)),
     );
   }
   root.append(grid);

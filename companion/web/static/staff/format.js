@@ -33,8 +33,10 @@ function formatter(kind, timeZone = zone) {
   const key = `${kind}|${timeZone}`;
   if (!formatters.has(key)) {
     const options = {
-      datetime: { weekday: "short", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23" },
-      date: { month: "short", day: "numeric" },
+      datetime: { weekday: "short", month: "short", day: "numeric", year: "numeric", hour: "2-digit", minute: "2-digit",
+        hourCycle: "h23" },
+      date: { month: "short", day: "numeric", year: "numeric" },
+      day: { month: "short", day: "numeric" },
       time: { hour: "2-digit", minute: "2-digit", hourCycle: "h23" },
       seconds: { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" },
       zone: { timeZoneName: "short" },
@@ -59,6 +61,11 @@ export function dateTime(value) {
 
 export function dateOnly(value) {
   return value ? formatter("date").format(toDate(value)) : "";
+}
+
+/** Month and day without the year: a chart's axis, where the year is in the chart's description. */
+export function dayMonth(value) {
+  return value ? formatter("day").format(toDate(value)) : "";
 }
 
 export function timeOnly(value, { seconds = false } = {}) {

@@ -5,21 +5,19 @@
 import { ApiError, api, can } from "./api.js";
 import { alertCard, focusAfterChange, keepFocus } from "./alerts.js";
 import { timelineChart } from "./chart.js";
+import { checkinsTable } from "./checkin-rows.js";
+import { questionnairePanel } from "./questionnaire-chart.js";
+import { sessionForm, sessionsList } from "./sessions.js";
 import { conversationPanel } from "./conversation.js";
 import { announce, clear, h, notice } from "./dom.js";
 import { downloadButton } from "./download.js";
 import { safetyPlanPanel } from "./safety-plan.js";
 import {
-  MODALITY_OPTIONS,
   bandLabel,
   clinicZone,
   dateTime,
-  instrumentLabel,
-  isoToWall,
   modalityLabel,
-  sourceLabel,
   statusLabel,
-  wallToIso,
   zoneName,
 } from "./format.js";
 
@@ -59,121 +57,6 @@ function summaryCards(timeline) {
       stat("Answered", String(timeline.checkins.filter((c) => c.status === "complete").length)),
       stat("Missed", String(timeline.missed_checkins), timeline.missed_checkins ? "expired unanswered" : null)),
   );
-}
-
-function checkinsTable(checkins, showAll) {
-  const rows = checkins.slice().reverse();
-  const shown = showAll ? rows : rows.slice(0, CHECKINS_SHOWN);
-  if (!rows.length) return h("p", { class: "empty" }, "No check-ins yet.");
-  return h("div", { class: "table-wrap" }, h("table", { class: "data-table checkins-table" },
-    h("caption", { class: "visually-hidden" }, "Check-ins, most recent first"),
-    h("thead", {}, h("tr", {}, ["When", "Check-in", "Score", "Band", "Status", "Via", "Flags", "Note"]
-      .map((label) => h("th", { scope: "col" }, label)))),
-    h("tbody", {}, shown.map((c) => h("tr", {},
-      h("td", {}, dateTime(c.completed_at || c.started_at)),
-      h("td", {}, instrumentLabel(c.instrument)),
-      h("td", {}, c.total === null ? "—" : String(c.total)),
-      h("td", {}, c.band ? bandLabel(c.band) : "—"),
-      h("td", {}, statusLabel(c.status)),
-      h("td", {}, sourceLabel(c.source)),
-      h("td", {}, c.flags && c.flags.length ? c.flags.map(bandLabel).join(", ") : "—"),
-      h("td", { class: "note-cell" }, typeof c.answers.note === "string" ? c.answers.note : ""),
-    ))),
-  ));
-}
-
-function sessionsList(sessions) {
-  if (!sessions.length) return h("p", { class: "empty" }, "No treatment sessions recorded.");
-  return h("ol", { class: "session-list", reversed: true },
-    sessions.map((s) => h("li", { class: s.cancelled_at ? "session-cancelled" : null, dataset: { sessionId: s.id } },
-      h("strong", {}, modalityLabel(s.modality)), ` · ${dateTime(s.started_at)}`,
-      s.ended_at ? ` – ${dateTime(s.ended_at)}` : "",
-      s.dose_mg ? h("span", { class: "muted" }, ` · ${s.dose_mg} mg`) : null,
-      s.location ? h("span", { class: "muted" }, ` · ${s.location}`) : null,
-      s.cancelled_at ? h("span", { class: "status-chip status-chip-cancelled" }, "Cancelled") : null,
-      s.notes ? h("p", { class: "session-notes" }, s.notes) : null,
-    )));
-}
-
-function defaultStart() {
-  const now = new Date();
-  now.setMinutes(Math.floor(now.getMinutes() / 5) * 5, 0, 0);
-  return isoToWall(now);
-}
-
-function field(id, label, control, hint) {
-  return h("div", { class: "field" }, h("label", { for: id }, label), control,
-    hint ? h("span", { class: "hint", id: `${id}-hint` }, hint) : null);
-}
-
-/** The "record a session" form; calls `onRecorded(session)` after the companion stored it. */
-function sessionForm(patientId, onRecorded) {
-  const zoneHint = `Clinic time (${zoneName()})`;
-  const modality = h("select", { id: "session-modality", name: "modality", required: true },
-    h("option", { value: "" }, "Choose…"), MODALITY_OPTIONS.map(([value, label]) => h("option", { value }, label)));
-  const started = h("input", { type: "datetime-local", id: "session-started", name: "started_at", required: true,
-    "aria-describedby": "session-started-hint" });
-  started.value = defaultStart();
-  const ended = h("input", { type: "datetime-local", id: "session-ended", name: "ended_at",
-    "aria-describedby": "session-ended-hint" });
-  const dose = h("input", { type: "number", id: "session-dose", name: "dose_mg", min: "0.1", max: "2000", step: "0.1",
-    inputmode: "decimal" });
-  const location = h("input", { type: "text", id: "session-location", name: "location", maxlength: 200 });
-  const notes = h("textarea", { id: "session-notes", name: "notes", rows: 2, maxlength: 4000 });
-  const submit = h("button", { type: "submit", class: "button button-primary", id: "session-submit" }, "Record session");
-  const message = h("div", { class: "form-message", id: "session-message" });
-  const form = h("form", { class: "session-form", id: "session-form", novalidate: true, "aria-labelledby": "record-heading" },
-    h("div", { class: "form-grid" },
-      field("session-modality", "Modality", modality),
-      field("session-dose", "Dose (mg, optional)", dose),
-      field("session-started", "Started", started, zoneHint),
-      field("session-ended", "Ended (optional)", ended, zoneHint),
-    ),
-    field("session-location", "Location (optional)", location),
-    field("session-notes", "Notes (optional)", notes),
-    h("div", { class: "form-actions" }, submit),
-    message,
-  );
-
-  function fail(text, control) {
-    clear(message).append(notice("error", text));
-    if (control) control.focus();
-  }
-
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    clear(message);
-    if (!modality.value) return fail("Choose the modality.", modality);
-    const startedAt = wallToIso(started.value);
-    if (!startedAt) return fail("Enter when the session started.", started);
-    const endedAt = ended.value ? wallToIso(ended.value) : null;
-    if (ended.value && !endedAt) return fail("The end time is not a valid date and time.", ended);
-    if (endedAt && Date.parse(endedAt) < Date.parse(startedAt)) return fail("A session cannot end before it starts.", ended);
-    const body = { modality: modality.value, started_at: startedAt };
-    if (endedAt) body.ended_at = endedAt;
-    if (dose.value) {
-      const mg = Number(dose.value);
-      if (!(mg > 0 && mg <= 2000)) return fail("The dose must be more than 0 and at most 2000 mg.", dose);
-      body.dose_mg = mg;
-    }
-    if (location.value.trim()) body.location = location.value.trim();
-    if (notes.value.trim()) body.notes = notes.value.trim();
-    submit.disabled = true;
-    submit.textContent = "Recording…";
-    try {
-      const recorded = await api(`/patients/${patientId}/sessions`, { method: "POST", body });
-      form.reset();
-      started.value = defaultStart();
-      await onRecorded(recorded);
-    } catch (error) {
-      if (error instanceof ApiError && error.status === 401) return;
-      fail(error instanceof ApiError ? error.message : String(error));
-    } finally {
-      submit.disabled = false;
-      submit.textContent = "Record session";
-    }
-  });
-  return form;
 }
 
 /** The patient page. Returns a cleanup function. */
@@ -312,11 +195,12 @@ export function patientView(main, ctx, patientId) {
       safetyPlan.panel,
       summaryCards(timeline),
       chartPanel,
+      questionnairePanel(timeline),
       h("div", { class: "two-columns" },
         recordPanel,
         h("section", { class: "panel", "aria-labelledby": "sessions-heading" },
           h("h2", { id: "sessions-heading" }, `Treatment sessions (${sessions.length})`),
-          sessionsList(sessions))),
+          sessionsList(patientId, sessions, { canEdit: can(ctx.session(), "record-session"), onChanged: reload }))),
       conversation.panel,
       can(ctx.session(), "export-record")
         ? h("p", { class: "record-export" }, downloadButton({ label: "Export the record (CSV)",
@@ -326,7 +210,7 @@ export function patientView(main, ctx, patientId) {
         h("div", { class: "panel-head" },
           h("h2", { id: "checkins-heading" }, `Check-ins (${timeline.checkins.length})`),
           moreButton),
-        checkinsTable(timeline.checkins, showAllCheckins)),
+        checkinsTable(patientId, timeline.checkins, { showAll: showAllCheckins, limit: CHECKINS_SHOWN })),
     );
   }
 
