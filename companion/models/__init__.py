@@ -30,7 +30,7 @@ from companion.models.patient import Patient, PatientChannel, PatientStatus, Sms
 from companion.models.protocol import ActiveProtocol, OncallOverride, OncallPosition, ProtocolVersion
 from companion.models.safety import Alert, AlertPage, AlertSeverity, AlertStatus, EscalationEndReason
 from companion.models.scheduling import JobHeartbeat, WorkerProcess
-from companion.models.staff import StaffMember, StaffRole
+from companion.models.staff import SetupKind, StaffMember, StaffRole
 from companion.models.treatment import TreatmentModality, TreatmentSession
 
 __all__ = [
@@ -64,6 +64,7 @@ __all__ = [
     "PromptStatus",
     "ProtocolVersion",
     "SenderKind",
+    "SetupKind",
     "SignInThrottle",
     "SmsConsent",
     "StaffMember",
