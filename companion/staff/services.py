@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -16,6 +16,7 @@ from companion.auth.staff_links import withdraw
 from companion.clock import Clock
 from companion.errors import Conflict, NotFound
 from companion.models import Clinic, StaffMember, StaffRole
+from companion.models.base import table_of
 from companion.staff.schemas import StaffCreate, StaffUpdate
 
 LAST_ADMIN = "the clinic's last active admin cannot be demoted or deactivated; make another member an admin first"
@@ -93,13 +94,15 @@ async def update_staff(
 
 async def _keep_an_admin(session: AsyncSession, member: StaffMember, changes: dict[str, Any]) -> None:
     """Refuse (409) a change that would leave the clinic without an active admin, whoever makes
-    it. The clinic's row is locked first (PostgreSQL), so two admins demoting each other at once
-    are taken one after the other and the second is refused."""
+    it. The clinic's row is written first (a change to nothing: PostgreSQL locks the row, SQLite
+    takes its one write lock), so two admins demoting each other at once are taken one after the
+    other, and the second, counting after the first committed, is refused."""
     deactivated = changes.get("active") is False
     demoted = changes.get("role") not in (None, StaffRole.ADMIN)
     if not (member.active and member.role == StaffRole.ADMIN and (deactivated or demoted)):
         return
-    await session.execute(select(col(Clinic.id)).where(col(Clinic.id) == member.clinic_id).with_for_update())
+    clinics = table_of(Clinic)
+    await session.execute(update(clinics).where(clinics.c.id == member.clinic_id).values(id=clinics.c.id))
     others = await session.execute(
         select(func.count()).select_from(StaffMember).where(
             col(StaffMember.clinic_id) == member.clinic_id, col(StaffMember.id) != member.id,
