@@ -41,7 +41,7 @@ async def describe(session: AsyncSession, clock: Clock, members: Sequence[StaffM
         link_open = member.setup_expires_at is not None and member.setup_expires_at > now
         views.append(StaffRead.model_validate(member).model_copy(update={
             "locked_until": max(held) if held else None,
-            "pending_link": member.setup_kind if link_open else None,
+            "pending_link": SetupKind(member.setup_kind) if link_open and member.setup_kind else None,
             "link_expires_at": member.setup_expires_at if link_open else None,
         }))
     return views

@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import pytest
+
 from tests.conftest import PASSWORD
 from tests.web.conftest import LiveServer, csp_violations
 
@@ -26,6 +28,21 @@ async def staff_page(browser: Any, viewport: dict[str, int]) -> AsyncIterator[An
     await context.close()
     assert errors == [], f"script errors in the page: {errors}"
     assert violations == [], f"the content security policy refused: {violations}"
+
+
+async def accessibility_violations(page: Any) -> list[str]:
+    """What axe-core finds wrong with the page as it is now (WCAG 2.x A and AA and best practice),
+    one line per rule with the elements at fault; empty when nothing. axe-core comes with the
+    axe-playwright-python test dependency and runs through Playwright, outside the page's CSP."""
+    try:
+        from axe_playwright_python.async_playwright import Axe
+    except ImportError:
+        pytest.skip("the axe-playwright-python package is not installed (pip install -e '.[test]')")
+    results = await Axe().run(page)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} -> {[n['target'] for n in v['nodes']]}"
+        for v in results.response["violations"]
+    ]
 
 
 async def sign_in(page: Any, server: LiveServer, email: str, route: str = "") -> None:
