@@ -22,6 +22,7 @@ from companion.staff.schemas import StaffInvite, StaffLinkRead, StaffRead
 from companion.staff.services import ensure_email_free, get_staff
 
 INACTIVE = "this member is deactivated; reactivate them before resetting their password"
+SELF_RESET = "an admin's own password is reset by another admin (a reset signs you out at once)"
 
 
 def link_text(clinic: Clinic, link: staff_links.IssuedLink, hours: int) -> str:
@@ -90,6 +91,8 @@ async def reset_password(
     """The member's password stops working and every session of theirs ends; a link to set a new
     one replaces any link they had."""
     member = await get_staff(session, staff, staff_id)
+    if staff_id == staff.staff_id:
+        raise Conflict(SELF_RESET, field="staff_id")
     if not member.active:
         raise Conflict(INACTIVE, field="active")
     member.password_hash = staff_links.NO_PASSWORD

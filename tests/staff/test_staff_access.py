@@ -163,6 +163,15 @@ async def test_deactivating_withdraws_an_open_link_and_a_deactivated_member_cann
     assert refused.status_code == 409 and refused.json()["extra"][0]["key"] == "active"
 
 
+async def test_an_admins_own_password_is_reset_by_another_admin(client: AsyncClient, world: World) -> None:
+    clinic = await world.clinic()
+    admin = await world.staff(clinic, "admin")
+    refused = await client.post(f"/api/v1/staff/{admin.id}/reset", headers=world.headers(admin))
+    assert refused.status_code == 409 and "another admin" in refused.json()["detail"]
+    assert (await client.get("/api/v1/staff", headers=world.headers(admin))).status_code == 200  # still signed in
+    assert (await _login(client, admin.email, PASSWORD)).status_code == 200
+
+
 async def test_the_last_active_admin_is_kept(client: AsyncClient, world: World) -> None:
     clinic = await world.clinic()
     alex = await world.staff(clinic, "admin")

@@ -94,7 +94,7 @@ export function membersTable(members, { selfId, onChanged, onLink, said }) {
             }
           } }, "Unlock"));
       }
-      if (member.active) {
+      if (member.active && !self) { // an admin's own password is reset by another admin
         buttons.push(h("button", { type: "button", class: "button button-quiet", id: `reset-${member.id}`,
           "aria-label": `Reset the password of ${member.name}`, onclick: () => confirmed(cell, offer, {
             id: `reset-${member.id}`,
@@ -107,11 +107,14 @@ export function membersTable(members, { selfId, onChanged, onLink, said }) {
               onLink(result);
             },
           }) }, "Reset password"));
+      }
+      if (member.active) {
         buttons.push(h("button", { type: "button", class: "button button-quiet", id: `deactivate-${member.id}`,
           "aria-label": `Deactivate ${member.name}`, onclick: () => confirmed(cell, offer, {
             id: `deactivate-${member.id}`,
             question: `Deactivate ${member.name}${self ? " (you)" : ""}? They are signed out at once, cannot sign in,`
-              + " and are paged no more; a position only they hold on call is left to the fallback.",
+              + " and are paged no more: an alert for a position only they hold on call goes to the clinic's"
+              + " clinicians and admins instead.",
             yes: "Yes, deactivate",
             run: async () => {
               await api(`/staff/${member.id}`, { method: "PATCH", body: { active: false } });
