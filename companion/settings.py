@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     twilio_api_base_url: str | None = None
 
     staff_token_ttl_minutes: int = 12 * 60
+    # An invitation or a password reset: the set-your-password link works once, for this long.
+    staff_link_ttl_hours: int = Field(default=48, ge=1, le=14 * 24)
     patient_token_ttl_minutes: int = 30 * 24 * 60
     # Staff sign-in: this many failed passwords in a row lock the account for a while (the outer
     # bound); before that, each account and each client address backs off (see below).

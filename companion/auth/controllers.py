@@ -4,8 +4,8 @@ from litestar import post
 from litestar.datastructures import State
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from companion.auth import services
-from companion.auth.schemas import StaffLogin, TokenRead
+from companion.auth import services, staff_links
+from companion.auth.schemas import StaffLogin, StaffSetup, StaffSetupDone, TokenRead
 from companion.openapi import ApiController, errors
 
 
@@ -20,3 +20,11 @@ class AuthController(ApiController):
         return await services.login_staff(
             db_session, state.clock, state.settings, state.passwords, data.email, data.password, client_address
         )
+
+    # A set-your-password link (an invitation or a reset), spent once; hashing waits for the pool (429).
+    @post("/staff/setup", status_code=200, responses=errors(401, 429))
+    async def staff_setup(self, data: StaffSetup, db_session: AsyncSession, state: State) -> StaffSetupDone:
+        member = await staff_links.set_password(
+            db_session, state.clock, state.settings, state.passwords, data.token, data.password
+        )
+        return StaffSetupDone(email=member.email)

@@ -17,3 +17,16 @@ class TokenRead(BaseModel):
     token_type: str = "bearer"
     expires_at: datetime
     role: str | None = None
+
+
+class StaffSetup(BaseModel):
+    """A set-your-password link spent: the token from the link and the member's new password."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Field(min_length=5, max_length=200)
+    password: str = Field(min_length=10, max_length=256)
+
+
+class StaffSetupDone(BaseModel):
+    email: str

@@ -104,3 +104,16 @@ async def refund(session: AsyncSession, scope: str, key: str) -> None:
         .where(T.c.scope == scope, T.c.key == key[:MAX_KEY_LENGTH], T.c.attempts > 0)
         .values(attempts=T.c.attempts - 1)
     )
+
+
+async def waiting_until(session: AsyncSession, scope: str, keys: list[str], now: datetime) -> dict[str, datetime]:
+    """The keys of ``scope`` whose next attempt must wait, and until when (a key quiet past its
+    forget time waits no more, but its row stays until it is next used)."""
+    if not keys:
+        return {}
+    rows = await session.execute(
+        select(T.c.key, T.c.allowed_at).where(
+            T.c.scope == scope, T.c.key.in_([key[:MAX_KEY_LENGTH] for key in keys]), T.c.allowed_at > now,
+        )
+    )
+    return {row.key: row.allowed_at for row in rows}

@@ -26,6 +26,7 @@ class Purpose(StrEnum):
     NOTICE = "notice"
     REPLY = "reply"  # an answer to the patient's or staff member's own message
     STAFF_MESSAGE = "staff_message"  # a clinician's own message to a patient, from the dashboard
+    STAFF_LINK = "staff_link"  # a staff member's set-your-password link (an invitation or a reset)
 
 
 # Lower sends first.
@@ -33,6 +34,7 @@ PRIORITY: dict[Purpose, int] = {
     Purpose.SAFETY_REPLY: 0,
     Purpose.STAFF_PAGE: 0,
     Purpose.OTP: 1,
+    Purpose.STAFF_LINK: 1,
     Purpose.REPLY: 2,
     Purpose.STAFF_MESSAGE: 2,
     Purpose.NOTICE: 3,
@@ -42,21 +44,25 @@ PRIORITY: dict[Purpose, int] = {
 
 # Sent at once after commit, not at the next tick.
 URGENT: frozenset[Purpose] = frozenset({
-    Purpose.SAFETY_REPLY, Purpose.STAFF_PAGE, Purpose.OTP, Purpose.REPLY, Purpose.STAFF_MESSAGE,
+    Purpose.SAFETY_REPLY, Purpose.STAFF_PAGE, Purpose.OTP, Purpose.STAFF_LINK, Purpose.REPLY, Purpose.STAFF_MESSAGE,
 })
 
 # A send whose outcome is unknown (the process died after calling the provider, or the call
 # timed out) is settled by purpose:
-# - at least once: a staff page, a safety reply and a sign-in code that might not have gone out
-#   are sent again; a duplicate is a nuisance, a missing one can cost a life or lock a patient out;
+# - at least once: a staff page, a safety reply, a sign-in code and a staff member's set-your-password
+#   link that might not have gone out are sent again; a duplicate is a nuisance, a missing one can
+#   cost a life or lock a patient or a clinician out;
 # - at most once: a prompt, a reminder, a notice and a reply that might already have gone out are
 #   not sent twice; a patient must not get the same question twice.
-AT_LEAST_ONCE: frozenset[Purpose] = frozenset({Purpose.STAFF_PAGE, Purpose.SAFETY_REPLY, Purpose.OTP})
+AT_LEAST_ONCE: frozenset[Purpose] = frozenset({
+    Purpose.STAFF_PAGE, Purpose.SAFETY_REPLY, Purpose.OTP, Purpose.STAFF_LINK,
+})
 
 MAX_ATTEMPTS: dict[Purpose, int] = {
     Purpose.STAFF_PAGE: 10,
     Purpose.SAFETY_REPLY: 10,
     Purpose.OTP: 4,
+    Purpose.STAFF_LINK: 4,
     Purpose.NOTICE: 6,
     Purpose.REPLY: 4,
     Purpose.STAFF_MESSAGE: 4,

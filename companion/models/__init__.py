@@ -32,7 +32,7 @@ from companion.models.protocol import ActiveProtocol, OncallOverride, OncallPosi
 from companion.models.safety import Alert, AlertPage, AlertSeverity, AlertStatus, EscalationEndReason
 from companion.models.safety_plan import SafetyPlanVersion, SavedBy
 from companion.models.scheduling import JobHeartbeat, WorkerProcess
-from companion.models.staff import StaffMember, StaffRole
+from companion.models.staff import SetupKind, StaffMember, StaffRole
 from companion.models.treatment import TreatmentModality, TreatmentSession
 
 __all__ = [
@@ -69,6 +69,7 @@ __all__ = [
     "SafetyPlanVersion",
     "SavedBy",
     "SenderKind",
+    "SetupKind",
     "SignInThrottle",
     "SmsConsent",
     "StaffMember",

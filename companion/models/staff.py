@@ -19,6 +19,13 @@ class StaffRole(StrEnum):
     STAFF = "staff"
 
 
+class SetupKind(StrEnum):
+    """``StaffMember.setup_kind``: why a set-your-password link was issued."""
+
+    INVITE = "invite"
+    RESET = "reset"
+
+
 class StaffMember(SQLModel, table=True):
     __tablename__ = "staff_member"
     __table_args__ = (UniqueConstraint("email", name="uq_staff_member_email"),)
@@ -35,4 +42,9 @@ class StaffMember(SQLModel, table=True):
     locked_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     # Carried in every token; a new password, role or deactivation increments it, ending older tokens.
     token_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # The one set-your-password link open for the member (docs/sign-in.md, "Invitations and
+    # resets"): its nonce, kind and expiry; cleared when it is used, replaced or withdrawn.
+    setup_nonce: str | None = Field(default=None, max_length=32)
+    setup_kind: str | None = Field(default=None, max_length=8)  # a SetupKind
+    setup_expires_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     created_at: datetime = created_at_field()

@@ -115,6 +115,11 @@ async def advance(
             "fallback": fallback, "via": action.via,
         },
     )
+    if unreached:
+        # A target that reached nobody (a deactivated member, one without a phone, an empty shift):
+        # the step fell back or paged fewer people than it names; the board warns of it too.
+        log.warning("alert %s step %s/%s: %d of its targets reached nobody%s", alert.id, action.position.pass_no,
+                    action.position.step_index, len(unreached), " (fallback paged)" if fallback else "")
     if not paged:
         log.error("alert %s step %s/%s paged nobody", alert.id, action.position.pass_no, action.position.step_index)
     return action

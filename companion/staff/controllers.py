@@ -9,8 +9,8 @@ from companion.auth.dependencies import ADMIN
 from companion.auth.principals import StaffPrincipal
 from companion.openapi import errors
 from companion.params import RowId
-from companion.staff import services
-from companion.staff.schemas import StaffCreate, StaffRead, StaffUpdate
+from companion.staff import access, services
+from companion.staff.schemas import StaffCreate, StaffInvite, StaffLinkRead, StaffRead, StaffUpdate
 
 
 class StaffController(StaffApi):
@@ -19,8 +19,8 @@ class StaffController(StaffApi):
     opt = ADMIN
 
     @get("/")
-    async def list_staff(self, db_session: AsyncSession, staff: StaffPrincipal) -> list[StaffRead]:
-        return [StaffRead.model_validate(m) for m in await services.list_staff(db_session, staff)]
+    async def list_staff(self, db_session: AsyncSession, state: State, staff: StaffPrincipal) -> list[StaffRead]:
+        return await access.describe(db_session, state.clock, await services.list_staff(db_session, staff))
 
     # Setting a password waits for the password pool, which refuses beyond its cap (429).
     @post("/", responses=errors(429))
@@ -30,15 +30,35 @@ class StaffController(StaffApi):
         member = await services.create_staff(
             db_session, state.clock, state.passwords, staff.clinic_id, data, staff.actor
         )
-        return StaffRead.model_validate(member)
+        return await access.describe_one(db_session, state.clock, member)
+
+    @post("/invitations")
+    async def invite_staff(
+        self, data: StaffInvite, db_session: AsyncSession, state: State, staff: StaffPrincipal
+    ) -> StaffLinkRead:
+        return await access.invite(db_session, state.clock, state.settings, staff, data)
 
     @get("/{staff_id:int}")
-    async def read_staff(self, staff_id: RowId, db_session: AsyncSession, staff: StaffPrincipal) -> StaffRead:
-        return StaffRead.model_validate(await services.get_staff(db_session, staff, staff_id))
+    async def read_staff(
+        self, staff_id: RowId, db_session: AsyncSession, state: State, staff: StaffPrincipal
+    ) -> StaffRead:
+        return await access.describe_one(db_session, state.clock, await services.get_staff(db_session, staff, staff_id))
 
     @patch("/{staff_id:int}", responses=errors(429))
     async def update_staff(
         self, staff_id: RowId, data: StaffUpdate, db_session: AsyncSession, state: State, staff: StaffPrincipal
     ) -> StaffRead:
         member = await services.update_staff(db_session, state.clock, state.passwords, staff, staff_id, data)
-        return StaffRead.model_validate(member)
+        return await access.describe_one(db_session, state.clock, member)
+
+    @post("/{staff_id:int}/reset", status_code=200)
+    async def reset_password(
+        self, staff_id: RowId, db_session: AsyncSession, state: State, staff: StaffPrincipal
+    ) -> StaffLinkRead:
+        return await access.reset_password(db_session, state.clock, state.settings, staff, staff_id)
+
+    @post("/{staff_id:int}/unlock", status_code=200)
+    async def unlock_staff(
+        self, staff_id: RowId, db_session: AsyncSession, state: State, staff: StaffPrincipal
+    ) -> StaffRead:
+        return await access.unlock(db_session, state.clock, staff, staff_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -12,13 +12,17 @@ from companion.audit import services as audit
 from companion.auth.passwords import PasswordPool
 from companion.auth.principals import StaffPrincipal
 from companion.auth.revocation import end_staff_sessions
+from companion.auth.staff_links import withdraw
 from companion.clock import Clock
 from companion.errors import Conflict, NotFound
-from companion.models import StaffMember, StaffRole
+from companion.models import Clinic, StaffMember, StaffRole
+from companion.models.base import table_of
 from companion.staff.schemas import StaffCreate, StaffUpdate
 
+LAST_ADMIN = "the clinic's last active admin cannot be demoted or deactivated; make another member an admin first"
 
-async def _ensure_email_free(session: AsyncSession, email: str) -> None:
+
+async def ensure_email_free(session: AsyncSession, email: str) -> None:
     query = select(col(StaffMember.id)).where(func.lower(col(StaffMember.email)) == email.lower())
     if (await session.execute(query)).first() is not None:
         raise Conflict("a staff member with this email already exists", field="email")
@@ -27,7 +31,7 @@ async def _ensure_email_free(session: AsyncSession, email: str) -> None:
 async def create_staff(
     session: AsyncSession, clock: Clock, passwords: PasswordPool, clinic_id: int, data: StaffCreate, actor: str
 ) -> StaffMember:
-    await _ensure_email_free(session, data.email)
+    await ensure_email_free(session, data.email)
     password_hash = await passwords.hash(data.password)
     member = StaffMember(
         clinic_id=clinic_id,
@@ -66,9 +70,7 @@ async def update_staff(
 ) -> StaffMember:
     member = await get_staff(session, staff, staff_id)
     changes = data.model_dump(exclude_unset=True)
-    demoted = changes.get("role", StaffRole.ADMIN) != StaffRole.ADMIN
-    if staff_id == staff.staff_id and (changes.get("active") is False or demoted):
-        raise Conflict("you cannot demote or deactivate yourself", field="role")
+    await _keep_an_admin(session, member, changes)
     ends_sessions = ends_staff_sessions(member, changes)
     for field, value in changes.items():
         if value is None and field != "phone":
@@ -77,6 +79,8 @@ async def update_staff(
             member.password_hash = await passwords.hash(value)
         else:
             setattr(member, field, value)
+    if changes.get("active") is False:
+        withdraw(member)  # a deactivated member's open invitation or reset stops working
     await session.flush()
     if ends_sessions:
         await end_staff_sessions(session, member)
@@ -86,6 +90,27 @@ async def update_staff(
     audit.record(session, clock, actor=staff.actor, action="staff.update", subject=f"staff:{staff_id}",
                  clinic_id=staff.clinic_id, detail=detail)
     return member
+
+
+async def _keep_an_admin(session: AsyncSession, member: StaffMember, changes: dict[str, Any]) -> None:
+    """Refuse (409) a change that would leave the clinic without an active admin, whoever makes
+    it. The clinic's row is written first (a change to nothing: PostgreSQL locks the row, SQLite
+    takes its one write lock), so two admins demoting each other at once are taken one after the
+    other, and the second, counting after the first committed, is refused."""
+    deactivated = changes.get("active") is False
+    demoted = changes.get("role") not in (None, StaffRole.ADMIN)
+    if not (member.active and member.role == StaffRole.ADMIN and (deactivated or demoted)):
+        return
+    clinics = table_of(Clinic)
+    await session.execute(update(clinics).where(clinics.c.id == member.clinic_id).values(id=clinics.c.id))
+    others = await session.execute(
+        select(func.count()).select_from(StaffMember).where(
+            col(StaffMember.clinic_id) == member.clinic_id, col(StaffMember.id) != member.id,
+            col(StaffMember.active).is_(True), col(StaffMember.role) == StaffRole.ADMIN,
+        )
+    )
+    if not others.scalar_one():
+        raise Conflict(LAST_ADMIN, field="active" if deactivated else "role")
 
 
 def ends_staff_sessions(member: StaffMember, changes: dict[str, Any]) -> bool:

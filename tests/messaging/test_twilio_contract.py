@@ -264,6 +264,12 @@ CASES: list[Case] = [
     Case("reply", Purpose.REPLY, "Thanks, mood 7 saved for today."),
     Case("staff_message", Purpose.STAFF_MESSAGE, "Hi Sam, this is Dr Lee. Could you call the clinic today?"),
     Case(
+        "staff_link",
+        Purpose.STAFF_LINK,
+        "Riverside Clinic: You are invited to the staff dashboard. Set your password within 48 hours: "
+        "https://companion.example.org/staff/#/setup/12.hwzXE_50PPV8W32K.zxgTDdYfimNTY3HCibn1P1Yo",
+    ),
+    Case(
         "reminder-messaging-service",
         Purpose.REMINDER,
         "Reminder: please answer today's check-in — it takes 10 seconds. Price of the call: €0 {free}.",

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from tests.conftest import PASSWORD
+from tests.web.axe import axe_violations, described
 from tests.web.conftest import LiveServer, csp_violations
 
 TIMEOUT_MS = 20000  # generous: a loaded CI machine is slow to paint
@@ -26,6 +27,12 @@ async def staff_page(browser: Any, viewport: dict[str, int]) -> AsyncIterator[An
     await context.close()
     assert errors == [], f"script errors in the page: {errors}"
     assert violations == [], f"the content security policy refused: {violations}"
+
+
+async def accessibility_violations(page: Any) -> list[str]:
+    """What axe-core finds wrong with the page as it is now (WCAG 2.1 A and AA and best practice),
+    one line per rule with the elements at fault; empty when nothing (tests/web/axe.py)."""
+    return described(await axe_violations(page, best_practice=True))
 
 
 async def sign_in(page: Any, server: LiveServer, email: str, route: str = "") -> None:

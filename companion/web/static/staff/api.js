@@ -197,6 +197,13 @@ export async function signIn(email, password) {
   return session;
 }
 
+/** Spend a set-your-password link (an invitation or a reset); no session needed. Returns the
+ * member's email. A used, replaced or expired link answers 401 with the companion's words. */
+export async function setPassword(token, password) {
+  const data = await send("/auth/staff/setup", { method: "POST", body: { token, password } });
+  return data.email;
+}
+
 /** The signed-in person's clinic id (from the token, also for a session stored before it was kept). */
 export function clinicOf(session) {
   if (!session) return null;

@@ -16,7 +16,8 @@ function shiftCell(shift) {
     shift && shift.override ? h("span", { class: "status-chip status-chip-cover" }, "cover") : null);
 }
 
-function boardTable(board) {
+/** Who holds each position now and next, with its warning (also on the team page). */
+export function boardTable(board) {
   if (!board.length) return h("p", { class: "empty" }, "The protocol names no on-call positions.");
   return h("div", { class: "table-wrap" }, h("table", { class: "data-table oncall-board", id: "oncall-board" },
     h("thead", {}, h("tr", {}, ["Position", "On call now", "Next", "Warning"]

@@ -4,9 +4,9 @@ import { ApiError, signIn } from "./api.js";
 import { clear, h, notice } from "./dom.js";
 
 /** The sign-in page; calls `onSignedIn(session)` once the companion accepted the password. */
-export function signInView(main, { message, onSignedIn }) {
+export function signInView(main, { message, onSignedIn, email: knownEmail = "" }) {
   const email = h("input", { type: "email", id: "signin-email", name: "email", autocomplete: "username", required: true,
-    maxlength: 254, spellcheck: "false" });
+    maxlength: 254, spellcheck: "false", value: knownEmail || undefined });
   const password = h("input", { type: "password", id: "signin-password", name: "password",
     autocomplete: "current-password", required: true, maxlength: 256 });
   const submit = h("button", { type: "submit", class: "button button-primary button-wide", id: "signin-submit" },
@@ -46,5 +46,5 @@ export function signInView(main, { message, onSignedIn }) {
       submit.textContent = "Sign in";
     }
   });
-  email.focus();
+  (knownEmail ? password : email).focus();
 }

@@ -1,5 +1,6 @@
 // The staff dashboard: sign-in, the page shell, routing (#/alerts, #/messages, #/patients, #/patients/<id>,
-// #/oncall, #/team, #/protocol) and the 15-second refresh of the alert count and the header's on-call line.
+// #/oncall, #/team, #/protocol; signed out, #/setup/<token> for a set-your-password link) and the
+// 15-second refresh of the alert count and the header's on-call line.
 // Everything it shows comes from the /api/v1 JSON API.
 
 import { ApiError, api, can, clearSession, getSession, onUnauthorized } from "./api.js";
@@ -14,6 +15,7 @@ import { clinicZone, forgetClinicZone, hasClinicZone, plural, setClinicZone, tim
 import { patientView } from "./patient.js";
 import { patientsView } from "./patients.js";
 import { protocolView } from "./protocol.js";
+import { setupView } from "./setup.js";
 import { signInView } from "./signin.js";
 import { teamView } from "./team.js";
 
@@ -111,7 +113,7 @@ const ROUTES = [
     view: (match) => patientView(main, ctx, Number(match[1])),
   },
   { pattern: /^#\/oncall$/, nav: "oncall", title: "On call", view: () => oncallView(main, ctx) },
-  { pattern: /^#\/team$/, nav: "team", title: "Clinic and team", view: () => teamView(main) },
+  { pattern: /^#\/team$/, nav: "team", title: "Clinic and team", view: () => teamView(main, ctx) },
   { pattern: /^#\/outcomes$/, nav: "outcomes", title: "Outcomes", view: () => outcomesView(main) },
   { pattern: /^#\/audit$/, nav: "audit", title: "Audit log", view: () => auditView(main) },
   { pattern: /^#\/protocol$/, nav: "protocol", title: "Protocol", view: () => protocolView(main, ctx) },
@@ -197,7 +199,24 @@ async function signedIn(session, { interactive = true } = {}) {
   refreshOncall();
 }
 
-function signedOut(message) {
+const SETUP = /^#\/setup\/([A-Za-z0-9._-]+)$/;
+
+/** A set-your-password link: whoever was signed in in this tab is signed out first. */
+function openSetup(token) {
+  signedOut(null);
+  window.history.replaceState(null, "", "#/setup");
+  currentTitle = "Set your password";
+  document.title = `Set your password · ${APP_NAME}`;
+  setupView(main, {
+    token,
+    onDone: (email) => {
+      window.history.replaceState(null, "", "#/alerts");
+      signedOut("Your password is set. Sign in with it now.", email);
+    },
+  });
+}
+
+function signedOut(message, email = "") {
   cleanup();
   cleanup = () => {};
   tickListeners = new Set();
@@ -210,7 +229,7 @@ function signedOut(message) {
   banner(null);
   currentTitle = "Sign in";
   document.title = `Sign in · ${APP_NAME}`;
-  signInView(main, { message, onSignedIn: signedIn });
+  signInView(main, { message, onSignedIn: signedIn, email });
 }
 
 onUnauthorized((message) => signedOut(message));
@@ -226,7 +245,9 @@ document.getElementById("skip-link").addEventListener("click", (event) => {
 });
 
 window.addEventListener("hashchange", () => {
-  if (getSession()) route();
+  const setup = SETUP.exec(window.location.hash);
+  if (setup) openSetup(setup[1]);
+  else if (getSession()) route();
 });
 
 document.addEventListener("visibilitychange", () => {
@@ -234,5 +255,7 @@ document.addEventListener("visibilitychange", () => {
 });
 
 const existing = getSession();
-if (existing) signedIn(existing, { interactive: false });
+const opened = SETUP.exec(window.location.hash);
+if (opened) openSetup(opened[1]);
+else if (existing) signedIn(existing, { interactive: false });
 else signedOut(null);
