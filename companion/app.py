@@ -62,6 +62,7 @@ from companion.secret_keys import with_secret_keys
 from companion.settings import Settings, get_settings
 from companion.staff.controllers import StaffController
 from companion.treatments.controllers import TreatmentSessionController
+from companion.vapid_keys import with_vapid_key
 from companion.web.routes import web_routers
 from jobs.context import JobContext
 from jobs.scheduler import Workers
@@ -114,7 +115,7 @@ def create_app(
     names, re-read when the file changes.
 
     Without a usable secret key it refuses with :class:`~companion.settings.SecretKeyError`."""
-    settings = with_secret_keys(settings or get_settings())
+    settings = with_vapid_key(with_secret_keys(settings or get_settings()))
     clock = clock or Clock()
     owns_engine = engine is None
     engine = engine or create_engine(settings)

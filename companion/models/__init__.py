@@ -28,6 +28,7 @@ from companion.models.messaging import (
 )
 from companion.models.patient import Patient, PatientChannel, PatientStatus, SmsConsent
 from companion.models.protocol import ActiveProtocol, OncallOverride, OncallPosition, ProtocolVersion
+from companion.models.push import PushMessage, PushStatus, PushSubscription
 from companion.models.safety import Alert, AlertPage, AlertSeverity, AlertStatus, EscalationEndReason
 from companion.models.scheduling import JobHeartbeat, WorkerProcess
 from companion.models.staff import StaffMember, StaffRole
@@ -63,6 +64,9 @@ __all__ = [
     "PromptChannel",
     "PromptStatus",
     "ProtocolVersion",
+    "PushMessage",
+    "PushStatus",
+    "PushSubscription",
     "SenderKind",
     "SignInThrottle",
     "SmsConsent",
