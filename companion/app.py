@@ -47,6 +47,7 @@ from companion.messaging.gateways import SmsGateway, create_gateway
 from companion.messaging.inbound_worker import InboundProcessor, run_inbound
 from companion.messaging.intake import InboundIntake
 from companion.messaging.policy import PRIORITY, Purpose
+from companion.messaging.push_gateway import create_push_gateway
 from companion.messaging.wakeup import Waker
 from companion.metrics.controllers import MetricsController
 from companion.observability import request_id
@@ -152,7 +153,8 @@ def create_app(
                 dispatch_task = asyncio.create_task(run_dispatcher(urgent, waker.wait, stop, tick=5.0))
         if run_workers:
             context = JobContext(settings=settings, engine=engine, sessionmaker=state.sessionmaker, clock=clock,
-                                 gateway=gateway, protocols=protocols, waker=waker, inbound_waker=inbound_waker)
+                                 gateway=gateway, protocols=protocols, waker=waker, inbound_waker=inbound_waker,
+                                 push_gateway=create_push_gateway(settings))
             workers = Workers.create(context)
             await workers.start()
         try:

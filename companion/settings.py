@@ -118,6 +118,8 @@ class Settings(BaseSettings):
     push_max_attempts: int = Field(default=4, ge=1, le=10)
     # A push service keeps an undelivered push this long for a device that is offline.
     push_ttl_seconds: int = Field(default=4 * 60 * 60, ge=0, le=28 * 24 * 60 * 60)
+    # Accept http:// push endpoints: only for a local push-service stand-in, never in production.
+    push_allow_http_endpoints: bool = False
 
     db_echo: bool = False
     db_pool_size: int = 10

@@ -2,7 +2,8 @@
 :class:`~companion.messaging.events.DeliveryEvents`.
 
 An opt-out the provider reports goes through the one consent service, as a STOP does; a prompt or
-reminder that could not be delivered is a finding for the safety rules."""
+reminder that could not be delivered is a finding for the safety rules; a push that did not get
+through falls back to SMS where the patient allows it."""
 
 from __future__ import annotations
 
@@ -16,11 +17,13 @@ from companion.messaging.policy import Purpose
 from companion.models import Patient
 from companion.protocols import ProtocolSource
 from companion.safety.judge import judge_undelivered
+from companion.scheduling.push_fallback import fall_back
 
 
 class DeliveryReactions:
     """The :class:`~companion.messaging.events.DeliveryEvents` the dispatcher and the status
-    callbacks report to."""
+    callbacks report to, and the :class:`~companion.messaging.events.PushEvents` of the push
+    dispatcher."""
 
     def __init__(self, clock: Clock, protocols: ProtocolSource) -> None:
         self.clock = clock
@@ -38,3 +41,7 @@ class DeliveryReactions:
         if patient is not None:
             await judge_undelivered(session, self.clock, await self.protocols.for_clinic(session, patient.clinic_id),
                                     patient)
+
+    async def push_undelivered(self, session: AsyncSession, push_ids: Sequence[int]) -> None:
+        """No push got through: the SMS instead, where the patient allows it (docs/push.md)."""
+        await fall_back(session, self.clock, push_ids)
