@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import delete, get, patch, put
 from litestar.datastructures import State
 from litestar.params import Parameter, SkipValidation
@@ -52,7 +54,7 @@ class PatientSelfController(PatientApi):
     @delete("/push")
     async def unsubscribe_push(
         self, db_session: AsyncSession, state: State, patient: PatientPrincipal,
-        endpoint: str = Parameter(query="endpoint", min_length=1, max_length=ENDPOINT_MAX),
+        endpoint: Annotated[str, Parameter(min_length=1, max_length=ENDPOINT_MAX, description="the endpoint")],
     ) -> None:
         """Turn notifications off for the browser whose subscription has this endpoint."""
         await push_service.unsubscribe(db_session, state.clock, patient, endpoint)
