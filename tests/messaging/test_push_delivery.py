@@ -18,7 +18,7 @@ from companion.clock import FrozenClock
 from companion.db import create_sessionmaker
 from companion.messaging.gateways import TwilioGateway
 from companion.messaging.push_gateway import WebPushGateway
-from companion.models import AuditEvent, OutboundMessage, Patient, Prompt, PushMessage, PushSubscription
+from companion.models import AuditEvent, Clinic, OutboundMessage, Patient, Prompt, PushMessage, PushSubscription
 from companion.protocols import ProtocolSource
 from companion.scheduling.services import replan_patient
 from companion.settings import Settings
@@ -276,3 +276,21 @@ async def test_an_endpoint_that_is_not_https_is_refused(
     answer = await _subscribe(client, world, patient, push_service.device())
     assert answer.status_code == 400 and answer.json()["detail"] == "a push endpoint must be an https URL"
     assert await _rows(session, PushSubscription) == []
+
+
+async def test_the_care_team_sees_an_app_patient_nothing_reaches_outside_the_app(
+    client: httpx.AsyncClient, world: World, session: AsyncSession, clock: FrozenClock,
+    push_service: FakePushService,
+) -> None:
+    patient = await _app_patient(world, session, clock, consent="opted_out")
+    staff = await world.staff(await session.get(Clinic, patient.clinic_id))  # type: ignore[arg-type]
+
+    async def flag() -> bool:
+        page = await client.get("/api/v1/patients/overview", headers=world.headers(staff))
+        assert page.status_code == 200, page.text
+        [item] = page.json()["items"]
+        return bool(item["reached_outside_app"])
+
+    assert await flag() is False
+    assert (await _subscribe(client, world, patient, push_service.device())).status_code == 200
+    assert await flag() is True
