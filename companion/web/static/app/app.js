@@ -3,6 +3,7 @@
 // Check-ins go through the outbox (outbox.js), so one made offline is sent when the network is back.
 
 import { GAD7_BANDS, PHQ9_BANDS, bandLabel, formatDay, timeChart } from "./charts.js";
+import { forgetDevice, notificationsSection } from "./notifications.js";
 
 const Outbox = self.CompanionOutbox;
 const SESSION_KEY = "companion.session";
@@ -134,6 +135,9 @@ function clearDrafts() {
 }
 
 async function signOut({ expired = false } = {}) {
+  // This browser stops getting the patient's notifications (the companion is told while the
+  // sign-in still holds; an ended one cannot, and the push service then reports it gone).
+  if (state.session) await forgetDevice(api, { tellCompanion: !expired });
   state.session = null;
   state.profile = null;
   state.clinicCrisis = null;
@@ -1058,7 +1062,7 @@ async function renderSettings(options) {
     h("div", { class: "tiles choice" }, CHANNELS.map((channel) => h("label", { class: "tile" },
       h("input", { type: "radio", name: "channel", value: channel.value, checked: me.channel === channel.value }),
       h("span", {}, channel.label)))),
-    h("p", { class: "hint", id: "channel-hint" }, "With “In this app only”, your check-ins wait for you here and we do not text them."));
+    h("p", { class: "hint", id: "channel-hint" }, "With “In this app only”, your check-ins wait for you here and we do not text the questions. Turn on notifications below to hear when one is ready; without them, a reminder comes by text unless you replied STOP."));
   const button = h("button", { class: "button block", type: "submit" }, "Save settings");
   const form = h("form", { novalidate: true, onsubmit: async (event) => {
     event.preventDefault();
@@ -1111,6 +1115,7 @@ async function renderSettings(options) {
   render("Settings", [
     heading("Settings"),
     form,
+    notificationsSection({ h, api }),
     h("h2", {}, "About messages"),
     h("p", {}, "Messages are reviewed during clinic hours; this is not an emergency service. If you are in danger, call or text 988 or call 911."),
     h("h2", {}, "Sign out"),
