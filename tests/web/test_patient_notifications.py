@@ -37,6 +37,7 @@ from tests.conftest import World
 from tests.delivery import delivery_events
 from tests.fakes.fake_push import FakePushService
 from tests.live import free_port, serving
+from tests.web.axe import AXE_JS, axe_violations
 from tests.web.conftest import LiveServer, csp_violations
 from tests.web.test_patient_app import PHONE, TIMEOUT_MS, VIEWPORT, real_now_clock, shooter, sign_in
 
@@ -47,6 +48,7 @@ except ImportError:  # the browser fixture skips these tests with a reason
 
 KEY = new_private_key_pem()
 SWITCH = "Tell me when a check-in is ready"
+AXE_AVAILABLE = AXE_JS.is_file()
 
 # The page's PushManager as a browser with a push service would behave, holding the stand-in's
 # subscription: subscribe records its options and hands the subscription back, getSubscription
@@ -135,6 +137,8 @@ async def test_notifications_turned_on_bring_a_check_in_that_a_tap_opens(
     await expect(page.locator("#notifications-status")).to_have_text(re.compile("^Notifications are on."))
     await expect(switch).to_be_checked()
     await shot("01-on")
+    if AXE_AVAILABLE:  # WCAG 2.1 AA on the settings screen with its switch (where axe-core is installed)
+        assert await axe_violations(page) == []
     asked = json.loads(await page.evaluate("localStorage.getItem('companion.test.subscribed')"))
     assert asked["userVisibleOnly"] is True
     assert bytes(asked["key"]) == base64.urlsafe_b64decode(public_key_of(KEY) + "=")
