@@ -48,6 +48,7 @@ from companion.messaging.gateways import SmsGateway, create_gateway
 from companion.messaging.inbound_worker import InboundProcessor, run_inbound
 from companion.messaging.intake import InboundIntake
 from companion.messaging.policy import PRIORITY, Purpose
+from companion.messaging.push_gateway import create_push_gateway
 from companion.messaging.wakeup import Waker
 from companion.metrics.controllers import MetricsController
 from companion.observability import request_id
@@ -64,6 +65,7 @@ from companion.secret_keys import with_secret_keys
 from companion.settings import Settings, get_settings
 from companion.staff.controllers import StaffController
 from companion.treatments.controllers import TreatmentSessionController
+from companion.vapid_keys import with_vapid_key
 from companion.web.routes import web_routers
 from jobs.context import JobContext
 from jobs.scheduler import Workers
@@ -116,7 +118,7 @@ def create_app(
     names, re-read when the file changes.
 
     Without a usable secret key it refuses with :class:`~companion.settings.SecretKeyError`."""
-    settings = with_secret_keys(settings or get_settings())
+    settings = with_vapid_key(with_secret_keys(settings or get_settings()))
     clock = clock or Clock()
     owns_engine = engine is None
     engine = engine or create_engine(settings)
@@ -153,7 +155,8 @@ def create_app(
                 dispatch_task = asyncio.create_task(run_dispatcher(urgent, waker.wait, stop, tick=5.0))
         if run_workers:
             context = JobContext(settings=settings, engine=engine, sessionmaker=state.sessionmaker, clock=clock,
-                                 gateway=gateway, protocols=protocols, waker=waker, inbound_waker=inbound_waker)
+                                 gateway=gateway, protocols=protocols, waker=waker, inbound_waker=inbound_waker,
+                                 push_gateway=create_push_gateway(settings))
             workers = Workers.create(context)
             await workers.start()
         try:

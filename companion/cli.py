@@ -33,6 +33,7 @@ from companion.settings import Settings, get_settings
 from companion.staff.schemas import StaffCreate
 from companion.staff.services import create_staff
 from companion.validation import normalise_phone
+from companion.vapid_keys import with_vapid_key
 from jobs.process import run_jobs
 from jobs.replay import DeliveredGateway, ReplaySummary, replay
 from jobs.scheduler import make_context
@@ -111,7 +112,7 @@ def forwarded_header_options(settings: Settings) -> ForwardedHeaderOptions:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    settings = with_secret_keys(settings)  # refuse before touching the database
+    settings = with_vapid_key(with_secret_keys(settings))  # refuse before touching the database
     if settings.is_sqlite or args.migrate:
         migrate.upgrade(settings.database_url)
     app = create_app(settings, run_workers=not args.no_jobs)

@@ -50,9 +50,10 @@ def check_keys(keys: tuple[str, ...], source: str = "COMPANION_SECRET_KEY") -> N
             )
 
 
-def key_file_for(database_url: str) -> Path | None:
-    """The file that keeps the generated key of a SQLite database: ``<database file>.secret``.
-    None for an in-memory database (its key lives and dies with the process, as its data does)."""
+def key_file_for(database_url: str, suffix: str = KEY_FILE_SUFFIX) -> Path | None:
+    """The file that keeps the generated key of a SQLite database: ``<database file>.secret``
+    (another ``suffix`` for another key, such as the VAPID key's ``.vapid``). None for an
+    in-memory database (its key lives and dies with the process, as its data does)."""
     try:
         url = make_url(database_url)
     except ArgumentError as exc:
@@ -62,7 +63,7 @@ def key_file_for(database_url: str) -> Path | None:
         database = database.removeprefix("file:")
     if database in ("", ":memory:") or url.query.get("mode") == "memory":
         return None
-    return Path(database + KEY_FILE_SUFFIX)
+    return Path(database + suffix)
 
 
 def _read_key_file(path: Path) -> tuple[str, ...]:
@@ -72,40 +73,52 @@ def _read_key_file(path: Path) -> tuple[str, ...]:
             f"the key file {path} holds no key; delete it to have a new one made, or set COMPANION_SECRET_KEY"
         )
     check_keys(keys, source=str(path))
-    if stat.S_IMODE(path.stat().st_mode) & 0o077:
-        log.warning("the key file %s can be read by other users; restrict it with chmod 600", path)
+    warn_if_readable_by_others(path)
     return keys
 
 
-def load_or_create_key_file(path: Path) -> tuple[str, ...]:
-    """The keys kept in ``path``; on the first run, a new random key written there first.
+def write_once(path: Path, content: str) -> bool:
+    """Write ``content`` to ``path`` unless it exists; False when another process made it first.
 
-    The key is written to a private temporary file (created exclusively, mode 0600) and then
+    The content goes to a private temporary file (created exclusively, mode 0600) that is then
     linked into place, so the file appears whole or not at all and an existing one is never
-    replaced: when two processes start at once, one links its key and the other reads it.
-    """
-    try:
-        return _read_key_file(path)
-    except FileNotFoundError:
-        pass
-    key = new_key()
+    replaced. :class:`OSError` when the file cannot be written."""
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
     try:
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(key + "\n")
+            handle.write(content)
             handle.flush()
             os.fsync(handle.fileno())
         try:
             os.link(temporary, path)
         except FileExistsError:
+            return False
+    finally:
+        temporary.unlink(missing_ok=True)
+    return True
+
+
+def warn_if_readable_by_others(path: Path) -> None:
+    if stat.S_IMODE(path.stat().st_mode) & 0o077:
+        log.warning("the key file %s can be read by other users; restrict it with chmod 600", path)
+
+
+def load_or_create_key_file(path: Path) -> tuple[str, ...]:
+    """The keys kept in ``path``; on the first run, a new random key written there first
+    (:func:`write_once`: when two processes start at once, one links its key and the other reads it)."""
+    try:
+        return _read_key_file(path)
+    except FileNotFoundError:
+        pass
+    key = new_key()
+    try:
+        if not write_once(path, key + "\n"):
             return _read_key_file(path)  # another process made it first: both use that key
     except OSError as exc:
         raise SecretKeyError(
             f"could not keep a secret key in {path} ({exc.strerror or exc}); " + _make_one("COMPANION_SECRET_KEY")
         ) from exc
-    finally:
-        temporary.unlink(missing_ok=True)
     log.info("made a new secret key and kept it in %s", path)
     return (key,)
 

@@ -110,6 +110,19 @@ class Settings(BaseSettings):
     metrics_jobs_host: str = "127.0.0.1"
     metrics_jobs_port: int | None = Field(default=None, ge=1, le=65535)
 
+    # Web push (docs/push.md). The VAPID private key (PEM, or the raw key in base64url) signs every
+    # push; unset, the embedded SQLite default makes and keeps its own (companion.vapid_keys) and
+    # anything else sends no push (reminders then go by SMS where the patient consented).
+    vapid_private_key: str | None = Field(default=None, repr=False)
+    # The contact the push services are given with each push (mailto: or https:); unset, the public URL.
+    vapid_subject: str | None = None
+    # Each push is tried this many times at most (5xx, 429, timeouts) before it falls back to SMS.
+    push_max_attempts: int = Field(default=4, ge=1, le=10)
+    # A push service keeps an undelivered push this long for a device that is offline.
+    push_ttl_seconds: int = Field(default=4 * 60 * 60, ge=0, le=28 * 24 * 60 * 60)
+    # Accept http:// push endpoints: only for a local push-service stand-in, never in production.
+    push_allow_http_endpoints: bool = False
+
     db_echo: bool = False
     db_pool_size: int = 10
 
@@ -143,6 +156,10 @@ class Settings(BaseSettings):
     @property
     def signing_key(self) -> str:
         return self.secret_keys[0]
+
+    @property
+    def push_enabled(self) -> bool:
+        return bool(self.vapid_private_key)
 
     @property
     def twilio_configured(self) -> bool:

@@ -17,6 +17,8 @@ from companion.db import session_scope
 from companion.messaging.dispatcher import Dispatcher
 from companion.messaging.gateways import SmsGateway
 from companion.messaging.inbound_worker import InboundProcessor
+from companion.messaging.push_dispatcher import PushDispatcher
+from companion.messaging.push_gateway import PushGateway
 from companion.messaging.wakeup import WAKER_KEY, Waker
 from companion.protocols import ProtocolSource
 from companion.scheduling import heartbeat
@@ -39,6 +41,9 @@ class JobContext:
     inbound_waker: Waker = field(default_factory=Waker)
     dispatcher: Dispatcher | None = None
     inbound: InboundProcessor | None = None
+    # None when push is off (no VAPID key: docs/push.md).
+    push_gateway: PushGateway | None = None
+    push_dispatcher: PushDispatcher | None = None
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
@@ -70,6 +75,15 @@ class JobContext:
             self.dispatcher = Dispatcher(self.engine, self.gateway, self.clock, events=events,
                                          retry_base_seconds=self.settings.send_retry_base_seconds)
         return self.dispatcher
+
+    def get_push_dispatcher(self) -> PushDispatcher | None:
+        if self.push_dispatcher is None and self.push_gateway is not None:
+            self.push_dispatcher = PushDispatcher(
+                self.engine, self.push_gateway, self.clock, events=DeliveryReactions(self.clock, self.protocols),
+                max_attempts=self.settings.push_max_attempts, retry_base_seconds=self.settings.send_retry_base_seconds,
+                ttl_seconds=self.settings.push_ttl_seconds,
+            )
+        return self.push_dispatcher
 
 
 Job = Callable[[JobContext], Awaitable[object]]

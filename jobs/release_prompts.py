@@ -12,7 +12,7 @@ BATCH = 500
 
 async def release_all(ctx: JobContext) -> int:
     """Release every due prompt, in batches of one unit of work each."""
-    return await ctx.in_batches(lambda session: release_due(session, ctx.clock, BATCH), BATCH)
+    return await ctx.in_batches(lambda session: release_due(session, ctx.clock, BATCH, ctx.settings), BATCH)
 
 
 @with_heartbeat(JOB_ID, INTERVAL)

@@ -20,11 +20,13 @@ from companion.messaging.dispatch_loop import run_dispatcher
 from companion.messaging.gateways import SmsGateway, create_gateway
 from companion.messaging.inbound_worker import run_inbound
 from companion.messaging.listener import OutboxListener
+from companion.messaging.push_gateway import PushGateway, create_push_gateway
 from companion.metrics.server import start_metrics_server
 from companion.protocols import ProtocolSource
 from companion.settings import Settings
 from jobs import (
     dispatch_outbox,
+    dispatch_push,
     escalate_alerts,
     expire_prompts,
     extend_plans,
@@ -39,7 +41,7 @@ from jobs.context import JobContext
 log = logging.getLogger("companion.jobs")
 
 TICKS = (handle_inbound, escalate_alerts, release_prompts, send_reminders, expire_prompts, dispatch_outbox,
-         send_digests)
+         dispatch_push, send_digests)
 
 
 def build_scheduler(ctx: JobContext) -> AsyncIOScheduler:
@@ -102,18 +104,21 @@ class Workers:
             if task is not None:
                 await task
         await self.listener.stop()
+        if self.ctx.push_gateway is not None:
+            await self.ctx.push_gateway.close()
 
 
 def make_context(
     settings: Settings, *, clock: Clock | None = None, gateway: SmsGateway | None = None,
-    protocols: ProtocolSource | None = None,
+    protocols: ProtocolSource | None = None, push_gateway: PushGateway | None = None,
 ) -> JobContext:
     """The context of a scheduler process; its protocol is ``settings.protocol_file``'s unless
     ``protocols`` says otherwise."""
     engine = create_engine(settings)
     return JobContext(settings=settings, engine=engine, sessionmaker=create_sessionmaker(engine),
                       clock=clock or Clock(), gateway=gateway or create_gateway(settings),
-                      protocols=protocols or ProtocolSource.from_file(settings.protocol_file))
+                      protocols=protocols or ProtocolSource.from_file(settings.protocol_file),
+                      push_gateway=push_gateway or create_push_gateway(settings))
 
 
 async def run_forever(settings: Settings) -> None:

@@ -34,6 +34,13 @@ class DeliveryEvents(Protocol):
         ...
 
 
+class PushEvents(Protocol):
+    async def push_undelivered(self, session: AsyncSession, push_ids: Sequence[int]) -> None:
+        """These pushes expired with their subscription or failed for good (docs/push.md): the SMS
+        fallback is decided above transport."""
+        ...
+
+
 @asynccontextmanager
 async def joined_session(conn: AsyncConnection) -> AsyncIterator[AsyncSession]:
     """A session for reporting events inside ``conn``'s open transaction. It never commits or

@@ -29,6 +29,7 @@ from companion.models.messaging import (
 )
 from companion.models.patient import Patient, PatientChannel, PatientStatus, SmsConsent
 from companion.models.protocol import ActiveProtocol, OncallOverride, OncallPosition, ProtocolVersion
+from companion.models.push import PushMessage, PushStatus, PushSubscription
 from companion.models.safety import Alert, AlertPage, AlertSeverity, AlertStatus, EscalationEndReason
 from companion.models.safety_plan import SafetyPlanVersion, SavedBy
 from companion.models.scheduling import JobHeartbeat, WorkerProcess
@@ -66,6 +67,9 @@ __all__ = [
     "PromptChannel",
     "PromptStatus",
     "ProtocolVersion",
+    "PushMessage",
+    "PushStatus",
+    "PushSubscription",
     "SafetyPlanVersion",
     "SavedBy",
     "SenderKind",

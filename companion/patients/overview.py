@@ -1,5 +1,6 @@
 """The dashboard's patient list: per patient the latest scores, the mood trend, missed check-ins and
-open alerts, for one page of the caller's clinic.
+open alerts, for one page of the caller's clinic, and whether anything reaches the patient outside
+the app (docs/push.md, "No subscription").
 
 A page costs a fixed handful of queries whatever its size (patients, check-ins, missed prompts,
 missed streaks, open alerts), never one per patient: window functions pick each patient's most recent
@@ -22,7 +23,19 @@ from companion.auth.principals import StaffPrincipal
 from companion.clinical import scoring
 from companion.clock import Clock
 from companion.errors import NotFound
-from companion.models import Alert, AlertSeverity, AlertStatus, CheckIn, CheckInStatus, Clinic, Prompt, PromptStatus
+from companion.models import (
+    Alert,
+    AlertSeverity,
+    AlertStatus,
+    CheckIn,
+    CheckInStatus,
+    Clinic,
+    PatientChannel,
+    Prompt,
+    PromptStatus,
+    PushSubscription,
+    SmsConsent,
+)
 from companion.patients.listing import MISSED_WINDOW, PatientQuery, patient_page
 from companion.patients.schemas import LatestScore, MoodPoint, PatientOverview, PatientOverviewPage
 from companion.safety.services import SEVERITY_ORDER
@@ -58,6 +71,21 @@ def mood_summary(moods_latest_first: Sequence[MoodPoint]) -> tuple[list[MoodPoin
     trend = list(reversed(moods_latest_first[:TREND_POINTS]))
     previous = [p.value for p in reversed(moods_latest_first[1:])]
     return trend, scoring.mood_baseline(previous)
+
+
+def reached_outside_app(channel: str, sms_consent: str, devices: int) -> bool:
+    """Whether a prompt or reminder can reach the patient anywhere but in the open app: by text
+    (consented), or by push (chose the app and has a device with notifications on)."""
+    return sms_consent == SmsConsent.OPTED_IN or (channel in (PatientChannel.APP, PatientChannel.BOTH) and devices > 0)
+
+
+async def _devices(session: AsyncSession, ids: list[int]) -> dict[int, int]:
+    rows = await session.execute(
+        select(col(PushSubscription.patient_id), func.count())
+        .where(col(PushSubscription.patient_id).in_(ids), col(PushSubscription.expired_at).is_(None))
+        .group_by(col(PushSubscription.patient_id))
+    )
+    return {patient_id: int(count) for patient_id, count in rows.all()}
 
 
 async def _scores(session: AsyncSession, clinic_id: int, ids: list[int]) -> dict[int, _Scores]:
@@ -172,6 +200,7 @@ async def patients_overview(
         missed = await _missed(session, ids, clock.now() - MISSED_WINDOW)
         streaks = await _streaks(session, ids)
         alerts = await _open_alerts(session, staff.clinic_id, ids)
+        devices = await _devices(session, ids)
         for patient in patients:
             assert patient.id is not None
             score = scores.get(patient.id, _Scores())
@@ -184,6 +213,8 @@ async def patients_overview(
                     mood_baseline=baseline, phq9=score.latest.get("phq9"), gad7=score.latest.get("gad7"),
                     missed_checkins=missed.get(patient.id, 0), missed_in_a_row=streaks.get(patient.id, 0),
                     open_alerts=open_count, highest_open_severity=highest,
+                    reached_outside_app=reached_outside_app(patient.channel, patient.sms_consent,
+                                                            devices.get(patient.id, 0)),
                 )
             )
     audit.record(session, clock, actor=staff.actor, action="patient.overview", subject="patients",

@@ -73,6 +73,9 @@ class PatientOverview(ReadModel):
     missed_in_a_row: int
     open_alerts: int
     highest_open_severity: str | None
+    # False: no text (no consent) and no push (no device with notifications on) reaches the patient;
+    # prompts and reminders wait in the app, and unanswered ones show as missed (docs/push.md).
+    reached_outside_app: bool = True
 
 
 class PatientOverviewPage(ReadModel):

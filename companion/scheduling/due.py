@@ -19,7 +19,14 @@ from companion.clinical.instruments import get_instrument
 from companion.clock import Clock
 from companion.messaging import outbox
 from companion.messaging.policy import Purpose
-from companion.models import Patient, Prompt, PromptChannel, PromptStatus
+from companion.models import Patient, PatientStatus, Prompt, PromptChannel, PromptStatus, SmsConsent
+from companion.scheduling.push_delivery import (
+    active_subscriptions,
+    app_sms_text,
+    push_rows,
+    wants_push,
+    write_pushes,
+)
 from companion.scheduling.release import reaches_by_sms, release_prompt, write_messages
 from companion.settings import Settings
 
@@ -33,10 +40,12 @@ async def _patients(session: AsyncSession, ids: set[int]) -> dict[int, Patient]:
     return {p.id: p for p in rows.scalars() if p.id is not None}
 
 
-async def release_due(session: AsyncSession, clock: Clock, limit: int = 500) -> int:
+async def release_due(session: AsyncSession, clock: Clock, limit: int = 500, settings: Settings | None = None) -> int:
     """Release up to ``limit`` due prompts; returns how many were released.
 
-    The prompts' messages are written together after the batch, in one statement."""
+    The prompts' messages are written together after the batch, in one statement, and so are the
+    pushes to patients who chose the app and turned notifications on (given ``settings`` with push
+    on: docs/push.md); a prompt that went to the app alone carries its SMS fallback."""
     now = clock.now()
     prompts = list(
         (
@@ -56,7 +65,22 @@ async def release_due(session: AsyncSession, clock: Clock, limit: int = 500) -> 
     for prompt in prompts:
         await release_prompt(session, clock, patients[prompt.patient_id], prompt, messages=messages)
     await write_messages(session, messages)
+    if settings is not None:
+        pushing = [p for p in prompts if p.status == PromptStatus.OPEN and wants_push(patients[p.patient_id], settings)]
+        devices = await active_subscriptions(session, [p.patient_id for p in pushing])
+        pushes: list[dict[str, Any]] = []
+        for prompt in pushing:
+            if devices.get(prompt.patient_id):
+                pushes += push_rows(now=now, settings=settings, patient=patients[prompt.patient_id], prompt=prompt,
+                                    purpose=Purpose.PROMPT, subscriptions=devices[prompt.patient_id],
+                                    with_fallback=prompt.channel == PromptChannel.APP)
+        await write_pushes(session, pushes)
     return len(prompts)
+
+
+def sms_allowed(patient: Patient) -> bool:
+    """Texts may go to the patient whatever channel they chose (an app patient's reminder)."""
+    return patient.sms_consent == SmsConsent.OPTED_IN and patient.status == PatientStatus.ACTIVE
 
 
 def reminder_text(prompt: Prompt, settings: Settings) -> str:
@@ -66,7 +90,14 @@ def reminder_text(prompt: Prompt, settings: Settings) -> str:
 
 
 async def send_reminders(session: AsyncSession, clock: Clock, settings: Settings, limit: int = 500) -> int:
-    """One reminder per unanswered SMS prompt, at its reminder time (already outside quiet hours)."""
+    """One reminder per unanswered prompt, at its reminder time (already outside quiet hours);
+    returns how many reminders were written (SMS and pushes).
+
+    - An SMS prompt: the SMS reminder to a patient reached by SMS, as ever; a patient who chose
+      both and turned notifications on gets the push too.
+    - A prompt in the app: a push to each of the patient's devices (with the SMS as fallback), or,
+      with none, an SMS pointing to the app if the patient consented to texts; otherwise nothing,
+      and the check-in shows as missed when it expires (docs/push.md, "No subscription")."""
     now = clock.now()
     prompts = list(
         (
@@ -85,17 +116,32 @@ async def send_reminders(session: AsyncSession, clock: Clock, settings: Settings
         ).scalars()
     )
     patients = await _patients(session, {p.patient_id for p in prompts})
+    devices = await active_subscriptions(
+        session, [p.patient_id for p in prompts if wants_push(patients[p.patient_id], settings)])
+    pushes: list[dict[str, Any]] = []
     sent = 0
     for prompt in prompts:
         prompt.reminded_at = now
         patient = patients[prompt.patient_id]
-        if prompt.channel != PromptChannel.SMS or not reaches_by_sms(patient):
-            continue
-        await outbox.enqueue(
-            session, clock, to_phone=patient.phone, purpose=Purpose.REMINDER, body=reminder_text(prompt, settings),
-            clinic_id=patient.clinic_id, patient=patient, dedupe_key=f"reminder:{prompt.id}",
-        )
-        sent += 1
+        subscriptions = devices.get(patient.id or 0, []) if wants_push(patient, settings) else []
+        by_sms = prompt.channel == PromptChannel.SMS
+        if by_sms and reaches_by_sms(patient):
+            body = reminder_text(prompt, settings)
+        elif not by_sms and not subscriptions and sms_allowed(patient):
+            body = app_sms_text(Purpose.REMINDER, links.link_url(settings, prompt))
+        else:
+            body = None
+        if body is not None:
+            await outbox.enqueue(
+                session, clock, to_phone=patient.phone, purpose=Purpose.REMINDER, body=body,
+                clinic_id=patient.clinic_id, patient=patient, dedupe_key=f"reminder:{prompt.id}",
+            )
+            sent += 1
+        if subscriptions:
+            pushes += push_rows(now=now, settings=settings, patient=patient, prompt=prompt, purpose=Purpose.REMINDER,
+                                subscriptions=subscriptions, with_fallback=not by_sms)
+            sent += 1
+    await write_pushes(session, pushes)
     return sent
 
 

@@ -4,6 +4,7 @@
 // (outbox.js), so one made offline is sent when the network is back.
 
 import { GAD7_BANDS, PHQ9_BANDS, bandLabel, formatDay, timeChart } from "./charts.js";
+import { forgetDevice, notificationsSection } from "./notifications.js";
 import { PLAN_KIND, renderPlan, renderPlanEdit } from "./plan.js";
 
 const Outbox = self.CompanionOutbox;
@@ -137,6 +138,9 @@ function clearDrafts() {
 }
 
 async function signOut({ expired = false } = {}) {
+  // This browser stops getting the patient's notifications (the companion is told while the
+  // sign-in still holds; an ended one cannot, and the push service then reports it gone).
+  if (state.session) await forgetDevice(api, { tellCompanion: !expired });
   state.session = null;
   state.profile = null;
   state.clinicCrisis = null;
@@ -1129,7 +1133,7 @@ async function renderSettings(options) {
     h("div", { class: "tiles choice" }, CHANNELS.map((channel) => h("label", { class: "tile" },
       h("input", { type: "radio", name: "channel", value: channel.value, checked: me.channel === channel.value }),
       h("span", {}, channel.label)))),
-    h("p", { class: "hint", id: "channel-hint" }, "With “In this app only”, your check-ins wait for you here and we do not text them."));
+    h("p", { class: "hint", id: "channel-hint" }, "With “In this app only”, your check-ins wait for you here and we do not text the questions. Turn on notifications below to hear when one is ready; without them, a reminder comes by text unless you replied STOP."));
   const button = h("button", { class: "button block", type: "submit" }, "Save settings");
   const quietNote = h("p", { class: "message info", id: "quiet-note", hidden: true });
   const form = h("form", { novalidate: true, onsubmit: async (event) => {
@@ -1195,6 +1199,7 @@ async function renderSettings(options) {
   render("Settings", [
     heading("Settings"),
     form,
+    notificationsSection({ h, api }),
     h("h2", {}, "About messages"),
     h("p", {}, "Messages are reviewed during clinic hours; this is not an emergency service. If you are in danger, call or text 988 or call 911."),
     h("h2", {}, "Sign out"),

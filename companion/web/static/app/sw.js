@@ -10,6 +10,9 @@
  *   leaves to the network), and signing out deletes the copies.
  * - Check-ins and saves of the safety plan wait in the outbox (outbox.js) until the companion has
  *   them; a Background Sync event sends them when the network is back, as the page itself does.
+ * - A push (docs/push.md) shows its notification: a title and a line that say no more than the SMS
+ *   would, tagged by check-in so a reminder replaces its prompt's. A tap opens the check-in's link
+ *   in the app's open window (focused) or in a new one; only links to the companion itself.
  */
 /* global CompanionOutbox */
 importScripts("/outbox.js");
@@ -26,6 +29,7 @@ const SHELL = [
   "/charts.js",
   "/plan.js",
   "/outbox.js",
+  "/notifications.js",
   "/styles.css",
   "/manifest.webmanifest",
   "/icons/icon-192.png",
@@ -124,5 +128,54 @@ self.addEventListener("sync", (event) => {
       // Still waiting for the network: failing the event asks the browser to try again later.
       if (result.offline) throw new Error("check-ins are still waiting for the network");
     }),
+  );
+});
+
+function ownUrl(value) {
+  try {
+    const url = new URL(value || "/", self.location.origin);
+    return url.origin === self.location.origin ? url.href : new URL("/", self.location.origin).href;
+  } catch (error) {
+    return new URL("/", self.location.origin).href;
+  }
+}
+
+self.addEventListener("push", (event) => {
+  let data = {};
+  try {
+    data = event.data ? event.data.json() : {};
+  } catch (error) {
+    data = {};
+  }
+  const title = typeof data.title === "string" && data.title ? data.title : "Time for your check-in";
+  event.waitUntil(
+    self.registration.showNotification(title, {
+      body: typeof data.body === "string" ? data.body : "Tap to answer.",
+      tag: typeof data.tag === "string" && data.tag ? data.tag : "checkin",
+      icon: "/icons/icon-192.png",
+      badge: "/icons/icon-192.png",
+      data: { url: ownUrl(data.url) },
+    }),
+  );
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const target = ownUrl(event.notification.data && event.notification.data.url);
+  event.waitUntil(
+    (async () => {
+      const pages = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+      const page = pages.find((client) => new URL(client.url).origin === self.location.origin);
+      if (page) {
+        const focused = await page.focus().catch(() => page);
+        // The link signs in and opens the check-in; the app takes it out of the address bar.
+        try {
+          return await (focused || page).navigate(target);
+        } catch (error) {
+          return self.clients.openWindow(target); // a window this worker does not control
+        }
+      }
+      return self.clients.openWindow(target);
+    })(),
   );
 });

@@ -68,6 +68,10 @@ function row(item) {
       item.missed_in_a_row
         ? h("span", { class: ["small", "block", item.missed_in_a_row >= 3 && "missed-streak"] },
           `${item.missed_in_a_row} in a row`)
+        : null,
+      // No text (no consent) and no notifications: nothing reaches the patient outside the app.
+      item.reached_outside_app === false
+        ? h("span", { class: ["small", "block", "missed-streak", "unreached"] }, "Not reached outside the app")
         : null),
   );
 }
