@@ -92,8 +92,10 @@ async def _patient_keyword(
         return None  # the provider confirms the opt-out itself
     if keyword is Keyword.OPT_IN:
         plan = (await protocols.for_clinic(session, patient.clinic_id)).aftercare
+        first = patient.sms_consent == SmsConsent.PENDING
         await consent.opt_in(session, clock, plan, patient, source)
-        return texts.opted_in_reply(await _clinic_name(session, patient.clinic_id))
+        name = await _clinic_name(session, patient.clinic_id)
+        return texts.consented_reply(name) if first else texts.opted_in_reply(name)
     return texts.help_reply(await _clinic_name(session, patient.clinic_id))
 
 
@@ -115,8 +117,8 @@ async def route(
     elif patient is not None:
         inbound.sender_kind, inbound.patient_id, inbound.clinic_id = SenderKind.PATIENT, patient.id, patient.clinic_id
         keyword = classify_keyword(body)
-        if keyword is Keyword.OPT_IN and is_conditional_opt_in(body) and patient.sms_consent != SmsConsent.OPTED_OUT:
-            keyword = None  # YES is an opt-in only for an opted-out patient; otherwise it is an answer
+        if keyword is Keyword.OPT_IN and is_conditional_opt_in(body) and patient.sms_consent == SmsConsent.OPTED_IN:
+            keyword = None  # YES opts in a patient who is not opted in (pending or opted out); else it is an answer
         if keyword is not None:
             inbound.keyword = keyword.value
             reply = await _patient_keyword(session, clock, protocols, patient, keyword, body)
@@ -129,6 +131,9 @@ async def route(
                 session, clock, settings, await protocols.for_clinic(session, patient.clinic_id), patient, inbound)
             if patient.sms_consent == SmsConsent.OPTED_OUT:
                 replies = []  # kept for the care team, but nothing goes to an opted-out patient
+            elif patient.sms_consent == SmsConsent.PENDING and replies == [texts.PATIENT_MESSAGE_SAVED]:
+                # Judged for risk like any message; an ordinary one is also told how to start.
+                replies.append(texts.consent_hint(await _clinic_name(session, patient.clinic_id)))
     else:
         inbound.sender_kind, inbound.needs_review = SenderKind.UNKNOWN, True
         replies = [texts.UNKNOWN_SENDER]
