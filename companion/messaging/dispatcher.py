@@ -28,21 +28,11 @@ from sqlalchemy import and_, bindparam, case, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from companion.clock import Clock
-from companion.messaging import liveness
+from companion.messaging import liveness, outbox
 from companion.messaging.events import PROVIDER_OPT_OUT, DeliveryEvents, joined_session
 from companion.messaging.gateways import Accepted, OutgoingSms, SendOutcome, SmsGateway
-from companion.messaging.outbox import OPTED_OUT
-from companion.messaging.policy import ROUTINE, Purpose, SendError, decide, settle_stale_claim
-from companion.models import (
-    AttemptOutcome,
-    Clinic,
-    MessageAttempt,
-    MessageStatus,
-    OutboundMessage,
-    Patient,
-    PatientStatus,
-    SmsConsent,
-)
+from companion.messaging.policy import Purpose, SendError, decide, settle_stale_claim
+from companion.models import AttemptOutcome, Clinic, MessageAttempt, MessageStatus, OutboundMessage
 from companion.models.base import table_of
 from companion.observability import metrics as metrics
 
@@ -53,7 +43,6 @@ RECORD_GROUP = 64
 
 T = table_of(OutboundMessage)
 A = table_of(MessageAttempt)
-P = table_of(Patient)
 C = table_of(Clinic)
 
 
@@ -179,23 +168,7 @@ class Dispatcher:
             ids = [row[0] for row in await conn.execute(due)]
             if not ids:
                 return []
-            # An opted-out patient is never sent anything, whatever the row's purpose; a routine
-            # message goes only to an active patient who opted in (outbox.withheld, docs/sms.md).
-            opted_out = select(P.c.id).where(P.c.sms_consent == SmsConsent.OPTED_OUT)
-            await conn.execute(
-                update(T)
-                .where(T.c.id.in_(ids), T.c.patient_id.in_(opted_out))
-                .values(status=MessageStatus.SUPPRESSED, status_at=now, error_detail=OPTED_OUT)
-            )
-            not_routine = select(P.c.id).where(
-                or_(P.c.sms_consent != SmsConsent.OPTED_IN, P.c.status != PatientStatus.ACTIVE))
-            await conn.execute(
-                update(T)
-                .where(T.c.id.in_(ids), T.c.status == MessageStatus.PENDING,
-                       T.c.purpose.in_([p.value for p in ROUTINE]), T.c.patient_id.in_(not_routine))
-                .values(status=MessageStatus.SUPPRESSED, status_at=now,
-                        error_detail="patient not opted in to SMS, paused or discharged")
-            )
+            await outbox.withhold_claimed(conn, ids, now)
             rows = await conn.execute(
                 update(T)
                 .where(T.c.id.in_(ids), T.c.status == MessageStatus.PENDING)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlmodel import col
 
 from companion.clock import Clock
@@ -17,6 +17,7 @@ from companion.models.base import table_of
 
 OPTED_OUT = "patient opted out of SMS"
 NOT_CONSENTED = "patient has not replied YES to the welcome"
+NOT_ROUTINE = "patient not opted in, paused or discharged"
 
 
 def withheld(patient: Patient | None, purpose: Purpose) -> str | None:
@@ -116,6 +117,26 @@ async def cancel_routine(
             col(OutboundMessage.purpose).in_([p.value for p in purposes]),
         )
         .values(status=MessageStatus.CANCELLED, status_at=now, error_detail=reason)
+    )
+
+
+async def withhold_claimed(conn: AsyncConnection, ids: list[int], now: datetime) -> None:
+    """Before the dispatcher sends the rows ``ids``, suppress those :func:`withheld` from their
+    patient now (the patient's consent or status changed after the row was queued): anything to an
+    opted-out patient, a routine message to a patient not opted in or not active."""
+    T, P = table_of(OutboundMessage), table_of(Patient)
+    opted_out = select(P.c.id).where(P.c.sms_consent == SmsConsent.OPTED_OUT)
+    await conn.execute(
+        update(T)
+        .where(T.c.id.in_(ids), T.c.patient_id.in_(opted_out))
+        .values(status=MessageStatus.SUPPRESSED, status_at=now, error_detail=OPTED_OUT)
+    )
+    not_routine = select(P.c.id).where(or_(P.c.sms_consent != SmsConsent.OPTED_IN, P.c.status != PatientStatus.ACTIVE))
+    await conn.execute(
+        update(T)
+        .where(T.c.id.in_(ids), T.c.status == MessageStatus.PENDING, T.c.purpose.in_([p.value for p in ROUTINE]),
+               T.c.patient_id.in_(not_routine))
+        .values(status=MessageStatus.SUPPRESSED, status_at=now, error_detail=NOT_ROUTINE)
     )
 
 
