@@ -1,10 +1,11 @@
-// One patient: open alerts, a summary of scores, the mood chart with sessions marked, treatment
+// One patient: the record (consent, edit, pause, resume, discharge), open alerts, a summary of scores, the mood chart with sessions marked, treatment
 // sessions (and recording one, for clinicians and admins), the SMS conversation, and the check-ins.
 
 import { ApiError, api, can } from "./api.js";
 import { alertCard, focusAfterChange, keepFocus } from "./alerts.js";
 import { timelineChart } from "./chart.js";
 import { conversationPanel } from "./conversation.js";
+import { managePanel } from "./patient-manage.js";
 import { announce, clear, h, notice } from "./dom.js";
 import {
   MODALITY_OPTIONS,
@@ -299,10 +300,13 @@ export function patientView(main, ctx, patientId) {
         h("span", { class: ["status-chip", `status-chip-${patient.status}`] }, statusLabel(patient.status)),
         h("dl", { class: "patient-facts" },
           h("div", {}, h("dt", {}, "Phone"), h("dd", {}, h("a", { href: `tel:${patient.phone}` }, patient.phone))),
-          h("div", {}, h("dt", {}, "Patient's time zone"), h("dd", {}, patient.timezone)),
-          h("div", {}, h("dt", {}, "Check-ins by"), h("dd", {}, patient.channel === "both" ? "SMS and app"
-            : patient.channel === "app" ? "app" : "SMS")),
-          h("div", {}, h("dt", {}, "SMS consent"), h("dd", {}, statusLabel(patient.sms_consent))))),
+          h("div", {}, h("dt", {}, "Patient's time zone"), h("dd", {}, patient.timezone)))),
+      managePanel(patient, ctx.session(), async (updated, message) => {
+        await reload();
+        clear(flash).append(notice("success", message, { tabindex: "-1", id: "patient-changed" }));
+        document.getElementById("patient-changed").focus();
+        announce(message);
+      }),
       alertsBox,
       summaryCards(timeline),
       chartPanel,

@@ -1,4 +1,5 @@
-// The staff dashboard: sign-in, the page shell, routing (#/alerts, #/messages, #/patients, #/patients/<id>,
+// The staff dashboard: sign-in, the page shell, routing (#/alerts, #/messages, #/patients, #/patients/new,
+// #/patients/<id>,
 // #/oncall, #/team, #/protocol) and the 15-second refresh of the alert count and the header's on-call line.
 // Everything it shows comes from the /api/v1 JSON API.
 
@@ -9,6 +10,7 @@ import { hideOncall, refreshOncall, watchOncall } from "./oncallbar.js";
 import { oncallView } from "./oncall.js";
 import { announce, banner } from "./dom.js";
 import { clinicZone, forgetClinicZone, hasClinicZone, plural, setClinicZone, timeOnly, zoneName } from "./format.js";
+import { enrolView } from "./enrol.js";
 import { patientView } from "./patient.js";
 import { patientsView } from "./patients.js";
 import { protocolView } from "./protocol.js";
@@ -102,6 +104,7 @@ const ROUTES = [
   { pattern: /^#\/alerts$/, nav: "alerts", title: "Alerts", view: () => alertsView(main, ctx) },
   { pattern: /^#\/messages$/, nav: "messages", title: "Messages", view: () => messagesView(main, ctx) },
   { pattern: /^#\/patients$/, nav: "patients", title: "Patients", view: () => patientsView(main) },
+  { pattern: /^#\/patients\/new$/, nav: "patients", title: "Enrol a patient", view: () => enrolView(main) },
   {
     pattern: /^#\/patients\/(\d+)$/,
     nav: "patients",
