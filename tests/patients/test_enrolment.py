@@ -213,3 +213,23 @@ def test_the_welcome_says_how_often_and_fits_two_segments() -> None:
         for required in ("North Clinic", "Msg&data rates may apply", "Reply HELP", "STOP", "Reply YES"):
             assert required in text
         assert gsm7_length(text) <= 320
+
+
+async def test_a_pending_app_patient_who_moves_to_texts_is_sent_the_welcome(
+    client: AsyncClient, world: World, session: AsyncSession, clock: FrozenClock
+) -> None:
+    clock.set(DAY)
+    clinic = await world.clinic()
+    headers = world.headers(await world.staff(clinic))
+    pid = (await client.post("/api/v1/patients", json={**NEW, "channel": "app"}, headers=headers)).json()["id"]
+    stored = await session.get(Patient, pid)
+    assert stored is not None
+    own = world.patient_headers(stored)
+    me = await client.get("/api/v1/me", headers=own)
+    assert me.json()["sms_consent"] == "pending"
+    changed = await client.patch("/api/v1/me/settings", headers=own, json={"channel": "both"})
+    assert changed.status_code == 200, changed.text
+    [welcome] = await _messages(session, pid)
+    assert welcome.purpose == "welcome"
+    [event] = (await session.execute(select(AuditEvent).where(AuditEvent.action == "patient.settings"))).scalars().all()
+    assert event.detail == {"fields": ["channel"], "welcome_sent": True}
