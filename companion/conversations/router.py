@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from companion.checkins.screener import resume_sms
+from companion.checkins.services import newest_open_prompt
 from companion.clinical import texts
 from companion.clinical.language import RiskLevel, assess
 from companion.clinical.replies import Keyword, classify_keyword, is_conditional_opt_in
@@ -99,6 +100,17 @@ async def _patient_keyword(
     return texts.help_reply(await _clinic_name(session, patient.clinic_id))
 
 
+async def _yes_is_an_answer(session: AsyncSession, clock: Clock, patient: Patient) -> bool:
+    """YES opts in a patient who is not opted in (pending, or opted out), unless it answers a
+    question just asked by SMS: a pending patient's screener after a crisis message asks yes/no
+    questions, and those answers must reach the screener."""
+    if patient.sms_consent == SmsConsent.OPTED_IN:
+        return True
+    assert patient.id is not None
+    prompt = await newest_open_prompt(session, clock, patient.id, "sms")
+    return prompt is not None and prompt.current_question is not None
+
+
 async def route(
     session: AsyncSession, clock: Clock, settings: Settings, protocols: ProtocolSource, inbound: InboundMessage
 ) -> list[str]:
@@ -117,8 +129,9 @@ async def route(
     elif patient is not None:
         inbound.sender_kind, inbound.patient_id, inbound.clinic_id = SenderKind.PATIENT, patient.id, patient.clinic_id
         keyword = classify_keyword(body)
-        if keyword is Keyword.OPT_IN and is_conditional_opt_in(body) and patient.sms_consent == SmsConsent.OPTED_IN:
-            keyword = None  # YES opts in a patient who is not opted in (pending or opted out); else it is an answer
+        yes = keyword is Keyword.OPT_IN and is_conditional_opt_in(body)
+        if yes and await _yes_is_an_answer(session, clock, patient):
+            keyword = None
         if keyword is not None:
             inbound.keyword = keyword.value
             reply = await _patient_keyword(session, clock, protocols, patient, keyword, body)

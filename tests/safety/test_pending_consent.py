@@ -135,3 +135,23 @@ async def test_a_yes_before_the_welcome_goes_out_cancels_it(
     await dispatch_outbox.run(ctx)
     assert [m.body for m in fake.messages_to(NEW_PHONE)] == [texts.consented_reply(team.clinic.name)]
     assert next(r for r in await _rows(session, pid) if r.purpose == "welcome").status == "cancelled"
+
+
+async def test_yes_to_the_screener_of_a_pending_patient_is_an_answer_not_consent(
+    client: httpx.AsyncClient, team: Team, world: World, sms: Sms, session: AsyncSession, clock: FrozenClock,
+) -> None:
+    clock.set(DAY)
+    pid = await _enrol(client, world, team)
+    replies = await sms.say(NEW_PHONE, "i want to die")
+    assert replies[-1].startswith("Have you wished you were dead"), replies
+    replies = await sms.say(NEW_PHONE, "YES")
+    assert replies == ["Saved: yes.", "Have you actually had any thoughts of killing yourself? Reply YES or NO"]
+    assert (await _patient(session, pid)).sms_consent == "pending"
+    [screener] = (await session.execute(select(Prompt).where(Prompt.patient_id == pid, Prompt.instrument == "cssrs")
+                                        .execution_options(populate_existing=True))).scalars().all()
+    assert screener.current_question == "cssrs_2"
+    # With no question open, YES is the answer to the welcome.
+    screener.status = "expired"
+    await session.commit()
+    assert await sms.say(NEW_PHONE, "YES") == [texts.consented_reply(team.clinic.name)]
+    assert (await _patient(session, pid)).sms_consent == "opted_in"
