@@ -26,7 +26,16 @@ from companion.conversations.patient_messages import handle_patient_message
 from companion.conversations.staff_commands import handle_staff_command, is_staff_command
 from companion.messaging import outbox
 from companion.messaging.policy import Purpose
-from companion.models import Clinic, InboundMessage, Patient, PatientStatus, SenderKind, SmsConsent, StaffMember
+from companion.models import (
+    Clinic,
+    InboundMessage,
+    Patient,
+    PatientChannel,
+    PatientStatus,
+    SenderKind,
+    SmsConsent,
+    StaffMember,
+)
 from companion.protocols import ProtocolSource
 from companion.settings import Settings
 
@@ -144,7 +153,8 @@ async def route(
                 session, clock, settings, await protocols.for_clinic(session, patient.clinic_id), patient, inbound)
             if patient.sms_consent == SmsConsent.OPTED_OUT:
                 replies = []  # kept for the care team, but nothing goes to an opted-out patient
-            elif patient.sms_consent == SmsConsent.PENDING and replies == [texts.PATIENT_MESSAGE_SAVED]:
+            elif (patient.sms_consent == SmsConsent.PENDING and patient.channel != PatientChannel.APP
+                  and replies == [texts.PATIENT_MESSAGE_SAVED]):
                 # Judged for risk like any message; an ordinary one is also told how to start.
                 replies.append(texts.consent_hint(await _clinic_name(session, patient.clinic_id)))
     else:
