@@ -53,8 +53,18 @@ async def _send(session: AsyncSession, clock: Clock, plan: AftercarePlan, patien
     due = timing.quiet.move_out(clock.now(), timing.tz)
     return await outbox.enqueue(
         session, clock, to_phone=patient.phone, purpose=Purpose.WELCOME, body=welcome_text(name, plan),
-        clinic_id=patient.clinic_id, patient=patient, due_at=due, dedupe_key=f"welcome:{patient.id}:{attempt}",
+        clinic_id=patient.clinic_id, patient=patient, due_at=due,
+        # The token version counts the patient's numbers: a new number is asked afresh.
+        dedupe_key=f"welcome:{patient.id}:{patient.token_version}:{attempt}",
     )
+
+
+def new_number(patient: Patient) -> None:
+    """A pending patient's number changed (a wrong number at enrolment, most often): the welcome,
+    and the one resend, are for the new number."""
+    if patient.sms_consent == SmsConsent.PENDING:
+        patient.sms_welcome_sent_at = None
+        patient.sms_welcome_resent_at = None
 
 
 async def send_welcome(session: AsyncSession, clock: Clock, plan: AftercarePlan, patient: Patient) -> bool:

@@ -110,14 +110,15 @@ async def update_patient(
         assert patient.id is not None
         await end_patient_sessions(session, patient)
         await withdraw_links(session, patient.id)
+        enrolment.new_number(patient)
     if REPLAN_FIELDS & changes.keys():
         await replan_patient(session, clock, patient, plan)
         await _stop_routine(session, clock, patient)
     detail: dict[str, Any] = {"fields": sorted(changes)}
     if new_phone:
         detail["sessions_ended"] = True
-    # A pending patient moved from the app to SMS is asked for consent now.
-    if "channel" in changes and await enrolment.send_welcome(session, clock, plan, patient):
+    # A pending patient moved from the app to SMS, or given a new number, is asked for consent now.
+    if ("channel" in changes or new_phone) and await enrolment.send_welcome(session, clock, plan, patient):
         detail["welcome_sent"] = True
     audit.record(session, clock, actor=staff.actor, action="patient.update", subject=f"patient:{patient_id}",
                  clinic_id=staff.clinic_id, detail=detail)

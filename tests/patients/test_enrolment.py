@@ -101,7 +101,7 @@ async def test_the_welcome_is_resent_once_then_409(
     assert resent.json()["sms_welcome_resent_at"] == "2026-11-28T18:00:00Z"
     assert resent.json()["sms_consent"] == "pending"
     first, second = await _messages(session, pid)
-    assert (second.purpose, second.body, second.dedupe_key) == ("welcome", first.body, f"welcome:{pid}:1")
+    assert (second.purpose, second.body, second.dedupe_key) == ("welcome", first.body, f"welcome:{pid}:0:1")
     [event] = (await session.execute(
         select(AuditEvent).where(AuditEvent.action == "consent.welcome_resend"))).scalars().all()
     assert (event.actor, event.subject, event.detail) == (f"staff:{member.id}", f"patient:{pid}",
@@ -233,3 +233,28 @@ async def test_a_pending_app_patient_who_moves_to_texts_is_sent_the_welcome(
     assert welcome.purpose == "welcome"
     [event] = (await session.execute(select(AuditEvent).where(AuditEvent.action == "patient.settings"))).scalars().all()
     assert event.detail == {"fields": ["channel"], "welcome_sent": True}
+
+
+async def test_a_pending_patients_new_number_is_sent_the_welcome_afresh(
+    client: AsyncClient, world: World, session: AsyncSession, clock: FrozenClock
+) -> None:
+    clock.set(DAY)
+    clinic = await world.clinic()
+    headers = world.headers(await world.staff(clinic))
+    pid = (await client.post("/api/v1/patients", json=NEW, headers=headers)).json()["id"]
+    assert (await client.post(f"/api/v1/patients/{pid}/consent/resend", headers=headers)).status_code == 200
+    clock.advance(hours=2)
+    moved = await client.patch(f"/api/v1/patients/{pid}", json={"phone": "+12025550177"}, headers=headers)
+    assert moved.status_code == 200, moved.text
+    assert (moved.json()["sms_welcome_sent_at"], moved.json()["sms_welcome_resent_at"]) == (
+        "2026-11-27T18:00:00Z", None)
+    rows = await _messages(session, pid)
+    assert [(r.to_phone, r.dedupe_key) for r in rows] == [
+        ("+12025550199", f"welcome:{pid}:0:0"), ("+12025550199", f"welcome:{pid}:0:1"),
+        ("+12025550177", f"welcome:{pid}:1:0")]
+    assert (await client.post(f"/api/v1/patients/{pid}/consent/resend", headers=headers)).status_code == 200
+    # A patient who has answered keeps their consent with a new number, and is not asked again.
+    await answers_yes(session, clock, pid)
+    again = await client.patch(f"/api/v1/patients/{pid}", json={"phone": "+12025550178"}, headers=headers)
+    assert again.json()["sms_consent"] == "opted_in"
+    assert len(await _messages(session, pid)) == 4

@@ -118,7 +118,7 @@ async def test_a_clinician_enrols_a_patient_who_consents_and_manages_the_record(
     await expect(page.locator("#consent-resend")).to_have_count(0)
     welcomes = (await session.execute(select(OutboundMessage.dedupe_key).where(
         OutboundMessage.purpose == "welcome"))).scalars().all()
-    assert sorted(welcomes) == [f"welcome:{stored.id}:0", f"welcome:{stored.id}:1"]
+    assert sorted(welcomes) == [f"welcome:{stored.id}:0:0", f"welcome:{stored.id}:0:1"]
 
     # The list shows the patient as pending.
     await page.goto(f"{live_server.url}/staff/#/patients")
