@@ -425,6 +425,7 @@ async def seed(engine: AsyncEngine, patients: int) -> int:
             Patient(
                 clinic_id=clinic.id, reference=f"B-{index:05d}", display_name=f"Bench Patient {index}",
                 phone=patient_number(index), timezone="America/New_York", preferred_checkin_time=clock_time(10, 0),
+                sms_consent="opted_in", sms_consent_source="sms:YES",
             )
             for index in range(patients)
         )

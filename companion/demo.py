@@ -18,6 +18,7 @@ from companion.clinics.protocol_versions import ProtocolRefused, add_version
 from companion.clinics.schemas import ClinicCreate
 from companion.clinics.services import create_clinic
 from companion.clock import Clock
+from companion.consent import services as consent
 from companion.models import Clinic
 from companion.patients.schemas import PatientCreate
 from companion.patients.services import create_patient
@@ -103,6 +104,8 @@ async def create_demo(
                           preferred_checkin_time=at, channel="both"),
         )
         assert patient.id is not None
+        # The demo's patients have answered the welcome: their check-ins flow (docs/sms.md, "Consent").
+        await consent.opt_in(session, clock, plan, patient, "demo")
         if not with_sessions:
             continue
         for days_ago in (10 + index, 3 + index):

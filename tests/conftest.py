@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -183,11 +183,15 @@ class World:
 
     async def patient(
         self, clinic: Clinic, reference: str = "P-1042", phone: str = "+12025550142",
-        timezone: str = "America/New_York", name: str = "Pat Example",
+        timezone: str = "America/New_York", name: str = "Pat Example", sms_consent: str = "opted_in",
     ) -> Patient:
+        """A patient as stored: by default one who answered the welcome YES long ago (``sms_consent``
+        "pending" for one who has not; enrolling through the API sends the welcome, docs/sms.md)."""
         patient = Patient(
             clinic_id=clinic.id, reference=reference, display_name=name, phone=phone, timezone=timezone,
-            preferred_checkin_time=time(10, 0),
+            preferred_checkin_time=time(10, 0), sms_consent=sms_consent,
+            sms_consent_changed_at=self.clock.now() - timedelta(days=30),
+            sms_consent_source="sms:YES" if sms_consent == "opted_in" else "enrolment",
         )
         return await self._add(patient)  # type: ignore[return-value]
 

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from companion.checkins.screener import resume_sms
+from companion.checkins.services import newest_open_prompt
 from companion.clinical import texts
 from companion.clinical.language import RiskLevel, assess
 from companion.clinical.replies import Keyword, classify_keyword, is_conditional_opt_in
@@ -25,7 +26,16 @@ from companion.conversations.patient_messages import handle_patient_message
 from companion.conversations.staff_commands import handle_staff_command, is_staff_command
 from companion.messaging import outbox
 from companion.messaging.policy import Purpose
-from companion.models import Clinic, InboundMessage, Patient, PatientStatus, SenderKind, SmsConsent, StaffMember
+from companion.models import (
+    Clinic,
+    InboundMessage,
+    Patient,
+    PatientChannel,
+    PatientStatus,
+    SenderKind,
+    SmsConsent,
+    StaffMember,
+)
 from companion.protocols import ProtocolSource
 from companion.settings import Settings
 
@@ -92,9 +102,22 @@ async def _patient_keyword(
         return None  # the provider confirms the opt-out itself
     if keyword is Keyword.OPT_IN:
         plan = (await protocols.for_clinic(session, patient.clinic_id)).aftercare
+        first = patient.sms_consent == SmsConsent.PENDING
         await consent.opt_in(session, clock, plan, patient, source)
-        return texts.opted_in_reply(await _clinic_name(session, patient.clinic_id))
+        name = await _clinic_name(session, patient.clinic_id)
+        return texts.consented_reply(name) if first else texts.opted_in_reply(name)
     return texts.help_reply(await _clinic_name(session, patient.clinic_id))
+
+
+async def _yes_is_an_answer(session: AsyncSession, clock: Clock, patient: Patient) -> bool:
+    """YES opts in a patient who is not opted in (pending, or opted out), unless it answers a
+    question just asked by SMS: a pending patient's screener after a crisis message asks yes/no
+    questions, and those answers must reach the screener."""
+    if patient.sms_consent == SmsConsent.OPTED_IN:
+        return True
+    assert patient.id is not None
+    prompt = await newest_open_prompt(session, clock, patient.id, "sms")
+    return prompt is not None and prompt.current_question is not None
 
 
 async def route(
@@ -115,8 +138,9 @@ async def route(
     elif patient is not None:
         inbound.sender_kind, inbound.patient_id, inbound.clinic_id = SenderKind.PATIENT, patient.id, patient.clinic_id
         keyword = classify_keyword(body)
-        if keyword is Keyword.OPT_IN and is_conditional_opt_in(body) and patient.sms_consent != SmsConsent.OPTED_OUT:
-            keyword = None  # YES is an opt-in only for an opted-out patient; otherwise it is an answer
+        yes = keyword is Keyword.OPT_IN and is_conditional_opt_in(body)
+        if yes and await _yes_is_an_answer(session, clock, patient):
+            keyword = None
         if keyword is not None:
             inbound.keyword = keyword.value
             reply = await _patient_keyword(session, clock, protocols, patient, keyword, body)
@@ -129,6 +153,10 @@ async def route(
                 session, clock, settings, await protocols.for_clinic(session, patient.clinic_id), patient, inbound)
             if patient.sms_consent == SmsConsent.OPTED_OUT:
                 replies = []  # kept for the care team, but nothing goes to an opted-out patient
+            elif (patient.sms_consent == SmsConsent.PENDING and patient.channel != PatientChannel.APP
+                  and replies == [texts.PATIENT_MESSAGE_SAVED]):
+                # Judged for risk like any message; an ordinary one is also told how to start.
+                replies.append(texts.consent_hint(await _clinic_name(session, patient.clinic_id)))
     else:
         inbound.sender_kind, inbound.needs_review = SenderKind.UNKNOWN, True
         replies = [texts.UNKNOWN_SENDER]

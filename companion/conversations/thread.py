@@ -26,7 +26,7 @@ __all__ = ["OPTED_OUT", "THREAD_PURPOSES", "patient_thread", "send_to_patient"]
 # What is sent to the patient. Pages and notices go to staff (about the patient, not to them), and
 # a sign-in code is a secret of the patient's own: none of them is in the thread.
 THREAD_PURPOSES = frozenset({Purpose.PROMPT, Purpose.REMINDER, Purpose.SAFETY_REPLY, Purpose.REPLY,
-                             Purpose.STAFF_MESSAGE})
+                             Purpose.STAFF_MESSAGE, Purpose.WELCOME})
 OPTED_OUT = "the patient opted out of SMS (STOP): nothing is sent until they text START"
 
 

@@ -27,12 +27,12 @@ from sqlalchemy import and_, bindparam, case, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from companion.clock import Clock
-from companion.messaging import liveness
+from companion.messaging import liveness, outbox
 from companion.messaging.events import PROVIDER_OPT_OUT, DeliveryEvents, joined_session
 from companion.messaging.gateways import Accepted, SendOutcome, SmsGateway
 from companion.messaging.handover import Claimed, hand_over
 from companion.messaging.policy import Purpose, SendError, decide, settle_stale_claim
-from companion.models import AttemptOutcome, Clinic, MessageAttempt, MessageStatus, OutboundMessage, Patient, SmsConsent
+from companion.models import AttemptOutcome, Clinic, MessageAttempt, MessageStatus, OutboundMessage
 from companion.models.base import table_of
 from companion.observability import metrics as metrics
 
@@ -43,7 +43,6 @@ RECORD_GROUP = 64
 
 T = table_of(OutboundMessage)
 A = table_of(MessageAttempt)
-P = table_of(Patient)
 C = table_of(Clinic)
 
 
@@ -158,13 +157,7 @@ class Dispatcher:
             ids = [row[0] for row in await conn.execute(due)]
             if not ids:
                 return []
-            # An opted-out patient is never sent anything, whatever the row's purpose.
-            opted_out = select(P.c.id).where(P.c.sms_consent == SmsConsent.OPTED_OUT)
-            await conn.execute(
-                update(T)
-                .where(T.c.id.in_(ids), T.c.patient_id.in_(opted_out))
-                .values(status=MessageStatus.SUPPRESSED, status_at=now, error_detail="patient opted out of SMS")
-            )
+            await outbox.withhold_claimed(conn, ids, now)
             rows = await conn.execute(
                 update(T)
                 .where(T.c.id.in_(ids), T.c.status == MessageStatus.PENDING)

@@ -6,14 +6,46 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlmodel import col
 
 from companion.clock import Clock
-from companion.messaging.policy import PRIORITY, URGENT, Purpose, clip_body
+from companion.messaging.policy import PRIORITY, ROUTINE, URGENT, Purpose, clip_body
 from companion.messaging.wakeup import notify_after_commit
-from companion.models import MessageChannel, MessageStatus, MessageVia, OutboundMessage, Patient, SmsConsent
+from companion.models import (
+    MessageChannel,
+    MessageStatus,
+    MessageVia,
+    OutboundMessage,
+    Patient,
+    PatientStatus,
+    SmsConsent,
+)
 from companion.models.base import table_of
+
+OPTED_OUT = "patient opted out of SMS"
+NOT_CONSENTED = "patient has not replied YES to the welcome"
+NOT_ROUTINE = "patient not opted in, paused or discharged"
+
+
+def withheld(patient: Patient | None, purpose: Purpose) -> str | None:
+    """Why a message to ``patient`` is not to be sent, or None when it may go (docs/sms.md, "Consent").
+
+    An opted-out patient is sent nothing. A routine message (a prompt, a reminder, a notice) goes
+    only to an active patient who opted in: not to one still pending (who has not replied YES to
+    the welcome), nor to one paused or discharged. Safety replies, replies to the patient's own
+    messages, sign-in codes, a clinician's message and the welcome itself are not routine."""
+    if patient is None:
+        return None
+    if patient.sms_consent == SmsConsent.OPTED_OUT:
+        return OPTED_OUT
+    if purpose in ROUTINE:
+        if patient.sms_consent != SmsConsent.OPTED_IN:
+            return NOT_CONSENTED
+        if patient.status != PatientStatus.ACTIVE:
+            return f"patient is {patient.status}"
+    return None
 
 
 def message_row(
@@ -29,9 +61,9 @@ def message_row(
     dedupe_key: str | None = None,
     channel: MessageChannel = MessageChannel.SMS,
 ) -> dict[str, Any]:
-    """The outbox row for one message. A message to a patient who opted out of SMS is stored as
-    ``suppressed`` and never sent."""
-    suppressed = patient is not None and patient.sms_consent == SmsConsent.OPTED_OUT
+    """The outbox row for one message. A message :func:`withheld` from the patient is stored as
+    ``suppressed``, with the reason, and never sent."""
+    reason = withheld(patient, purpose)
     return {
         "clinic_id": clinic_id,
         "patient_id": patient.id if patient is not None else None,
@@ -40,7 +72,8 @@ def message_row(
         "purpose": purpose.value,
         "body": clip_body(body),
         "priority": PRIORITY[purpose],
-        "status": MessageStatus.SUPPRESSED if suppressed else MessageStatus.PENDING,
+        "status": MessageStatus.SUPPRESSED if reason else MessageStatus.PENDING,
+        "error_detail": reason,
         "due_at": due_at or now,
         "dedupe_key": dedupe_key,
         "channel": channel.value,
@@ -80,6 +113,43 @@ async def enqueue_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> Non
     dispatcher: the caller's job does). A repeated dedupe key fails the transaction, as in enqueue."""
     if rows:
         await session.execute(insert(table_of(OutboundMessage)), rows)
+
+
+async def cancel_routine(
+    session: AsyncSession, clock: Clock, patient_id: int, reason: str, purposes: frozenset[Purpose] = ROUTINE
+) -> None:
+    """Cancel the messages of ``purposes`` still waiting for the patient (routine ones: an opt-out,
+    a pause, a discharge; the welcome: the patient opted in before it went)."""
+    now = clock.now()
+    await session.execute(
+        update(OutboundMessage)
+        .where(
+            col(OutboundMessage.patient_id) == patient_id,
+            col(OutboundMessage.status) == MessageStatus.PENDING,
+            col(OutboundMessage.purpose).in_([p.value for p in purposes]),
+        )
+        .values(status=MessageStatus.CANCELLED, status_at=now, error_detail=reason)
+    )
+
+
+async def withhold_claimed(conn: AsyncConnection, ids: list[int], now: datetime) -> None:
+    """Before the dispatcher sends the rows ``ids``, suppress those :func:`withheld` from their
+    patient now (the patient's consent or status changed after the row was queued): anything to an
+    opted-out patient, a routine message to a patient not opted in or not active."""
+    T, P = table_of(OutboundMessage), table_of(Patient)
+    opted_out = select(P.c.id).where(P.c.sms_consent == SmsConsent.OPTED_OUT)
+    await conn.execute(
+        update(T)
+        .where(T.c.id.in_(ids), T.c.patient_id.in_(opted_out))
+        .values(status=MessageStatus.SUPPRESSED, status_at=now, error_detail=OPTED_OUT)
+    )
+    not_routine = select(P.c.id).where(or_(P.c.sms_consent != SmsConsent.OPTED_IN, P.c.status != PatientStatus.ACTIVE))
+    await conn.execute(
+        update(T)
+        .where(T.c.id.in_(ids), T.c.status == MessageStatus.PENDING, T.c.purpose.in_([p.value for p in ROUTINE]),
+               T.c.patient_id.in_(not_routine))
+        .values(status=MessageStatus.SUPPRESSED, status_at=now, error_detail=NOT_ROUTINE)
+    )
 
 
 def record_twiml_reply(

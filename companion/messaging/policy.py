@@ -27,6 +27,7 @@ class Purpose(StrEnum):
     REPLY = "reply"  # an answer to the patient's or staff member's own message
     STAFF_MESSAGE = "staff_message"  # a clinician's own message to a patient, from the dashboard
     STAFF_LINK = "staff_link"  # a staff member's set-your-password link (an invitation or a reset)
+    WELCOME = "welcome"  # the enrolment text asking a new patient to reply YES
 
 
 # Lower sends first.
@@ -38,6 +39,7 @@ PRIORITY: dict[Purpose, int] = {
     Purpose.REPLY: 2,
     Purpose.STAFF_MESSAGE: 2,
     Purpose.NOTICE: 3,
+    Purpose.WELCOME: 3,
     Purpose.PROMPT: 5,
     Purpose.REMINDER: 6,
 }
@@ -45,7 +47,13 @@ PRIORITY: dict[Purpose, int] = {
 # Sent at once after commit, not at the next tick.
 URGENT: frozenset[Purpose] = frozenset({
     Purpose.SAFETY_REPLY, Purpose.STAFF_PAGE, Purpose.OTP, Purpose.STAFF_LINK, Purpose.REPLY, Purpose.STAFF_MESSAGE,
+    Purpose.WELCOME,
 })
+
+# Sent on the companion's own schedule, not in answer to anyone: only to a patient who has opted
+# in to SMS (a patient still pending, who has not replied YES to the welcome, gets none of them),
+# and cancelled when a patient opts out, is paused or is discharged (docs/sms.md, "Consent").
+ROUTINE: frozenset[Purpose] = frozenset({Purpose.PROMPT, Purpose.REMINDER, Purpose.NOTICE})
 
 # A send whose outcome is unknown (the process died after calling the provider, or the call
 # timed out) is settled by purpose:
@@ -66,6 +74,7 @@ MAX_ATTEMPTS: dict[Purpose, int] = {
     Purpose.NOTICE: 6,
     Purpose.REPLY: 4,
     Purpose.STAFF_MESSAGE: 4,
+    Purpose.WELCOME: 4,
     Purpose.PROMPT: 6,
     Purpose.REMINDER: 4,
 }

@@ -27,8 +27,12 @@ class PatientChannel(StrEnum):
 
 
 class SmsConsent(StrEnum):
-    """``Patient.sms_consent``: whether texts may be sent to the patient (docs/sms.md)."""
+    """``Patient.sms_consent``: whether texts may be sent to the patient (docs/sms.md, "Consent").
 
+    A new patient is ``pending`` until they reply YES to the welcome: until then nothing routine
+    is sent to them, while safety replies and replies to their own messages are."""
+
+    PENDING = "pending"
     OPTED_IN = "opted_in"
     OPTED_OUT = "opted_out"
 
@@ -50,11 +54,15 @@ class Patient(SQLModel, table=True):
     quiet_start: time = Field(default=time(21, 0), sa_column=Column(Time(), nullable=False, server_default="21:00:00"))
     quiet_end: time = Field(default=time(8, 0), sa_column=Column(Time(), nullable=False, server_default="08:00:00"))
     channel: str = Field(default=PatientChannel.SMS, max_length=8)
-    sms_consent: str = Field(default=SmsConsent.OPTED_IN, max_length=16)
+    sms_consent: str = Field(default=SmsConsent.PENDING, max_length=16)
     sms_consent_changed_at: datetime | None = Field(
         default=None, sa_column=Column(UTCDateTime(), nullable=True)
     )
     sms_consent_source: str | None = Field(default=None, max_length=32)
+    # The welcome asking for YES (not sent to an app-only patient), and the one resend staff may
+    # ask for while the patient has not answered it.
+    sms_welcome_sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    sms_welcome_resent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     status: str = Field(default=PatientStatus.ACTIVE, max_length=16)
     # Carried in every patient token; a new phone number increments it, ending older tokens.
     token_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})

@@ -94,3 +94,30 @@ class PatientController(StaffApi):
     ) -> PatientRead:
         patient = await services.discharge_patient(db_session, state.clock, protocol.aftercare, staff, patient_id)
         return PatientRead.model_validate(patient)
+
+    @post("/{patient_id:int}/pause", opt=CLINICAL, status_code=200, responses=errors(404, 409))
+    async def pause_patient(
+        self, patient_id: RowId, db_session: AsyncSession, state: State, protocol: SkipValidation[Protocol],
+        staff: StaffPrincipal,
+    ) -> PatientRead:
+        """Pause the patient's check-ins: nothing routine is sent until resumed."""
+        patient = await services.set_paused(db_session, state.clock, protocol.aftercare, staff, patient_id, True)
+        return PatientRead.model_validate(patient)
+
+    @post("/{patient_id:int}/resume", opt=CLINICAL, status_code=200, responses=errors(404, 409))
+    async def resume_patient(
+        self, patient_id: RowId, db_session: AsyncSession, state: State, protocol: SkipValidation[Protocol],
+        staff: StaffPrincipal,
+    ) -> PatientRead:
+        """Resume a paused patient's check-ins: they are planned again."""
+        patient = await services.set_paused(db_session, state.clock, protocol.aftercare, staff, patient_id, False)
+        return PatientRead.model_validate(patient)
+
+    @post("/{patient_id:int}/consent/resend", opt=CLINICAL, status_code=200, responses=errors(404, 409))
+    async def resend_welcome(
+        self, patient_id: RowId, db_session: AsyncSession, state: State, protocol: SkipValidation[Protocol],
+        staff: StaffPrincipal,
+    ) -> PatientRead:
+        """Send the welcome again to a patient who has not replied YES: once; a second time is a 409."""
+        patient = await services.resend_welcome(db_session, state.clock, protocol.aftercare, staff, patient_id)
+        return PatientRead.model_validate(patient)

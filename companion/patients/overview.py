@@ -209,7 +209,8 @@ async def patients_overview(
             items.append(
                 PatientOverview(
                     id=patient.id, reference=patient.reference, display_name=patient.display_name,
-                    status=patient.status, latest_mood=score.moods[0] if score.moods else None, mood_trend=trend,
+                    status=patient.status, sms_consent=patient.sms_consent, channel=patient.channel,
+                    latest_mood=score.moods[0] if score.moods else None, mood_trend=trend,
                     mood_baseline=baseline, phq9=score.latest.get("phq9"), gad7=score.latest.get("gad7"),
                     missed_checkins=missed.get(patient.id, 0), missed_in_a_row=streaks.get(patient.id, 0),
                     open_alerts=open_count, highest_open_severity=highest,

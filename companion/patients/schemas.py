@@ -42,6 +42,8 @@ class PatientRead(ReadModel):
     sms_consent: str
     sms_consent_changed_at: datetime | None
     sms_consent_source: str | None
+    sms_welcome_sent_at: datetime | None
+    sms_welcome_resent_at: datetime | None
     status: str
     created_at: datetime
 
@@ -64,6 +66,8 @@ class PatientOverview(ReadModel):
     reference: str
     display_name: str
     status: str
+    sms_consent: str
+    channel: str
     latest_mood: MoodPoint | None
     mood_trend: list[MoodPoint]
     mood_baseline: float | None

@@ -16,6 +16,7 @@ from companion.clinical.plan import AftercarePlan
 from companion.clock import Clock
 from companion.errors import InvalidInput
 from companion.models import Patient
+from companion.patients import enrolment
 from companion.patients.self_schemas import QUIET_HOURS_SAME, PatientSettingsUpdate
 from companion.scheduling.services import replan_patient
 
@@ -37,7 +38,10 @@ async def update_own_settings(
         return patient
     await session.flush()
     await replan_patient(session, clock, patient, plan)
+    detail: dict[str, Any] = {"fields": changed}
+    # A pending patient who moves from the app to texts is asked for consent now (docs/sms.md).
+    if "channel" in changed and await enrolment.send_welcome(session, clock, plan, patient):
+        detail["welcome_sent"] = True
     audit.record(session, clock, actor=principal.actor, action="patient.settings",
-                 subject=f"patient:{principal.patient_id}", clinic_id=principal.clinic_id,
-                 detail={"fields": changed})
+                 subject=f"patient:{principal.patient_id}", clinic_id=principal.clinic_id, detail=detail)
     return patient

@@ -15,7 +15,9 @@ from companion.auth.revocation import end_patient_sessions
 from companion.clinical.plan import AftercarePlan
 from companion.clock import Clock
 from companion.errors import Conflict, NotFound
+from companion.messaging import outbox
 from companion.models import Patient, PatientStatus, SmsConsent
+from companion.patients import enrolment
 from companion.patients.listing import PatientQuery, patient_page
 from companion.patients.schemas import PatientCreate, PatientUpdate
 from companion.scheduling.services import replan_patient
@@ -53,6 +55,13 @@ async def read_patient(session: AsyncSession, clock: Clock, staff: StaffPrincipa
     return patient
 
 
+async def _stop_routine(session: AsyncSession, clock: Clock, patient: Patient) -> None:
+    """A paused or discharged patient is sent nothing routine: what is still waiting is cancelled."""
+    if patient.status != PatientStatus.ACTIVE:
+        assert patient.id is not None
+        await outbox.cancel_routine(session, clock, patient.id, f"patient {patient.status}")
+
+
 async def create_patient(
     session: AsyncSession, clock: Clock, plan: AftercarePlan, staff: StaffPrincipal, data: PatientCreate
 ) -> Patient:
@@ -65,7 +74,8 @@ async def create_patient(
         timezone=data.timezone,
         preferred_checkin_time=data.preferred_checkin_time,
         channel=data.channel,
-        sms_consent=SmsConsent.OPTED_IN,
+        # Nothing routine by SMS until the patient replies YES to the welcome (docs/sms.md, "Consent").
+        sms_consent=SmsConsent.PENDING,
         sms_consent_changed_at=clock.now(),
         sms_consent_source="enrolment",
         status=PatientStatus.ACTIVE,
@@ -74,8 +84,9 @@ async def create_patient(
     session.add(patient)
     await session.flush()
     await replan_patient(session, clock, patient, plan)
+    welcomed = await enrolment.send_welcome(session, clock, plan, patient)
     audit.record(session, clock, actor=staff.actor, action="patient.create", subject=f"patient:{patient.id}",
-                 clinic_id=staff.clinic_id)
+                 clinic_id=staff.clinic_id, detail={"welcome_sent": welcomed})
     return patient
 
 
@@ -100,11 +111,16 @@ async def update_patient(
         assert patient.id is not None
         await end_patient_sessions(session, patient)
         await withdraw_links(session, patient.id)
+        enrolment.new_number(patient)
     if REPLAN_FIELDS & changes.keys():
         await replan_patient(session, clock, patient, plan)
+        await _stop_routine(session, clock, patient)
     detail: dict[str, Any] = {"fields": sorted(changes)}
     if new_phone:
         detail["sessions_ended"] = True
+    # A pending patient moved from the app to SMS, or given a new number, is asked for consent now.
+    if ("channel" in changes or new_phone) and await enrolment.send_welcome(session, clock, plan, patient):
+        detail["welcome_sent"] = True
     audit.record(session, clock, actor=staff.actor, action="patient.update", subject=f"patient:{patient_id}",
                  clinic_id=staff.clinic_id, detail=detail)
     return patient
@@ -117,9 +133,38 @@ async def discharge_patient(
     patient.status = PatientStatus.DISCHARGED
     await session.flush()
     await replan_patient(session, clock, patient, plan)
+    await _stop_routine(session, clock, patient)
     audit.record(session, clock, actor=staff.actor, action="patient.discharge",
                  subject=f"patient:{patient_id}", clinic_id=staff.clinic_id)
     return patient
+
+
+async def set_paused(
+    session: AsyncSession, clock: Clock, plan: AftercarePlan, staff: StaffPrincipal, patient_id: int, paused: bool
+) -> Patient:
+    """Pause (no routine prompts; those waiting are cancelled) or resume (planned again) the
+    patient. A discharged patient is neither: 409. Pausing a paused patient changes nothing."""
+    patient = await get_patient(session, staff.clinic_id, patient_id)
+    if patient.status == PatientStatus.DISCHARGED:
+        raise Conflict("a discharged patient cannot be resumed or paused", field="status")
+    wanted = PatientStatus.PAUSED if paused else PatientStatus.ACTIVE
+    if patient.status == wanted:
+        return patient
+    patient.status = wanted
+    await session.flush()
+    await replan_patient(session, clock, patient, plan)
+    await _stop_routine(session, clock, patient)
+    audit.record(session, clock, actor=staff.actor, action="patient.pause" if paused else "patient.resume",
+                 subject=f"patient:{patient_id}", clinic_id=staff.clinic_id)
+    return patient
+
+
+async def resend_welcome(
+    session: AsyncSession, clock: Clock, plan: AftercarePlan, staff: StaffPrincipal, patient_id: int
+) -> Patient:
+    """The welcome once more, to a patient who has not answered it (enrolment.resend_welcome)."""
+    patient = await get_patient(session, staff.clinic_id, patient_id)
+    return await enrolment.resend_welcome(session, clock, plan, staff, patient)
 
 
 async def list_patients(

@@ -55,10 +55,12 @@ class PlanResult:
 
 
 def is_plannable(patient: Patient) -> bool:
-    """Paused and discharged patients get no prompts; an SMS-only patient who opted out neither."""
+    """Paused and discharged patients get no prompts; an SMS-only patient who has not opted in
+    neither (one who opted out, or a new patient who has not replied YES to the welcome). A patient
+    who also uses the app is asked there meanwhile (docs/sms.md, "Consent")."""
     if patient.status != PatientStatus.ACTIVE:
         return False
-    return not (patient.channel == PatientChannel.SMS and patient.sms_consent == SmsConsent.OPTED_OUT)
+    return not (patient.channel == PatientChannel.SMS and patient.sms_consent != SmsConsent.OPTED_IN)
 
 
 def timing_of(patient: Patient) -> PatientTiming:

@@ -49,7 +49,8 @@ async def test_reads_and_changes_are_audited_without_phi(
             assert phi not in text
     update = events[2]
     assert update.subject == f"patient:{pid}"
-    assert update.detail == {"fields": ["display_name", "phone"], "sessions_ended": True}
+    # The patient has not answered the welcome yet: the new number is sent it (docs/sms.md, "Consent").
+    assert update.detail == {"fields": ["display_name", "phone"], "sessions_ended": True, "welcome_sent": True}
 
 
 async def test_a_refused_change_writes_no_audit_event(

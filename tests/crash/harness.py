@@ -193,7 +193,8 @@ async def seed(engine: AsyncEngine, count: int, inbound: int = 0, patients: int 
             await session.flush()
             assert clinic.id is not None
             session.add_all(Patient(clinic_id=clinic.id, reference=f"C-{n:05d}", display_name=f"Crash Patient {n}",
-                                    phone=_crisis_phone(n), timezone="UTC", preferred_checkin_time=clock_time(10, 0))
+                                    phone=_crisis_phone(n), timezone="UTC", preferred_checkin_time=clock_time(10, 0),
+                                    sms_consent="opted_in", sms_consent_source="sms:YES")
                             for n in range(patients))
             await session.commit()
 

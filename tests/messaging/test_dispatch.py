@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import time as clock_time
 from datetime import timedelta
 
 import httpx
@@ -166,6 +167,42 @@ async def test_no_message_is_ever_sent_to_an_opted_out_patient(
     await dispatcher.drain()
     assert fake.messages_to(PHONE) == []
     assert {(await _row(session, m)).status for m in [queued_before, *queued_after]} == {"suppressed"}
+
+
+@pytest.mark.parametrize(("consent", "status"), [
+    ("pending", "active"), ("opted_in", "paused"), ("opted_in", "discharged")])
+async def test_a_routine_message_reaches_only_an_active_patient_who_opted_in(
+    dispatcher: Dispatcher, fake: FakeTwilio, world: World, session: AsyncSession, clock: FrozenClock,
+    consent: str, status: str,
+) -> None:
+    """Queued while the patient could be sent it, claimed after they could not: the dispatcher
+    withholds the routine ones and sends the rest (docs/sms.md, "Consent")."""
+    patient = await _setup(world, session)
+    queued = {p: await _enqueue(session, clock, patient, p) for p in Purpose if p is not Purpose.STAFF_PAGE}
+    assert {(await _row(session, m)).status for m in queued.values()} == {"pending"}
+    patient.sms_consent, patient.status = consent, status
+    await session.commit()
+    await dispatcher.drain()
+    statuses = {p: (await _row(session, m)).status for p, m in queued.items()}
+    routine = {Purpose.PROMPT, Purpose.REMINDER, Purpose.NOTICE}
+    assert {statuses[p] for p in routine} == {"suppressed"}
+    assert {p: s for p, s in statuses.items() if p not in routine} == {
+        p: "queued" for p in queued if p not in routine}
+    assert len(fake.messages_to(PHONE)) == len(queued) - len(routine)
+
+
+@pytest.mark.parametrize(("consent", "status", "withheld"), [
+    ("opted_in", "active", set()),
+    ("pending", "active", {Purpose.PROMPT, Purpose.REMINDER, Purpose.NOTICE}),
+    ("opted_in", "paused", {Purpose.PROMPT, Purpose.REMINDER, Purpose.NOTICE}),
+    ("pending", "discharged", {Purpose.PROMPT, Purpose.REMINDER, Purpose.NOTICE}),
+    ("opted_out", "active", set(Purpose)),
+])
+def test_what_is_withheld_from_a_patient(consent: str, status: str, withheld: set[Purpose]) -> None:
+    patient = Patient(clinic_id=1, reference="P-1", display_name="P", phone=PHONE, timezone="UTC",
+                      preferred_checkin_time=clock_time(10, 0), sms_consent=consent, status=status)
+    assert {p for p in Purpose if outbox.withheld(patient, p)} == withheld
+    assert outbox.withheld(None, Purpose.PROMPT) is None
 
 
 async def test_timeout_settles_by_purpose(

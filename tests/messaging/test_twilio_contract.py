@@ -270,6 +270,13 @@ CASES: list[Case] = [
         "https://companion.example.org/staff/#/setup/12.hwzXE_50PPV8W32K.zxgTDdYfimNTY3HCibn1P1Yo",
     ),
     Case(
+        "welcome",
+        Purpose.WELCOME,
+        "Riverside Clinic: you are enrolled in aftercare check-ins by text, about one a day after each "
+        "session. Msg frequency varies. Msg&data rates may apply. Reply HELP for help, STOP to opt out. "
+        "Reply YES to start.",
+    ),
+    Case(
         "reminder-messaging-service",
         Purpose.REMINDER,
         "Reminder: please answer today's check-in — it takes 10 seconds. Price of the call: €0 {free}.",

@@ -64,3 +64,24 @@ async def test_token_versions_start_at_zero_for_rows_stored_before_them(
         staff = (await conn.execute(text("SELECT token_version FROM staff_member"))).scalars().all()
         patients = (await conn.execute(text("SELECT token_version FROM patient"))).scalars().all()
     assert (list(staff), list(patients)) == ([0], [0])
+
+
+async def test_patients_stored_before_pending_keep_their_consent_and_a_downgrade_keeps_pending_ones_quiet(
+    settings: Settings, engine: AsyncEngine, world: World
+) -> None:
+    clinic = await world.clinic()
+    await world.patient(clinic, reference="P-1", phone="+12025550101")
+    await world.patient(clinic, reference="P-2", phone="+12025550102", sms_consent="pending")
+    await engine.dispose()
+    await asyncio.to_thread(downgrade, settings.database_url, "w3bpush0sub1")
+    async with engine.connect() as conn:
+        rows = (await conn.execute(text(
+            "SELECT reference, sms_consent, sms_consent_source FROM patient ORDER BY reference"))).all()
+    # The earlier code knows no pending: opted out is where it sends nothing routine and YES opts in.
+    assert [tuple(r) for r in rows] == [("P-1", "opted_in", "sms:YES"), ("P-2", "opted_out", "downgrade:pending")]
+    await engine.dispose()
+    await asyncio.to_thread(upgrade, settings.database_url, "head")
+    async with engine.connect() as conn:
+        rows = (await conn.execute(text(
+            "SELECT reference, sms_consent, sms_welcome_sent_at FROM patient ORDER BY reference"))).all()
+    assert [tuple(r) for r in rows] == [("P-1", "opted_in", None), ("P-2", "opted_out", None)]

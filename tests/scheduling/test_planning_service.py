@@ -14,6 +14,7 @@ from companion.clock import FrozenClock
 from companion.models import Patient, Prompt
 from companion.scheduling.services import extend_plans, replan_patient
 from tests.conftest import World
+from tests.enrolment import answers_yes
 
 NY = ZoneInfo("America/New_York")
 
@@ -39,6 +40,9 @@ async def test_recording_a_session_plans_its_aftercare(
         "reference": "P-1", "display_name": "Pat", "phone": "+12025550142", "timezone": "America/New_York",
         "preferred_checkin_time": "10:00"})
     pid = created.json()["id"]
+    # Nothing is planned for an SMS patient until they reply YES to the welcome.
+    assert await _prompts(session, pid, None) == []
+    await answers_yes(session, clock, pid)
     # A new patient with no session and no PHQ-9 gets the baseline PHQ-9 at once.
     assert [p.slot for p in await _prompts(session, pid)] == ["phq9:baseline"]
     response = await client.post(f"/api/v1/patients/{pid}/sessions", headers=headers, json={

@@ -1,5 +1,6 @@
 """SMS keywords: a whole message that is STOP, START or HELP (or a synonym) opts out, opts in or asks
-for help; YES opts in only a patient who is opted out."""
+for help; YES opts in only a patient who is not opted in (a new patient answering the welcome, or
+one who opted out)."""
 
 from __future__ import annotations
 
@@ -34,12 +35,12 @@ def classify_keyword(body: str) -> Keyword | None:
     """The keyword the whole message is, if any (case-insensitive, trimmed, trailing "." or "!"
     ignored). "stop it please" is not a keyword.
 
-    YES is returned as OPT_IN, but it only counts as one when the patient is opted out; otherwise
-    it is an answer. See `is_conditional_opt_in`.
+    YES is returned as OPT_IN, but it only counts as one when the patient is not opted in (pending
+    or opted out); otherwise it is an answer. See `is_conditional_opt_in`.
     """
     return _KEYWORDS.get(_keyword_text(body))
 
 
 def is_conditional_opt_in(body: str) -> bool:
-    """True for the opt-in keyword that only applies to a patient who is opted out (YES)."""
+    """True for the opt-in keyword that only applies to a patient who is not opted in (YES)."""
     return _keyword_text(body) == "YES"

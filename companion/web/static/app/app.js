@@ -1173,6 +1173,7 @@ async function renderSettings(options) {
   timeField("preferred", "Preferred check-in time", me.preferred_checkin_time, `Daily check-ins come at about this time (${me.timezone}).`),
   channels,
   me.sms_consent === "opted_out" ? message("info", "You replied STOP, so we do not send you texts. Reply START to our number to get them again.") : null,
+  me.sms_consent === "pending" && me.channel !== "app" ? message("info", "Check-ins by text start when you reply YES to our welcome text. Until then you can check in here.") : null,
   h("fieldset", { "aria-describedby": "quiet-hint" },
     h("legend", { class: "field-label" }, "Quiet hours"),
     h("p", { class: "hint", id: "quiet-hint" }, "We hold routine messages during these hours. A message about your safety may still come at any time."),

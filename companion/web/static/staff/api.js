@@ -218,6 +218,8 @@ export function can(session, action) {
   const clinical = role === "admin" || role === "clinician";
   switch (action) {
     case "record-session":
+    case "enrol-patient":
+    case "manage-patient":
     case "send-message":
     case "review-message":
     case "read-outcomes":

@@ -1,6 +1,7 @@
-// One patient: open alerts, a summary of scores, the mood chart with sessions marked, the safety
-// plan (changed with the patient by clinicians and admins), treatment sessions (and recording one,
-// for clinicians and admins), the SMS conversation, and the check-ins.
+// One patient: the record (consent, edit, pause, resume, discharge), open alerts, a summary of
+// scores, the mood chart with sessions marked, the PHQ-9 and GAD-7 charts, the safety plan (changed
+// with the patient by clinicians and admins), treatment sessions (recorded, corrected and cancelled
+// by clinicians and admins), the SMS conversation, the record's export, and the check-ins.
 
 import { ApiError, api, can } from "./api.js";
 import { alertCard, focusAfterChange, keepFocus } from "./alerts.js";
@@ -9,6 +10,7 @@ import { checkinsTable } from "./checkin-rows.js";
 import { questionnairePanel } from "./questionnaire-chart.js";
 import { sessionForm, sessionsList } from "./sessions.js";
 import { conversationPanel } from "./conversation.js";
+import { managePanel } from "./patient-manage.js";
 import { announce, clear, h, notice } from "./dom.js";
 import { downloadButton } from "./download.js";
 import { safetyPlanPanel } from "./safety-plan.js";
@@ -187,10 +189,13 @@ export function patientView(main, ctx, patientId) {
         h("span", { class: ["status-chip", `status-chip-${patient.status}`] }, statusLabel(patient.status)),
         h("dl", { class: "patient-facts" },
           h("div", {}, h("dt", {}, "Phone"), h("dd", {}, h("a", { href: `tel:${patient.phone}` }, patient.phone))),
-          h("div", {}, h("dt", {}, "Patient's time zone"), h("dd", {}, patient.timezone)),
-          h("div", {}, h("dt", {}, "Check-ins by"), h("dd", {}, patient.channel === "both" ? "SMS and app"
-            : patient.channel === "app" ? "app" : "SMS")),
-          h("div", {}, h("dt", {}, "SMS consent"), h("dd", {}, statusLabel(patient.sms_consent))))),
+          h("div", {}, h("dt", {}, "Patient's time zone"), h("dd", {}, patient.timezone)))),
+      managePanel(patient, ctx.session(), async (updated, message) => {
+        await reload();
+        clear(flash).append(notice("success", message, { tabindex: "-1", id: "patient-changed" }));
+        document.getElementById("patient-changed").focus();
+        announce(message);
+      }),
       alertsBox,
       safetyPlan.panel,
       summaryCards(timeline),

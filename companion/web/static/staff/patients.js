@@ -1,6 +1,6 @@
 // Patients: each with the latest scores, the mood trend, missed check-ins and open alerts.
 
-import { ApiError, api } from "./api.js";
+import { ApiError, api, can, getSession } from "./api.js";
 import { severityBadge } from "./alerts.js";
 import { sparkline } from "./chart.js";
 import { announce, clear, h, notice, pager } from "./dom.js";
@@ -17,7 +17,8 @@ const SELECTS = [
   ["alert", "Open alerts", [["", "Any or none"], ["any", "Any open alert"], ["high", "High or urgent"],
     ["urgent", "Urgent"], ["none", "No open alert"]]],
   ["missed", "Missed check-ins", [["", "Any"], ["true", "Missed in 14 days"], ["false", "None missed"]]],
-  ["consent", "SMS consent", [["", "Any"], ["opted_in", "Opted in"], ["opted_out", "Opted out"]]],
+  ["consent", "SMS consent", [["", "Any"], ["opted_in", "Opted in"], ["pending", "Waiting for YES"],
+    ["opted_out", "Opted out"]]],
   ["sort", "Sort by", [["reference", "Reference"], ["name", "Name"], ["alert", "Most severe alert"],
     ["missed", "Most missed"], ["newest", "Newest"]]],
 ];
@@ -48,7 +49,9 @@ function row(item) {
     h("th", { scope: "row" },
       h("a", { href: `#/patients/${item.id}`, class: "patient-ref" }, item.reference),
       h("span", { class: "patient-name" }, item.display_name)),
-    h("td", {}, h("span", { class: ["status-chip", `status-chip-${item.status}`] }, statusLabel(item.status))),
+    h("td", {}, h("span", { class: ["status-chip", `status-chip-${item.status}`] }, statusLabel(item.status)),
+      item.sms_consent === "pending" && item.channel !== "app"
+        ? h("span", { class: "status-chip status-chip-consent-pending block-chip" }, "SMS consent pending") : null),
     h("td", { class: "cell-alerts" },
       item.open_alerts
         ? h("span", {}, severityBadge(item.highest_open_severity, { small: true }),
@@ -94,7 +97,9 @@ export function patientsView(main) {
     h("button", { type: "submit", class: "button button-secondary" }, "Search"),
   );
   const body = h("div", { class: "patients-body" });
-  clear(main).append(h("div", { class: "page" }, h("div", { class: "page-head" }, heading, form), body));
+  const enrol = can(getSession(), "enrol-patient")
+    ? h("a", { href: "#/patients/new", class: "button button-primary", id: "enrol-link" }, "Enrol a patient") : null;
+  clear(main).append(h("div", { class: "page" }, h("div", { class: "page-head" }, heading, enrol, form), body));
 
   let alive = true;
   let timer = null;

@@ -1,6 +1,6 @@
-// The staff dashboard: sign-in, the page shell, routing (#/alerts, #/messages, #/patients, #/patients/<id>,
-// #/oncall, #/team, #/protocol; signed out, #/setup/<token> for a set-your-password link) and the
-// 15-second refresh of the alert count and the header's on-call line.
+// The staff dashboard: sign-in, the page shell, routing (#/alerts, #/messages, #/patients, #/patients/new,
+// #/patients/<id>, #/oncall, #/outcomes, #/team, #/audit, #/protocol; signed out, #/setup/<token> for a
+// set-your-password link) and the 15-second refresh of the alert count and the header's on-call line.
 // Everything it shows comes from the /api/v1 JSON API.
 
 import { ApiError, api, can, clearSession, getSession, onUnauthorized } from "./api.js";
@@ -12,6 +12,7 @@ import { oncallView } from "./oncall.js";
 import { outcomesView } from "./outcomes.js";
 import { announce, banner } from "./dom.js";
 import { clinicZone, forgetClinicZone, hasClinicZone, plural, setClinicZone, timeOnly, zoneName } from "./format.js";
+import { enrolView } from "./enrol.js";
 import { patientView } from "./patient.js";
 import { patientsView } from "./patients.js";
 import { protocolView } from "./protocol.js";
@@ -106,6 +107,7 @@ const ROUTES = [
   { pattern: /^#\/alerts$/, nav: "alerts", title: "Alerts", view: () => alertsView(main, ctx) },
   { pattern: /^#\/messages$/, nav: "messages", title: "Messages", view: () => messagesView(main, ctx) },
   { pattern: /^#\/patients$/, nav: "patients", title: "Patients", view: () => patientsView(main) },
+  { pattern: /^#\/patients\/new$/, nav: "patients", title: "Enrol a patient", view: () => enrolView(main) },
   {
     pattern: /^#\/patients\/(\d+)$/,
     nav: "patients",
