@@ -126,6 +126,10 @@ def cmd_jobs(settings: Settings, args: argparse.Namespace) -> int:
     return run_jobs(settings, migrate_first=args.migrate)
 
 
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    return run_jobs(settings, migrate_first=args.migrate, ticks=False)
+
+
 def cmd_staff_create(settings: Settings, args: argparse.Namespace) -> int:
     password = args.password or getpass.getpass("Password (10+ characters): ")
     data = StaffCreate(name=args.name, email=args.email, phone=args.phone, role=args.role, password=password)
@@ -183,6 +187,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     jobs.add_argument("--migrate", action="store_true", help="upgrade the database first")
     jobs.set_defaults(func=cmd_jobs)
+    worker = sub.add_parser(
+        "worker", help="run one more dispatcher and inbound worker beside the scheduler process (PostgreSQL; "
+                       "any number of them, claiming with SKIP LOCKED)"
+    )
+    worker.add_argument("--migrate", action="store_true", help="upgrade the database first")
+    worker.set_defaults(func=cmd_worker)
 
     sub.add_parser("migrate", help="upgrade the database to head").set_defaults(func=cmd_migrate)
     demo_cmd = sub.add_parser("demo", help="create demo data on an empty database")

@@ -62,7 +62,12 @@ def build_scheduler(ctx: JobContext) -> AsyncIOScheduler:
 
 @dataclass
 class Workers:
-    """The scheduler, the dispatcher loop for urgent messages and the LISTEN connection."""
+    """The scheduler, the dispatcher loop for urgent messages and the LISTEN connection.
+
+    ``ticks=False`` is a worker process (`companion worker`): the dispatcher and the inbound
+    worker only, with no scheduler: any number of them run beside the one scheduler process on
+    PostgreSQL, claiming outbox rows and inbound messages with SKIP LOCKED (one number's messages
+    still one at a time, in order, under its advisory lock: messaging/inbound.py)."""
 
     ctx: JobContext
     scheduler: AsyncIOScheduler
@@ -70,11 +75,12 @@ class Workers:
     stop: asyncio.Event
     loop_task: asyncio.Task[None] | None = None
     inbound_tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    ticks: bool = True
 
     @classmethod
-    def create(cls, ctx: JobContext) -> Workers:
+    def create(cls, ctx: JobContext, *, ticks: bool = True) -> Workers:
         listener = OutboxListener(ctx.engine, ctx.waker, ctx.inbound_waker)
-        return cls(ctx, build_scheduler(ctx), listener, asyncio.Event())
+        return cls(ctx, build_scheduler(ctx), listener, asyncio.Event(), ticks=ticks)
 
     async def start(self, *, plan_now: bool = True) -> None:
         await self.listener.start()
@@ -88,6 +94,9 @@ class Workers:
             asyncio.create_task(run_inbound(self.ctx.get_inbound(), self.ctx.inbound_waker.wait, self.stop))
             for _ in range(loops)
         ]
+        if not self.ticks:
+            log.info("worker started: the dispatcher and %d inbound loop(s), no scheduler", len(self.inbound_tasks))
+            return
         self.scheduler.start()
         if plan_now:
             # Plan at start too, so a fresh deployment does not wait for the night.
@@ -96,7 +105,8 @@ class Workers:
         log.info("scheduler started with jobs: %s", ", ".join(j.id for j in self.scheduler.get_jobs()))
 
     async def shutdown(self) -> None:
-        self.scheduler.shutdown(wait=False)
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
         self.stop.set()
         self.ctx.waker.wake()
         self.ctx.inbound_waker.wake()
@@ -121,13 +131,14 @@ def make_context(
                       push_gateway=push_gateway or create_push_gateway(settings))
 
 
-async def run_forever(settings: Settings) -> None:
-    """`companion jobs` / `python -m jobs`: run until interrupted."""
+async def run_forever(settings: Settings, *, ticks: bool = True) -> None:
+    """`companion jobs` / `python -m jobs` (``ticks``), or `companion worker`: run until interrupted."""
     ctx = make_context(settings)
-    workers = Workers.create(ctx)
+    workers = Workers.create(ctx, ticks=ticks)
     await workers.start()
     metrics = None
-    if settings.metrics_enabled and settings.metrics_jobs_port is not None:
+    # the scheduler's own metrics port; a worker has none (several may share a host)
+    if ticks and settings.metrics_enabled and settings.metrics_jobs_port is not None:
         metrics = await start_metrics_server(settings, ctx.sessionmaker, ctx.clock, port=settings.metrics_jobs_port)
     try:
         await asyncio.Event().wait()
