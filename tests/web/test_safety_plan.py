@@ -159,10 +159,11 @@ async def test_the_patient_writes_their_plan_and_reads_it_offline_from_the_crisi
     await page.evaluate("document.documentElement.style.fontSize = '200%'")
     await expect(bar.get_by_role("link", name="Safety plan")).to_be_visible()
     await no_sideways_scroll(page)
-    room = await page.evaluate(
+    # The app makes room when the bar's size changes (a resize observer): wait for that frame; the
+    # wait fails the test if the page never keeps room for the crisis lines bar.
+    await page.wait_for_function(
         "parseFloat(getComputedStyle(document.body).paddingBottom) >= "
-        "document.querySelector('.help-bar').getBoundingClientRect().height - 1")
-    assert room, "the page keeps no room for the crisis lines bar"
+        "document.querySelector('.help-bar').getBoundingClientRect().height - 1", timeout=5000)
     await page.get_by_role("link", name="Change my plan").scroll_into_view_if_needed()
     await shot("06-text-200")
     await page.get_by_role("link", name="Change my plan").click()
