@@ -4,11 +4,13 @@ Usage:
     python benchmarks/inbound_handling.py
         [--database-url postgresql+asyncpg://postgres@127.0.0.1:5432/companion_inbound_bench]
         [--rate 200] [--duration 60] [--warmup 5] [--burst 6000] [--workers 1 2 4] [--patients 2000] [--settle 30]
-        [--bare-requests 4000] [--log-dir DIR]
+        [--bare-requests 4000] [--dispatch apart|in-workers] [--log-dir DIR]
 
 For each worker count, from a clean database: one clinic, ``--patients`` enrolled patients (opted in),
-each with an open SMS mood question; the fake Twilio in its own process; that many ``companion worker``
-processes (the real entry point: the dispatcher and the inbound loops, no scheduler, no API). This
+each with an open SMS mood question; the fake Twilio in its own process; that many ``companion worker
+--only inbound`` processes (the real entry point: the inbound loops, no scheduler, no API) and one
+``companion worker --only dispatch`` sending the replies, its CPU reported apart (``--dispatch
+in-workers``: each worker runs its own dispatcher too, as plain ``companion worker`` does). This
 process stores inbound messages at ``--rate`` per second for ``--duration`` seconds through the intake
 the webhook uses (``InboundIntake``: batched commits, NOTIFY waking the workers): answers to the open
 question, free text from patients, keywords (HELP), and texts from unknown numbers, each of which gets
@@ -125,6 +127,7 @@ class Run:
     latencies: list[float] = field(default_factory=list)
     cpu: dict[str, float] = field(default_factory=dict)  # worker name -> CPU seconds in the window
     database_cpu: float | None = None
+    dispatch_cpu: float | None = None  # the dispatcher process sending the replies, when apart
     host: str = ""
     capacity: float | None = None  # messages/s a burst was handled at
 
@@ -214,6 +217,7 @@ async def measure(args: argparse.Namespace, children: Processes, workers: int, a
     engine = create_engine(Settings(database_url=args.database_url))
     fake = FakeHandle("process", account_sid, children)
     started: list[Child] = []
+    dispatcher: Child | None = None
     try:
         clinic_id = await seed(engine, args.patients)
         await seed_open_questions(engine, clinic_id)
@@ -228,8 +232,12 @@ async def measure(args: argparse.Namespace, children: Processes, workers: int, a
             "COMPANION_TWILIO_API_BASE_URL": fake.base_url,
             "COMPANION_LOG_LEVEL": "WARNING",
         }
-        started = [children.spawn(f"worker-{workers}-{n}", [], env=env) for n in range(workers)]
-        for child in started:
+        apart = args.dispatch == "apart"
+        started = [children.spawn(f"worker-{workers}-{n}", ["--only", "inbound"] if apart else [], env=env)
+                   for n in range(workers)]
+        # The replies are sent by a dispatcher process of their own, its CPU counted apart.
+        dispatcher = children.spawn(f"dispatch-{workers}", ["--only", "dispatch"], env=env) if apart else None
+        for child in [*started, *([dispatcher] if dispatcher else [])]:
             await wait_for_log(child, "worker started")
         rng = random.Random(args.seed)
         # Warm-up, not counted: each worker loads what it reads texts with, its connections fill.
@@ -239,7 +247,8 @@ async def measure(args: argparse.Namespace, children: Processes, workers: int, a
         while await backlog(engine) and time.monotonic() < deadline:  # noqa: ASYNC110 (polling the database)
             await asyncio.sleep(0.25)
         plan = message_plan(int(args.rate * args.duration), args.patients, rng)
-        meter = CpuMeter({c.role: c.process.pid for c in started}, make_url(args.database_url).database or "")
+        pids = {c.role: c.process.pid for c in [*started, *([dispatcher] if dispatcher else [])]}
+        meter = CpuMeter(pids, make_url(args.database_url).database or "")
         meter.start()
         window_start = datetime.now(UTC)
         run.window = await store_at_rate(engine, account_sid, plan, args.rate)
@@ -247,6 +256,7 @@ async def measure(args: argparse.Namespace, children: Processes, workers: int, a
         meter.stop()
         run.cpu = {c.role: meter.used[c.role] for c in started if c.role in meter.used}
         run.database_cpu = meter.used.get("postgres")
+        run.dispatch_cpu = meter.used.get(dispatcher.role) if dispatcher else None
         run.host = meter.host_line()
         run.stored = len(plan)
         run.backlog_at_end = await backlog(engine)
@@ -274,7 +284,7 @@ async def measure(args: argparse.Namespace, children: Processes, workers: int, a
         if not await backlog(engine):
             run.capacity = len(burst) / (time.monotonic() - began)
     finally:
-        for child in started:
+        for child in [*started, *([dispatcher] if dispatcher else [])]:
             children.stop(child)
         fake.stop()
         await engine.dispose()
@@ -308,6 +318,8 @@ def report(args: argparse.Namespace, runs: Sequence[Run], bare: float) -> int:
               f"{run.handled_in_window} ({run.rate:.0f}/s); backlog at the end {run.backlog_at_end}, after settling "
               f"{run.backlog_after_settle}; stored -> reply queued p50 {1000 * p50:.0f} ms, p99 {1000 * p99:.0f} ms; "
               f"worker CPU {cpu if cpu is None else round(cpu, 2)} ms/message (per process: {per})"
+              + (f"; the replies' dispatcher {1000 * run.dispatch_cpu / max(1, run.handled_in_window):.2f} ms/message"
+                 if run.dispatch_cpu is not None else "")
               + (f"; PostgreSQL backends {run.database_cpu:.1f} s CPU" if run.database_cpu is not None else "")
               + f"; {run.host}")
         print(f"workers {run.workers}: capacity: a burst of {args.burst} handled at "
@@ -368,6 +380,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--role", help=argparse.SUPPRESS)  # fake, bare, or worker-<count>-<n>
     parser.add_argument("--account-sid", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--only", help=argparse.SUPPRESS)
+    parser.add_argument("--dispatch", choices=("apart", "in-workers"), default="apart")
     args = parser.parse_args(argv)
     if args.rate <= 0 or args.duration <= 0 or min(args.workers) < 1 or args.patients < 1:
         parser.error("rate, duration, workers and patients must be positive")
@@ -380,17 +394,17 @@ def run_role(args: argparse.Namespace) -> int:
         serve_fake(args.account_sid)
     elif args.role == "bare":
         serve_bare(args.port)
-    elif args.role.startswith("worker"):
-        serve_worker()
+    elif args.role.startswith(("worker", "dispatch")):
+        serve_worker(args.only)
     return 0
 
 
-def serve_worker() -> None:
+def serve_worker(only: str | None) -> None:
     """A worker process, through the same entry point as ``companion worker``."""
     from companion.cli import main as companion_main
 
     _exit_when_parent_goes()
-    companion_main(["worker"])
+    companion_main(["worker", *(["--only", only] if only else [])])
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import logging
 import sys
 from collections.abc import Awaitable, Callable
 from contextlib import closing
@@ -126,8 +127,15 @@ def cmd_jobs(settings: Settings, args: argparse.Namespace) -> int:
     return run_jobs(settings, migrate_first=args.migrate)
 
 
+def _roles(value: str) -> list[str]:
+    roles = [part.strip() for part in value.split(",") if part.strip()]
+    if not roles or any(role not in {"inbound", "dispatch"} for role in roles):
+        raise argparse.ArgumentTypeError("give inbound, dispatch, or inbound,dispatch")
+    return roles
+
+
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
-    return run_jobs(settings, migrate_first=args.migrate, ticks=False)
+    return run_jobs(settings, migrate_first=args.migrate, ticks=False, roles=frozenset(args.only))
 
 
 def cmd_staff_create(settings: Settings, args: argparse.Namespace) -> int:
@@ -192,6 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "any number of them, claiming with SKIP LOCKED)"
     )
     worker.add_argument("--migrate", action="store_true", help="upgrade the database first")
+    worker.add_argument("--only", type=_roles, default=["inbound", "dispatch"], metavar="inbound,dispatch",
+                        help="run only the inbound worker or only the dispatcher (default: both)")
     worker.set_defaults(func=cmd_worker)
 
     sub.add_parser("migrate", help="upgrade the database to head").set_defaults(func=cmd_migrate)
@@ -229,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = get_settings()
-        configure_logging(settings.log_format)
+        configure_logging(settings.log_format, level=logging.getLevelNamesMapping()[settings.log_level])
         return int(args.func(settings, args) or 0)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     environment: str = "development"
     # Log lines as text (the default) or one JSON object a line, for a log collector.
     log_format: Literal["text", "json"] = "text"
+    # The least severe log records written (INFO: one line per message handled and sent).
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     twilio_account_sid: str | None = None
     twilio_auth_token: str | None = None
@@ -99,6 +101,8 @@ class Settings(BaseSettings):
     handle_urgent_inbound_in_api: bool = True
     # Inbound messages the scheduler process handles at once (PostgreSQL; SQLite handles one at a time).
     inbound_concurrency: int = Field(default=4, ge=1, le=32)
+    # Ordinary inbound messages handled in one transaction by each of those (one per number).
+    inbound_batch_size: int = Field(default=16, ge=1, le=200)
     # The first wait before a failed send is tried again; each further wait doubles (SMS conventions).
     send_retry_base_seconds: float = Field(default=5.0, gt=0, le=60)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 from companion.observability.logs import configure_logging
@@ -16,7 +17,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = get_settings()
-        configure_logging(settings.log_format)
+        configure_logging(settings.log_format, level=logging.getLevelNamesMapping()[settings.log_level])
         return run_jobs(settings, migrate_first=args.migrate)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -66,7 +66,8 @@ class JobContext:
     def get_inbound(self) -> InboundProcessor:
         if self.inbound is None:
             handler = Conversations(self.clock, self.settings, self.protocols)
-            self.inbound = InboundProcessor(self.sessionmaker, self.clock, handler, self.waker)
+            self.inbound = InboundProcessor(self.sessionmaker, self.clock, handler, self.waker,
+                                            batch_size=self.settings.inbound_batch_size)
         return self.inbound
 
     def get_dispatcher(self) -> Dispatcher:

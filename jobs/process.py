@@ -10,7 +10,7 @@ from companion import migrate
 from companion.secret_keys import with_secret_keys
 from companion.settings import Settings
 from companion.vapid_keys import with_vapid_key
-from jobs.scheduler import run_forever
+from jobs.scheduler import ROLES, run_forever
 
 WORKER_NEEDS_POSTGRES = (
     "companion worker runs beside the scheduler process on PostgreSQL; on SQLite (one writer) "
@@ -18,7 +18,7 @@ WORKER_NEEDS_POSTGRES = (
 )
 
 
-def run_jobs(settings: Settings, *, migrate_first: bool, ticks: bool = True) -> int:
+def run_jobs(settings: Settings, *, migrate_first: bool, ticks: bool = True, roles: frozenset[str] = ROLES) -> int:
     """Run the jobs (``ticks``: the scheduler process), the dispatcher and the inbound worker until
     interrupted. A SQLite database (or any, with ``migrate_first``) is upgraded to head first.
     Without ``ticks`` (a worker process) SQLite is refused: exit status 2."""
@@ -29,7 +29,7 @@ def run_jobs(settings: Settings, *, migrate_first: bool, ticks: bool = True) -> 
     if settings.is_sqlite or migrate_first:
         migrate.upgrade(settings.database_url)
     try:
-        asyncio.run(run_forever(settings, ticks=ticks))
+        asyncio.run(run_forever(settings, ticks=ticks, roles=roles))
     except KeyboardInterrupt:
         pass
     return 0

@@ -60,6 +60,9 @@ def build_scheduler(ctx: JobContext) -> AsyncIOScheduler:
     return scheduler
 
 
+ROLES = frozenset({"inbound", "dispatch"})
+
+
 @dataclass
 class Workers:
     """The scheduler, the dispatcher loop for urgent messages and the LISTEN connection.
@@ -76,26 +79,37 @@ class Workers:
     loop_task: asyncio.Task[None] | None = None
     inbound_tasks: list[asyncio.Task[None]] = field(default_factory=list)
     ticks: bool = True
+    # What a worker process runs (both by default; `companion worker --only inbound` or `dispatch`
+    # scales one apart from the other). The scheduler process always runs both.
+    roles: frozenset[str] = ROLES
 
     @classmethod
-    def create(cls, ctx: JobContext, *, ticks: bool = True) -> Workers:
+    def create(cls, ctx: JobContext, *, ticks: bool = True, roles: frozenset[str] = ROLES) -> Workers:
+        unknown = roles - ROLES
+        if unknown or not roles:
+            wanted = ", ".join(sorted(unknown)) or "nothing"
+            raise ValueError(f"a worker runs {' and/or '.join(sorted(ROLES))}, not {wanted}")
         listener = OutboxListener(ctx.engine, ctx.waker, ctx.inbound_waker)
-        return cls(ctx, build_scheduler(ctx), listener, asyncio.Event(), ticks=ticks)
+        return cls(ctx, build_scheduler(ctx), listener, asyncio.Event(), ticks=ticks,
+                   roles=ROLES if ticks else roles)
 
     async def start(self, *, plan_now: bool = True) -> None:
         await self.listener.start()
-        self.loop_task = asyncio.create_task(
-            run_dispatcher(self.ctx.get_dispatcher(), self.ctx.waker.wait, self.stop)
-        )
+        if "dispatch" in self.roles:
+            self.loop_task = asyncio.create_task(
+                run_dispatcher(self.ctx.get_dispatcher(), self.ctx.waker.wait, self.stop)
+            )
         # Several messages are handled at once (each waits on the database most of the time); one
         # number's messages still go one at a time, in order. SQLite has one writer: one loop.
         loops = 1 if self.ctx.settings.is_sqlite else self.ctx.settings.inbound_concurrency
-        self.inbound_tasks = [
-            asyncio.create_task(run_inbound(self.ctx.get_inbound(), self.ctx.inbound_waker.wait, self.stop))
-            for _ in range(loops)
-        ]
+        if "inbound" in self.roles:
+            self.inbound_tasks = [
+                asyncio.create_task(run_inbound(self.ctx.get_inbound(), self.ctx.inbound_waker.wait, self.stop))
+                for _ in range(loops)
+            ]
         if not self.ticks:
-            log.info("worker started: the dispatcher and %d inbound loop(s), no scheduler", len(self.inbound_tasks))
+            log.info("worker started: %s%d inbound loop(s), no scheduler",
+                     "the dispatcher and " if self.loop_task else "", len(self.inbound_tasks))
             return
         self.scheduler.start()
         if plan_now:
@@ -131,10 +145,11 @@ def make_context(
                       push_gateway=push_gateway or create_push_gateway(settings))
 
 
-async def run_forever(settings: Settings, *, ticks: bool = True) -> None:
-    """`companion jobs` / `python -m jobs` (``ticks``), or `companion worker`: run until interrupted."""
+async def run_forever(settings: Settings, *, ticks: bool = True, roles: frozenset[str] = ROLES) -> None:
+    """`companion jobs` / `python -m jobs` (``ticks``), or `companion worker` (``roles``): run until
+    interrupted."""
     ctx = make_context(settings)
-    workers = Workers.create(ctx, ticks=ticks)
+    workers = Workers.create(ctx, ticks=ticks, roles=roles)
     await workers.start()
     metrics = None
     # the scheduler's own metrics port; a worker has none (several may share a host)

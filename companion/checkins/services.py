@@ -6,8 +6,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import or_, select
+from sqlalchemy import event, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from companion.clinical import scoring
@@ -25,6 +26,23 @@ class Recorded:
     checkin: CheckIn
     answers: dict[str, Any]
     judgement: Judgement = field(default_factory=Judgement)
+
+
+# The answers of the check-ins this unit of work started or recorded answers to, by check-in id:
+# record_answers is the one writer of answers, so it need not read back what it knows.
+_KNOWN_ANSWERS = "checkin_answers"
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_known_answers(session: Session) -> None:
+    """Known for one transaction only: after it, another process may have answered too."""
+    session.info.pop(_KNOWN_ANSWERS, None)
+
+
+def _known_answers(session: AsyncSession) -> dict[int, dict[str, Any]]:
+    known: dict[int, dict[str, Any]] = session.info.setdefault(_KNOWN_ANSWERS, {})
+    return known
 
 
 async def answers_of(session: AsyncSession, checkin_id: int) -> dict[str, Any]:
@@ -62,6 +80,8 @@ async def start_checkin(
     )
     session.add(checkin)
     await session.flush()
+    assert checkin.id is not None
+    _known_answers(session)[checkin.id] = {}
     return checkin
 
 
@@ -84,7 +104,8 @@ async def record_answers(
     assert checkin.id is not None and patient.id is not None
     now = clock.now()
     instrument = get_instrument(checkin.instrument)
-    answers = await answers_of(session, checkin.id)
+    known = _known_answers(session)
+    answers = dict(known[checkin.id]) if checkin.id in known else await answers_of(session, checkin.id)
     judgement = Judgement()
     # What the patient sent, for the safety reply: the SMS, or the first answer of a submission.
     reply_key = f"sms:{inbound_message_id}" if inbound_message_id is not None else None
@@ -100,6 +121,7 @@ async def record_answers(
         judgement.replies.extend(verdict.replies)
         judgement.findings.extend(verdict.findings)
         judgement.start_instrument = judgement.start_instrument or verdict.start_instrument
+    known[checkin.id] = dict(answers)
     channel: Channel = "sms" if source == "sms" else "app"
     result = scoring.score(instrument.code, answers)
     checkin.total, checkin.band, checkin.flags = result.total, result.band, list(result.flags)

@@ -64,15 +64,17 @@ class Sender:
 
 
 async def _find_sender(session: AsyncSession, phone: str, to_phone: str) -> Sender:
-    """A number may be enrolled at more than one clinic: prefer the clinic whose number was texted."""
-    staff = (
-        await session.execute(
-            select(StaffMember).where(col(StaffMember.phone) == phone, col(StaffMember.active).is_(True)).limit(1)
-        )
-    ).scalar_one_or_none()
+    """A number may be enrolled at more than one clinic: prefer the clinic whose number was texted.
+
+    One statement for a patient's number (whether it is also an active staff member's rides along);
+    a number no patient has costs a second, for the staff member."""
+    staff_id = (
+        select(col(StaffMember.id)).where(col(StaffMember.phone) == phone, col(StaffMember.active).is_(True))
+        .order_by(col(StaffMember.id)).limit(1).scalar_subquery()
+    )
     rows = (
         await session.execute(
-            select(Patient, col(Clinic.sms_sender))
+            select(Patient, Clinic, staff_id)
             .join(Clinic, col(Clinic.id) == col(Patient.clinic_id))
             .where(col(Patient.phone) == phone)
             .order_by(col(Patient.created_at).desc())
@@ -80,10 +82,18 @@ async def _find_sender(session: AsyncSession, phone: str, to_phone: str) -> Send
     ).all()
     patient = None
     if rows:
-        patient = next((p for p, sender in rows if sender and sender == to_phone), None)
+        # The clinic rides along too: its name is at hand for the replies that need it.
+        patient = next((p for p, clinic, _ in rows if clinic.sms_sender and clinic.sms_sender == to_phone), None)
         if patient is None:
-            active = [p for p, _ in rows if p.status != PatientStatus.DISCHARGED]
+            active = [p for p, _, _ in rows if p.status != PatientStatus.DISCHARGED]
             patient = (active or [rows[0][0]])[0]
+        found_staff = rows[0][2]
+        staff = await session.get(StaffMember, found_staff) if found_staff is not None else None
+    else:
+        staff = (await session.execute(
+            select(StaffMember).where(col(StaffMember.phone) == phone, col(StaffMember.active).is_(True))
+            .order_by(col(StaffMember.id)).limit(1)
+        )).scalar_one_or_none()
     return Sender(staff, patient)
 
 
@@ -161,10 +171,10 @@ async def route(
         inbound.sender_kind, inbound.needs_review = SenderKind.UNKNOWN, True
         replies = [texts.UNKNOWN_SENDER]
     inbound.reply_body = "\n".join(replies) or None
-    for index, reply in enumerate(replies):
-        await outbox.enqueue(
-            session, clock, to_phone=inbound.from_phone, purpose=Purpose.REPLY, body=reply,
-            clinic_id=inbound.clinic_id, patient=patient if inbound.sender_kind == SenderKind.PATIENT else None,
-            staff_id=inbound.staff_id, dedupe_key=f"reply:{inbound.id}:{index}",
-        )
+    await outbox.enqueue_many(session, clock, [
+        {"to_phone": inbound.from_phone, "purpose": Purpose.REPLY, "body": reply, "clinic_id": inbound.clinic_id,
+         "patient": patient if inbound.sender_kind == SenderKind.PATIENT else None, "staff_id": inbound.staff_id,
+         "dedupe_key": f"reply:{inbound.id}:{index}"}
+        for index, reply in enumerate(replies)
+    ])
     return replies

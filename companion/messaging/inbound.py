@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import TextClause, select, text
+from sqlalchemy import TextClause, bindparam, func, select, text, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -107,10 +107,23 @@ def _pg_store(columns: tuple[str, ...], notify: bool) -> TextClause:
     )
 
 
-async def _lock_number(session: AsyncSession, phone: str) -> None:
-    """One number's messages are handled one at a time across workers (PostgreSQL)."""
+async def _claim(session: AsyncSession, urgent_only: bool) -> str | None:
+    """Lock the next waiting message no other worker holds (risk first, then oldest first) and
+    return its number, holding that number's lock: one number's messages are handled one at a
+    time across workers. On PostgreSQL both locks are taken in one statement."""
+    waiting = [T.c.status == InboundStatus.RECEIVED]
+    if urgent_only:
+        waiting.append(T.c.priority == INBOUND_URGENT)
+    candidate = (
+        select(T.c.id, T.c.from_phone).where(*waiting).order_by(T.c.priority, T.c.id).limit(1)
+        .with_for_update(skip_locked=True)
+    )
     if session.get_bind().dialect.name == "postgresql":
-        await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:phone))"), {"phone": phone})
+        claimed = candidate.subquery()
+        lock = func.pg_advisory_xact_lock(func.hashtext(claimed.c.from_phone))
+        candidate = select(claimed.c.id, claimed.c.from_phone, lock)
+    row = (await session.execute(candidate)).first()
+    return None if row is None else str(row[1])
 
 
 async def handle_next(
@@ -124,27 +137,16 @@ async def handle_next(
     handling starts, so a caller can set aside a message whose handling keeps failing.
     ``urgent_only`` looks only at messages that read as risk (handling one may first handle an
     earlier message from the same number, to keep that number's messages in order)."""
-    waiting = [col(InboundMessage.status) == InboundStatus.RECEIVED]
-    if urgent_only:
-        waiting.append(col(InboundMessage.priority) == INBOUND_URGENT)
-    candidate = (
-        await session.execute(
-            select(col(InboundMessage.id), col(InboundMessage.from_phone))
-            .where(*waiting)
-            .order_by(col(InboundMessage.priority), col(InboundMessage.id))
-            .limit(1)
-            .with_for_update(skip_locked=True)
-        )
-    ).first()
-    if candidate is None:
+    phone = await _claim(session, urgent_only)
+    if phone is None:
         return None
-    await _lock_number(session, candidate.from_phone)
-    # The earliest waiting message of that number goes first, so its replies stay in order.
+    # The earliest waiting message of that number goes first, so its replies stay in order (read
+    # after the number's lock is held, so a message another worker just handled is not read).
     inbound = (
         await session.execute(
             select(InboundMessage)
             .where(
-                col(InboundMessage.from_phone) == candidate.from_phone,
+                col(InboundMessage.from_phone) == phone,
                 col(InboundMessage.status) == InboundStatus.RECEIVED,
             )
             .order_by(col(InboundMessage.id))
@@ -167,6 +169,83 @@ async def handle_next(
     session.add(inbound)
     log.info("inbound message %s from a %s handled", inbound.id, inbound.sender_kind)
     return inbound
+
+
+# The numbers a batch takes: among the oldest waiting messages (risk first), the first numbers whose
+# lock is free. A number another worker holds is passed over (never waited for: a batch holds many
+# numbers' locks, and waiting for one while holding others could deadlock two workers).
+_PG_BATCH_NUMBERS = text(
+    f"WITH waiting AS MATERIALIZED (SELECT from_phone, priority, id FROM {T.name} WHERE status = :received "
+    "ORDER BY priority, id LIMIT :scan), "
+    "numbers AS MATERIALIZED (SELECT from_phone, min(priority) AS priority, min(id) AS first FROM waiting "
+    "GROUP BY from_phone ORDER BY 2, 3 LIMIT :size) "
+    "SELECT from_phone FROM numbers WHERE pg_try_advisory_xact_lock(hashtext(from_phone)) ORDER BY priority, first"
+)
+
+
+async def _claim_batch(session: AsyncSession, size: int) -> list[InboundMessage]:
+    """The earliest waiting message of each of up to ``size`` numbers, locked, risk first."""
+    received = col(InboundMessage.status) == InboundStatus.RECEIVED
+    if session.get_bind().dialect.name == "postgresql":
+        phones = list((await session.execute(
+            _PG_BATCH_NUMBERS, {"received": InboundStatus.RECEIVED.value, "scan": size * 4, "size": size}
+        )).scalars())
+        if not phones:
+            return []
+        # Read after the numbers' locks are held; a message some other worker holds (its own
+        # number's first, claimed before it found the number taken) is passed over, with its number.
+        earliest = (
+            select(func.min(col(InboundMessage.id))).where(received, col(InboundMessage.from_phone).in_(phones))
+            .group_by(col(InboundMessage.from_phone))
+        )
+        statement = (
+            select(InboundMessage).where(col(InboundMessage.id).in_(earliest), received)
+            .order_by(col(InboundMessage.priority), col(InboundMessage.id)).with_for_update(skip_locked=True)
+        )
+    else:  # one writer at a time: nothing to lock
+        earliest = select(func.min(col(InboundMessage.id))).where(received).group_by(col(InboundMessage.from_phone))
+        statement = (
+            select(InboundMessage).where(col(InboundMessage.id).in_(earliest))
+            .order_by(col(InboundMessage.priority), col(InboundMessage.id)).limit(size)
+        )
+    return list((await session.execute(statement)).scalars())
+
+
+async def handle_batch(
+    session: AsyncSession, clock: Clock, handler: Handler, claimed: list[int], *, size: int,
+) -> int:
+    """Hand the earliest waiting message of each of up to ``size`` numbers (risk first) to
+    ``handler``, one after another in the caller's one transaction: the claim, the commit and the
+    rows' final writes are shared by the batch. One number's messages still go one at a time, in
+    order (one per batch, under the number's lock).
+
+    Returns how many were handled; ``claimed`` receives their ids first. When any fails the caller
+    rolls the whole batch back and handles its messages one at a time (:func:`handle_next`), so a
+    message that cannot be handled costs the others nothing but time."""
+    messages = await _claim_batch(session, size)
+    for message in messages:
+        claimed.append(message.id or 0)
+        session.expunge(message)  # written at the end, the whole batch in one statement
+    for message in messages:
+        await handler(session, message)
+        message.attempts += 1
+        message.status = InboundStatus.HANDLED
+        message.processed_at = clock.now()
+        log.info("inbound message %s from a %s handled", message.id, message.sender_kind)
+    if messages:
+        await session.execute(_HANDLED, [
+            {"handled_id": m.id, **{f"new_{name}": getattr(m, name) for name in _HANDLED_FIELDS}} for m in messages
+        ])
+    return len(messages)
+
+
+# What handling sets on a message, written for a whole batch in one statement (executemany).
+_HANDLED_FIELDS = ("clinic_id", "patient_id", "staff_id", "sender_kind", "keyword", "reply_body", "needs_review",
+                   "status", "attempts", "processed_at")
+_HANDLED = (
+    update(T).where(T.c.id == bindparam("handled_id"))
+    .values({name: bindparam(f"new_{name}") for name in _HANDLED_FIELDS})
+)
 
 
 async def give_up_or_retry(session: AsyncSession, clock: Clock, message_id: int, max_attempts: int = 3) -> None:

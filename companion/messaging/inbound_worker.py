@@ -19,13 +19,16 @@ log = logging.getLogger("companion.sms.inbound")
 class InboundProcessor:
     def __init__(
         self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, handler: inbound.Handler,
-        outbox_waker: Waker | None = None, *, urgent_only: bool = False,
+        outbox_waker: Waker | None = None, *, urgent_only: bool = False, batch_size: int = 1,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.clock = clock
         self.handler = handler
         self.outbox_waker = outbox_waker
         self.urgent_only = urgent_only
+        # Ordinary messages are handled several to a transaction (messaging/inbound.handle_batch);
+        # the urgent-only processor takes one at a time, the quickest way to the first.
+        self.batch_size = 1 if urgent_only else batch_size
 
     async def handle_one(self) -> bool:
         """Handle the next waiting message in its own transaction; False when none waits."""
@@ -46,10 +49,37 @@ class InboundProcessor:
                 await inbound.give_up_or_retry(session, self.clock, claimed[0])
             return True
 
+    async def handle_some(self) -> int:
+        """Handle a batch of waiting messages in one transaction; 0 when none waits. A batch that
+        fails is rolled back and its messages handled one at a time, each in its own transaction
+        (a message that keeps failing is counted and set aside there, never dropped)."""
+        if self.batch_size <= 1:
+            return int(await self.handle_one())
+        claimed: list[int] = []
+        try:
+            async with session_scope(self.sessionmaker) as session:
+                if self.outbox_waker is not None:
+                    session.info[WAKER_KEY] = self.outbox_waker
+                return await inbound.handle_batch(session, self.clock, self.handler, claimed, size=self.batch_size)
+        except Exception:
+            log.warning("a batch of %d inbound messages failed; handling them one at a time", len(claimed),
+                        exc_info=True)
+            if not claimed:
+                raise
+        handled = 0
+        for _ in claimed:
+            if not await self.handle_one():
+                break
+            handled += 1
+        return handled
+
     async def drain(self, limit: int = 10_000) -> int:
         handled = 0
-        while handled < limit and await self.handle_one():
-            handled += 1
+        while handled < limit:
+            some = await self.handle_some()
+            if some == 0:
+                break
+            handled += some
         return handled
 
 

@@ -13,6 +13,7 @@ from companion.db import after_commit
 CHANNEL = "companion_outbox"
 INBOUND_CHANNEL = "companion_inbound"
 WAKER_KEY = "waker"
+RUNG_KEY = "_outbox_wake_registered"
 
 
 class Waker:
@@ -41,15 +42,22 @@ async def notify_after_commit(session: AsyncSession) -> None:
     On PostgreSQL a NOTIFY inside the transaction is delivered only on commit, to any dispatcher
     in any process; the in-process waker is rung by the commit hook.
     """
-    if session.info.get("_outbox_wake_registered"):
+    if session.info.get(RUNG_KEY):
         return
-    session.info["_outbox_wake_registered"] = True
-    bind = session.get_bind()
-    if bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
+    ring_after_commit(session)
+
+
+def ring_after_commit(session: AsyncSession) -> None:
+    """The in-process half of :func:`notify_after_commit`, for a caller whose own statement sent
+    the NOTIFY (:func:`companion.messaging.outbox.enqueue_many`)."""
+    if session.info.get(RUNG_KEY):
+        return
+    session.info[RUNG_KEY] = True
 
     def ring() -> None:
-        session.info.pop("_outbox_wake_registered", None)
+        session.info.pop(RUNG_KEY, None)
         waker = session.info.get(WAKER_KEY)
         if waker is not None:
             waker.wake()

@@ -8,8 +8,9 @@ same channel after PHQ-9 item 9, say)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -33,32 +34,37 @@ class Judgement:
 
 
 async def _history(session: AsyncSession, patient: Patient, checkin: CheckIn | None) -> rules.History:
-    moods = (
-        await session.execute(
-            select(col(CheckIn.total))
-            .where(col(CheckIn.patient_id) == patient.id, col(CheckIn.instrument) == "mood",
-                   col(CheckIn.status) == CheckInStatus.COMPLETE, col(CheckIn.total).is_not(None),
-                   col(CheckIn.id) != (checkin.id if checkin else None))
-            .order_by(col(CheckIn.completed_at).desc(), col(CheckIn.id).desc())
-            .limit(7)
-        )
-    ).scalars().all()
+    """The patient's last seven mood totals and PHQ-9 baseline (the last PHQ-9 completed before the
+    first session that was not cancelled), without ``checkin``: one statement."""
+    other = col(CheckIn.id) != (checkin.id if checkin else None)
+    complete = (col(CheckIn.patient_id) == patient.id, col(CheckIn.status) == CheckInStatus.COMPLETE, other)
+    moods: Select[str, Any, Any, Any] = (
+        select(literal("mood").label("kind"), col(CheckIn.total).label("total"),
+               col(CheckIn.completed_at).label("at"), col(CheckIn.id).label("id"))
+        .where(*complete, col(CheckIn.instrument) == "mood", col(CheckIn.total).is_not(None))
+        .order_by(col(CheckIn.completed_at).desc(), col(CheckIn.id).desc())
+        .limit(7)
+    )
     first_session = (
-        await session.execute(select(func.min(TreatmentSession.started_at)).where(
-            col(TreatmentSession.patient_id) == patient.id, col(TreatmentSession.cancelled_at).is_(None)))
-    ).scalar_one_or_none()
-    baseline_query = (
-        select(col(CheckIn.total))
-        .where(col(CheckIn.patient_id) == patient.id, col(CheckIn.instrument) == "phq9",
-               col(CheckIn.status) == CheckInStatus.COMPLETE, col(CheckIn.id) != (checkin.id if checkin else None))
+        select(func.min(TreatmentSession.started_at))
+        .where(col(TreatmentSession.patient_id) == patient.id, col(TreatmentSession.cancelled_at).is_(None))
+        .scalar_subquery()
+    )
+    baseline: Select[str, Any, Any, Any] = (
+        select(literal("phq9").label("kind"), col(CheckIn.total).label("total"),
+               col(CheckIn.completed_at).label("at"), col(CheckIn.id).label("id"))
+        .where(*complete, col(CheckIn.instrument) == "phq9",
+               or_(first_session.is_(None), col(CheckIn.completed_at) < first_session))
         .order_by(col(CheckIn.completed_at).desc())
         .limit(1)
     )
-    if first_session is not None:
-        baseline_query = baseline_query.where(col(CheckIn.completed_at) < first_session)
-    baseline = (await session.execute(baseline_query)).scalar_one_or_none()
-    return rules.History(previous_moods=[int(m) for m in reversed(moods) if m is not None],
-                         phq9_baseline_total=baseline)
+    both = union_all(select(moods.subquery()), select(baseline.subquery())).subquery()
+    rows = (await session.execute(
+        select(both.c.kind, both.c.total).order_by(both.c.kind, both.c.at.desc(), both.c.id.desc())
+    )).all()
+    previous = [int(total) for kind, total in rows if kind == "mood" and total is not None]
+    phq9 = next((total for kind, total in rows if kind == "phq9"), None)
+    return rules.History(previous_moods=list(reversed(previous)), phq9_baseline_total=phq9)
 
 
 async def _raise(

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from companion.cli import main
-from companion.models import InboundMessage, JobHeartbeat
+from companion.models import InboundMessage, JobHeartbeat, OutboundMessage
 from companion.settings import Settings
 from jobs.context import JobContext
 from jobs.scheduler import Workers
@@ -65,3 +65,46 @@ def test_a_worker_on_sqlite_is_refused_with_the_reason(
     monkeypatch.setattr("companion.cli.get_settings", lambda: settings)
     assert main(["worker"]) == 2
     assert "PostgreSQL" in capsys.readouterr().err
+
+
+async def test_a_worker_with_only_inbound_handles_texts_and_leaves_the_sending_to_a_dispatcher(
+    ctx: JobContext, world: World, sms: Sms, fake: FakeTwilio
+) -> None:
+    clinic = await world.clinic()
+    await world.patient(clinic, phone=PHONE)
+    inbound_only = Workers.create(ctx, ticks=False, roles=frozenset({"inbound"}))
+    await inbound_only.start()
+    try:
+        assert inbound_only.loop_task is None and inbound_only.inbound_tasks
+        await fake.asend_inbound(INBOUND_URL, PHONE, CLINIC_NUMBER, "HELP", None, client=sms.client)
+
+        async def queued() -> bool:
+            async with ctx.sessionmaker() as session:
+                return list((await session.execute(select(OutboundMessage.status))).scalars()) == ["pending"]
+
+        await _until(queued)
+        await asyncio.sleep(0.3)
+        assert not fake.messages_to(PHONE)  # nobody here sends
+    finally:
+        await inbound_only.shutdown()
+    dispatch_only = Workers.create(ctx, ticks=False, roles=frozenset({"dispatch"}))
+    await dispatch_only.start()
+    try:
+        assert dispatch_only.loop_task is not None and not dispatch_only.inbound_tasks
+
+        async def replied() -> bool:
+            return bool(fake.messages_to(PHONE))
+
+        await _until(replied)
+    finally:
+        await dispatch_only.shutdown()
+
+
+def test_a_worker_is_told_what_it_may_run(
+    ctx: JobContext, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(ValueError, match="dispatch and/or inbound, not reminders"):
+        Workers.create(ctx, ticks=False, roles=frozenset({"reminders"}))
+    with pytest.raises(SystemExit):
+        main(["worker", "--only", "reminders"])
+    assert "give inbound, dispatch, or inbound,dispatch" in capsys.readouterr().err

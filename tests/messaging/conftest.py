@@ -79,7 +79,9 @@ class Sms:
 
     async def handle(self) -> int:
         state = self.app.state
-        return await InboundProcessor(state.sessionmaker, state.clock, state.conversations).drain()
+        # In batches, as the scheduler process and the workers handle them.
+        return await InboundProcessor(state.sessionmaker, state.clock, state.conversations,
+                                      batch_size=state.settings.inbound_batch_size).drain()
 
     async def _last_id(self) -> int:
         async with self.app.state.sessionmaker() as session:
