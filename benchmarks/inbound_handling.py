@@ -230,7 +230,6 @@ async def measure(args: argparse.Namespace, children: Processes, workers: int, a
             "COMPANION_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
             "COMPANION_TWILIO_FROM_NUMBER": CLINIC_NUMBER,
             "COMPANION_TWILIO_API_BASE_URL": fake.base_url,
-            "COMPANION_LOG_LEVEL": "WARNING",
         }
         apart = args.dispatch == "apart"
         started = [children.spawn(f"worker-{workers}-{n}", ["--only", "inbound"] if apart else [], env=env)

@@ -318,7 +318,7 @@ def read(text: Text, vocabulary: Vocabulary) -> Reading:
     affirmed_after = [pos for pos, _ in matcher.by_key.get("affirm", ())]
     mentions: list[Mention] = []
     cancelled: list[tuple[int, int]] = []
-    for frame in vocabulary.frames:
+    for frame in vocabulary.frames_starting_with(matcher.by_key):
         for start, end in frame_spans(matcher, frame, cancelled):
             sentence = ctx.sentence_span(start, extra_after=1)
             person = ctx.person(start, end, frame.concept)

@@ -22,7 +22,7 @@ import importlib.resources
 import re
 import tomllib
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -105,6 +105,7 @@ class Vocabulary:
     # the same phrases word by word: a word -> (the keys of the phrase that ends there, what may follow)
     trie: Mapping[str, PhraseNode] = field(default_factory=dict)
     _first_words: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
+    _frames_by_first_key: dict[str, tuple[int, ...]] | None = field(default=None, repr=False)
 
     @property
     def words(self) -> frozenset[str]:
@@ -112,6 +113,19 @@ class Vocabulary:
 
     def phrases(self, name: str) -> frozenset[tuple[str, ...]]:
         return self.classes[name]
+
+    def frames_starting_with(self, keys: Iterable[str]) -> list[Frame]:
+        """The frames whose pattern's first position is one of ``keys``, in the vocabulary's order
+        (no other frame can match a text where only ``keys`` were found)."""
+        if self._frames_by_first_key is None:
+            by_key: dict[str, list[int]] = {}
+            for index, frame in enumerate(self.frames):
+                for key in frame.pattern.elements[0].keys:
+                    by_key.setdefault(key, []).append(index)
+            self._frames_by_first_key = {key: tuple(found) for key, found in by_key.items()}
+        table = self._frames_by_first_key
+        indexes = sorted({i for key in keys for i in table.get(key, ())})
+        return [self.frames[i] for i in indexes]
 
     def first_words(self, name: str) -> frozenset[str]:
         """The first word of each phrase of a class (kept once made)."""
