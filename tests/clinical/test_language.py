@@ -172,6 +172,22 @@ def test_a_joke_taken_back_again_is_no_joke(text: str) -> None:
     assert assess(text, second_reader=False).severity == "urgent"
 
 
+@pytest.mark.parametrize(
+    ("text", "context"),
+    [
+        ("I have no plan and I'm not going to act on anything, I'm just low today.", "placed"),
+        ("my brother said he wants to die", "placed"),
+        ("no plan, not going to act on anything", "placed"),
+        ("thanks for today, home now", "bare"),
+        ("im so tired today", "bare"),  # distress alone: read as everyday talk is, never later
+        ("took 2 advil for the headache", "read"),
+        ("took 30 of my trazodone", "read"),
+    ],
+)
+def test_what_the_second_reader_is_told_of_the_detectors_placing(text: str, context: str) -> None:
+    assert language.placed(text) == (False, context)
+
+
 def test_evidence_names_the_concepts_and_words() -> None:
     result = assess("took 30 trazodone")
     assert any(line.startswith("intent: overdose: 'took 30 trazodone'") for line in result.evidence)
@@ -276,7 +292,7 @@ def test_the_set_is_well_formed_and_the_held_out_part_is_apart() -> None:
 # prints them); they guard against a change that makes the detector worse. The targets are higher.
 @pytest.mark.parametrize(
     ("part", "urgent", "high", "ordinary"),
-    [("tuning", 0.97, 0.99, 0.96), ("heldout", 0.96, 0.93, 0.92)],
+    [("tuning", 0.98, 0.99, 0.96), ("heldout", 0.96, 0.93, 0.92)],
 )
 def test_figures_do_not_fall(part: str, urgent: float, high: float, ordinary: float) -> None:
     figures = _figures(_load(part))
