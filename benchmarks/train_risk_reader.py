@@ -5,10 +5,11 @@ Usage: python benchmarks/train_risk_reader.py
 The second reader (companion/clinical/language/reader.py; docs/risk-language.md) is a
 multinomial logistic regression over word 1-2-grams and character 2-4-grams (inside word
 boundaries), TF-IDF weighted, trained on tests/safety/risk_language/tuning.jsonl only: the
-held-out part is never read here. Its two thresholds (an urgent reading, a risk reading) are
-chosen by 5-fold cross-validation on the tuning part, judged together with the concept detector
-as the default protocol judges a message, as those that cost least (COST: what a miss costs in
-false alarms); the figures of that cross-validation are printed and kept in the file.
+held-out part is never read here. Its thresholds (an urgent reading, a risk reading; one pair
+for each context the detector saw where it found no risk of the writer's, combine.reader_context)
+are chosen by 5-fold cross-validation on the tuning part, judged together with the concept
+detector as the default protocol judges a message, as those that cost least (COST: what a miss
+costs in false alarms); the figures of that cross-validation are printed and kept in the file.
 
 Writes companion/clinical/language/reader.json.gz, which records the sha256 of the tuning part it
 learned (a test checks that it is the committed part's).
@@ -36,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from companion.clinical import language, rules  # noqa: E402
-from companion.clinical.language.reader import CLASSES, MIN_WORDS, READER_FILE, URGENT_WORDS  # noqa: E402
+from companion.clinical.language.reader import CLASSES, CONTEXTS, MIN_WORDS, READER_FILE, URGENT_WORDS  # noqa: E402
 from companion.protocols import default_protocol  # noqa: E402
 
 TUNING = ROOT / "tests" / "safety" / "risk_language" / "tuning.jsonl"
@@ -49,6 +50,9 @@ FOLDS = 5
 # when urgent is more likely than not), P(urgent) + P(high) for a risk reading
 URGENT_CANDIDATES = (0.5, 0.6, 0.7, 0.8, 0.9)
 RISK_CANDIDATES = (0.6, 0.7, 0.8, 0.9, 0.95, 0.98)
+# Where the detector found no risk of the writer's, each context it saw (reader.CONTEXTS) has its
+# own pair, from the same candidates or NEVER (the reader does not raise such a text).
+NEVER = 2.0
 RANK = {"urgent": 0, "high": 1, "routine": 2, None: 3}
 # What a wrong reading costs, in false alarms: a missed urgent message (no crisis page, perhaps no
 # safety reply) as much as five, a missed high one as one and a half. The thresholds are the ones
@@ -131,28 +135,39 @@ def _proba(fitted: tuple[TfidfVectorizer, TfidfVectorizer, LogisticRegression], 
     return proba
 
 
-def _judged(text: str, protocol_rules: list[rules.Rule]) -> tuple[str | None, bool]:
+def _judged(text: str, protocol_rules: list[rules.Rule]) -> tuple[str | None, bool, str]:
     """The default protocol's top severity for the text from the concept detector alone, as its
     risk_language rules map a reading (companion/clinical/rules/checks.py), and whether the
-    detector placed risk words in it as harmless."""
+    detector placed risk words in it as harmless, and what it saw (combine.reader_context)."""
     found = language.assess(text, second_reader=False)
     severities = [
         rule.severity for rule in protocol_rules
         if isinstance(rule.params, rules.RiskLanguageParams) and found.level.value in rule.params.levels
         and (rule.params.language_severity is None or found.severity in rule.params.language_severity)
     ]
-    return min(severities, key=lambda s: RANK[s], default=None), language.placed_harmless(text)
+    return min(severities, key=lambda s: RANK[s], default=None), *language.placed(text)
 
 
-def _figures(rows: list[dict[str, str]], base: list[tuple[str | None, bool]], proba: np.ndarray,
-             urgent: float, risk: float) -> dict[str, float]:
+Base = tuple[str | None, bool, str]  # the detector's severity, placed harmless, its context
+
+
+def _raised(base: Base, p: np.ndarray, thresholds: dict[str, tuple[float, float]]) -> str | None:
     """As reader.second_opinion raises a reading."""
+    severity, harmless, context = base
+    found = RANK[severity] > RANK["high"]  # the detector found no risk of the writer's
+    urgent, risk = thresholds[context] if found else thresholds["read"]
+    if p[0] >= urgent and not harmless:
+        return "urgent"
+    if p[0] + p[1] >= risk and found:
+        return "high"
+    return severity
+
+
+def _figures(rows: list[dict[str, str]], base: list[Base], proba: np.ndarray,
+             thresholds: dict[str, tuple[float, float]]) -> dict[str, float]:
     hits: dict[str, list[bool]] = {"urgent": [], "high": [], "none": []}
-    for row, (severity, harmless), p in zip(rows, base, proba, strict=True):
-        if p[0] >= urgent and not harmless:
-            severity = "urgent"
-        elif p[0] + p[1] >= risk and RANK[severity] > RANK["high"]:
-            severity = "high"
+    for row, judged, p in zip(rows, base, proba, strict=True):
+        severity = _raised(judged, p, thresholds)
         if row["label"] == "none":
             hits["none"].append(RANK[severity] <= RANK["high"])
         elif row["label"] == "urgent":
@@ -163,28 +178,62 @@ def _figures(rows: list[dict[str, str]], base: list[tuple[str | None, bool]], pr
             "false_alarms": float(np.mean(hits["none"]))}
 
 
-def _choose(rows: list[dict[str, str]], texts: list[str], labels: np.ndarray,
-            base: list[tuple[str | None, bool]]) -> dict[str, object]:
+def _cost(rows: list[dict[str, str]], base: list[Base], proba: np.ndarray,
+          thresholds: dict[str, tuple[float, float]]) -> float:
+    """What the readings cost, in false alarms (COST)."""
+    cost = 0.0
+    for row, judged, p in zip(rows, base, proba, strict=True):
+        severity = _raised(judged, p, thresholds)
+        if row["label"] == "none":
+            cost += COST["false_alarms"] * (RANK[severity] <= RANK["high"])
+        elif row["label"] == "urgent":
+            cost += COST["urgent"] * (severity != "urgent")
+        else:
+            cost += COST["high"] * (RANK[severity] > RANK["high"])
+    return cost
+
+
+def _choose(rows: list[dict[str, str]], texts: list[str], labels: np.ndarray, base: list[Base]) -> dict[str, object]:
     """Cross-validated thresholds: the ones whose misses and false alarms cost least (COST);
-    among equals the higher (more sparing) thresholds."""
+    among equals the higher (more sparing) thresholds. The messages of each context the detector
+    saw with no risk of the writer's found are read by their context's pair alone, so each pair is
+    chosen on them; the others (and "read") by the main pair."""
     proba = np.zeros((len(rows), len(CLASSES)))
     for train, test in StratifiedKFold(FOLDS, shuffle=True, random_state=0).split(texts, labels):
         fitted = _fit([texts[i] for i in train], labels[train])
         proba[test] = _proba(fitted, [texts[i] for i in test])
-    counts = {label: sum(row["label"] == label for row in rows) for label in ("urgent", "high", "none")}
-    best: tuple[tuple[float, ...], dict[str, object]] | None = None
-    for urgent in URGENT_CANDIDATES:
-        for risk in RISK_CANDIDATES:
-            figures = _figures(rows, base, proba, urgent, risk)
-            cost = (COST["urgent"] * (1 - figures["urgent"]) * counts["urgent"]
-                    + COST["high"] * (1 - figures["high"]) * counts["high"]
-                    + COST["false_alarms"] * figures["false_alarms"] * counts["none"])
-            print(f"  urgent >= {urgent}, risk >= {risk}: urgent {figures['urgent']:.1%}, high {figures['high']:.1%},"
-                  f" false alarms {figures['false_alarms']:.1%}, cost {cost:.0f}")
-            key = (-round(cost, 6), urgent, risk)
-            if best is None or key > best[0]:
-                best = (key, {"urgent": urgent, "risk": risk, "cross_validated": figures})
+    pairs = [(u, r) for u in URGENT_CANDIDATES for r in RISK_CANDIDATES]
+    chosen: dict[str, tuple[float, float]] = {}
+    # the main pair: on the messages the detector found the writer's risk in, and those it saw as "read"
+    main = [i for i, (severity, _, context) in enumerate(base) if RANK[severity] <= RANK["high"] or context == "read"]
+    chosen["read"] = _cheapest([rows[i] for i in main], [base[i] for i in main], proba[main], pairs, "read")
+    for context in CONTEXTS:
+        if context == "read":
+            continue
+        part = [i for i, (severity, _, c) in enumerate(base) if RANK[severity] > RANK["high"] and c == context]
+        options = [*pairs, *((u, NEVER) for u in URGENT_CANDIDATES), (NEVER, NEVER)]
+        chosen[context] = _cheapest([rows[i] for i in part], [base[i] for i in part], proba[part], options, context)
+    figures = _figures(rows, base, proba, chosen)
+    print(f"  chosen: {chosen}; cross-validated: urgent {figures['urgent']:.1%}, high {figures['high']:.1%},"
+          f" false alarms {figures['false_alarms']:.1%}")
+    thresholds: dict[str, object] = {"urgent": chosen["read"][0], "risk": chosen["read"][1], "cross_validated": figures}
+    for context in CONTEXTS:
+        if context != "read":
+            thresholds[f"{context}_urgent"], thresholds[f"{context}_risk"] = chosen[context]
+    return thresholds
+
+
+def _cheapest(rows: list[dict[str, str]], base: list[Base], proba: np.ndarray,
+              options: list[tuple[float, float]], context: str) -> tuple[float, float]:
+    best: tuple[tuple[float, ...], tuple[float, float]] | None = None
+    for urgent, risk in options:
+        thresholds = dict.fromkeys(CONTEXTS, (urgent, risk))
+        cost = _cost(rows, base, proba, thresholds)
+        key = (-round(cost, 6), urgent, risk)
+        if best is None or key > best[0]:
+            best = (key, (urgent, risk))
     assert best is not None
+    print(f"  {context} ({len(rows)} messages): urgent >= {best[1][0]}, risk >= {best[1][1]}, cost {-best[0][0]:.0f}")
     return best[1]
 
 
@@ -217,7 +266,7 @@ def build() -> bytes:
     labels = np.array([CLASSES.index(row["label"]) for row in rows])
     protocol_rules = list(default_protocol().rules)
     base = [_judged(row["text"], protocol_rules) for row in rows]
-    alone = _figures(rows, base, np.zeros((len(rows), len(CLASSES))), 2.0, 2.0)
+    alone = _figures(rows, base, np.zeros((len(rows), len(CLASSES))), dict.fromkeys(CONTEXTS, (NEVER, NEVER)))
     print(f"the detector alone: urgent {alone['urgent']:.1%}, high {alone['high']:.1%},"
           f" false alarms {alone['false_alarms']:.1%}")
     thresholds = _choose(rows, texts, labels, base)

@@ -79,6 +79,15 @@ def test_self_harm_urges_are_high(text: str) -> None:
         ("not sure i'm safe tonight", RiskLevel.uncertain),
         ("i tried to od years ago and lately it feels the same", RiskLevel.uncertain),
         ("suicidal thoughts again but i have no plan, im not going to act on them", RiskLevel.passive),
+        ("I wouldn't care if I got hit by a bus", RiskLevel.passive),
+        ("i wish i could fall asleep and not come back", RiskLevel.passive),
+        ("i cant keep going like this", RiskLevel.passive),
+        ("i keep staring at the pills", RiskLevel.uncertain),
+        ("I have my old lithium saved and it scares me", RiskLevel.uncertain),
+        ("I'm not in a good place and I have my pills here", RiskLevel.uncertain),
+        ("im really not okay tonight", RiskLevel.uncertain),
+        ("i need someone right now", RiskLevel.uncertain),
+        ("i dont think ill be around for the next appointment", RiskLevel.uncertain),
     ],
 )
 def test_wishes_hopelessness_and_what_cannot_be_placed_are_high(text: str, level: RiskLevel) -> None:
@@ -107,6 +116,11 @@ def test_wishes_hopelessness_and_what_cannot_be_placed_are_high(text: str, level
         "cut myself shaving lol",
         "i can't go on the trip this weekend",
         "ran 5 kms this morning",
+        "this traffic makes me wanna kms lol jk",
+        "I'm not okay with the new time, can we do 3?",
+        "i need someone to drive me on friday",
+        "I'm done with the forms, sent them this morning",
+        "i cant go on like this with the printer at work",
         "",
     ],
 )
@@ -122,7 +136,9 @@ def test_denials_figures_of_speech_and_aftercare_are_not_risk(text: str) -> None
 
 @pytest.mark.parametrize(
     "text",
-    ["my friend wants to die and i dont know how to help", "I used to cut in high school, 6 years clean now"],
+    ["my friend wants to die and i dont know how to help", "I used to cut in high school, 6 years clean now",
+     "used to be suicidal all the time, havent felt that in 2 years", "1 year clean from sh today",
+     "I went through a suicidal patch in university. It's been over for a long time."],
 )
 def test_another_persons_risk_and_a_resolved_past_are_a_concern(text: str) -> None:
     result = assess(text)
@@ -131,6 +147,45 @@ def test_another_persons_risk_and_a_resolved_past_are_a_concern(text: str) -> No
 
 def test_double_denial_is_not_a_denial() -> None:
     assert assess("i can't promise i won't hurt myself").severity is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        ("my son said 'i want to die' when i took his xbox, teenagers", RiskLevel.concern),
+        ("she said \"i'm going to kill myself\"", RiskLevel.concern),
+        ("i told my therapist 'i want to die' and she didnt believe me", RiskLevel.passive),
+        ("I said to my friend \"I don't want to be here anymore\" and I meant it.", RiskLevel.passive),
+        ("i'm not sure i'm safe, it's my dad's 'spare' gun", RiskLevel.uncertain),
+    ],
+)
+def test_words_in_quotes_are_whoever_is_quoted(text: str, level: RiskLevel) -> None:
+    """Single quotes quote as double ones do; apostrophes inside words are not quotes."""
+    assert assess(text, second_reader=False).level is level
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["i'm just gonna kill myself honestly lol, not even joking this time", "i want to kill myself jk unless"],
+)
+def test_a_joke_taken_back_again_is_no_joke(text: str) -> None:
+    assert assess(text, second_reader=False).severity == "urgent"
+
+
+@pytest.mark.parametrize(
+    ("text", "context"),
+    [
+        ("I have no plan and I'm not going to act on anything, I'm just low today.", "placed"),
+        ("my brother said he wants to die", "placed"),
+        ("no plan, not going to act on anything", "placed"),
+        ("thanks for today, home now", "bare"),
+        ("im so tired today", "bare"),  # distress alone: read as everyday talk is, never later
+        ("took 2 advil for the headache", "read"),
+        ("took 30 of my trazodone", "read"),
+    ],
+)
+def test_what_the_second_reader_is_told_of_the_detectors_placing(text: str, context: str) -> None:
+    assert language.placed(text) == (False, context)
 
 
 def test_evidence_names_the_concepts_and_words() -> None:
@@ -237,7 +292,7 @@ def test_the_set_is_well_formed_and_the_held_out_part_is_apart() -> None:
 # prints them); they guard against a change that makes the detector worse. The targets are higher.
 @pytest.mark.parametrize(
     ("part", "urgent", "high", "ordinary"),
-    [("tuning", 0.97, 0.99, 0.96), ("heldout", 0.96, 0.93, 0.92)],
+    [("tuning", 0.98, 0.99, 0.96), ("heldout", 0.96, 0.93, 0.92)],
 )
 def test_figures_do_not_fall(part: str, urgent: float, high: float, ordinary: float) -> None:
     figures = _figures(_load(part))

@@ -3,6 +3,7 @@ detector's reading, it was learned from the committed tuning part, and a broken 
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 import json
@@ -115,6 +116,33 @@ def test_the_second_reader_only_raises(found: RiskAssessment, urgent: float, hig
     if result is not found:
         assert "second reader" in result.evidence[-1] and "'pills'" in result.evidence[-1]
         assert result.concepts[-1] == "second_reader"
+
+
+def test_what_the_detector_saw_picks_the_thresholds() -> None:
+    """Where the detector found no risk of the writer's, the context it saw has its own pair; where
+    it found some, the main pair raises it whatever the context."""
+    reader = dataclasses.replace(_READER, urgent_threshold=0.5, risk_threshold=0.8,
+                                 by_context={"placed": (0.9, 0.95), "bare": (2.0, 2.0), "read": (0.5, 0.8)})
+    for context, urgent, high, level in [
+        ("read", 0.6, 0.3, RiskLevel.intent),
+        ("placed", 0.6, 0.3, RiskLevel.none),  # placed away from the writer: the stricter pair
+        ("placed", 0.3, 0.6, RiskLevel.none),
+        ("placed", 0.92, 0.05, RiskLevel.intent),
+        ("placed", 0.3, 0.66, RiskLevel.uncertain),
+        ("bare", 0.99, 0.0, RiskLevel.none),  # never
+    ]:
+        result = second_opinion(_NOTHING, _opinion(urgent, high), reader, context=context)
+        assert result.level is level, (context, urgent, high, result)
+    # the detector found the writer's risk: the main pair pages, placed or not
+    assert second_opinion(_PASSIVE, _opinion(0.6, 0.3), reader, context="placed").level is RiskLevel.intent
+
+
+def test_an_older_file_without_context_thresholds_reads_every_context_alike() -> None:
+    raw = (Path(reader_module.__file__).parent / reader_module.READER_FILE).read_bytes()
+    data = json.loads(gzip.decompress(raw))
+    data["thresholds"] = {"urgent": 0.6, "risk": 0.85, "cross_validated": {}}
+    reader = parse_reader(gzip.compress(json.dumps(data).encode()))
+    assert set(reader.by_context.values()) == {(0.6, 0.85)}
 
 
 def test_words_the_detector_has_no_frame_for_still_reach_a_person() -> None:

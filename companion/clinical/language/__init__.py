@@ -17,7 +17,7 @@ import logging
 import re
 from functools import lru_cache
 
-from companion.clinical.language.combine import combine
+from companion.clinical.language.combine import combine, reader_context
 from companion.clinical.language.concepts import read
 from companion.clinical.language.levels import Acuity, RiskAssessment, RiskLevel
 from companion.clinical.language.normalise import AFTERTHOUGHTS, Text, normalise
@@ -25,7 +25,8 @@ from companion.clinical.language.reader import load_reader, second_opinion
 from companion.clinical.language.spelling import Speller
 from companion.clinical.language.vocabulary import load_vocabulary
 
-__all__ = ["Acuity", "RiskAssessment", "RiskLevel", "assess", "placed_harmless", "reader_text", "status", "warm"]
+__all__ = ["Acuity", "RiskAssessment", "RiskLevel", "assess", "placed", "placed_harmless", "reader_text", "status",
+           "warm"]
 
 MAX_TEXT = 4000
 log = logging.getLogger("companion.clinical.language")
@@ -94,6 +95,13 @@ def placed_harmless(text: str) -> bool:
     return read(normalise(text, _speller()), load_vocabulary()).placed_harmless()
 
 
+def placed(text: str) -> tuple[bool, str]:
+    """What the second reader is told of the detector's placing: whether it placed risk words in
+    the text as harmless, and the reader's context (combine.reader_context)."""
+    reading = read(normalise(text, _speller()), load_vocabulary())
+    return reading.placed_harmless(), reader_context(reading)
+
+
 def _concepts(text: str) -> RiskAssessment:
     """The concept detector's reading."""
     return combine(read(normalise(text, _speller()), load_vocabulary()))
@@ -112,7 +120,7 @@ def _read(text: str) -> RiskAssessment:
     reader = load_reader()
     reading = read(normal, load_vocabulary())
     return second_opinion(combine(reading), reader.opinion(_reader_words(normal, text)), reader,
-                          placed_harmless=reading.placed_harmless())
+                          placed_harmless=reading.placed_harmless(), context=reader_context(reading))
 
 
 def status() -> tuple[bool, str]:

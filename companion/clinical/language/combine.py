@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from companion.clinical.language.concepts import Mention, Reading
 from companion.clinical.language.levels import Acuity, RiskAssessment, RiskLevel
 
-__all__ = ["combine"]
+__all__ = ["combine", "placed_elsewhere", "reader_context"]
 
 _SUPPRESSORS = frozenset({"figurative", "experience"})
 _FEELINGS = {"passive": "passive", "hopeless": "passive", "trapped": "passive", "burden": "passive",
@@ -332,6 +332,29 @@ def combine(reading: Reading) -> RiskAssessment:
     lines = [f"{lvl.value}: {text}" for lvl, _, text in sorted(levels.found, key=lambda f: -order.index(f[0]))]
     return RiskAssessment(level, _severity(level, act), tuple(_unique(_widest(lines) + evidence)),
                           tuple(_unique(m.concept for m in active)))
+
+
+def placed_elsewhere(reading: Reading) -> bool:
+    """Whether the detector placed risk words in the text away from the writer's present: denied,
+    reported, hypothetical, about media or work, another person's, or the writer's resolved past
+    ("my brother said he wants to die", "no plan, not going to act on anything"). The second
+    reader, which cannot see placement, reads such a text by its stricter thresholds."""
+    covers = [m for m in reading.mentions if m.concept in _SUPPRESSORS]
+    return any(m.concept not in _SUPPRESSORS and m.concept != "distress" and not _covered(m, covers)
+               and (_ignored_reason(m) is not None or _concern(m)) for m in reading.mentions)
+
+
+def reader_context(reading: Reading) -> str:
+    """What the detector saw in the text, for the second reader's thresholds: ``placed`` (risk
+    words placed away from the writer's present, placed_elsewhere, or a qualifier: "no plan"),
+    ``bare`` (no concept at all, words of distress aside: everyday talk as far as the vocabulary
+    knows; distress never makes the reader wait for more, "ill be dead by morning" and "... 😭" are
+    read alike), else ``read`` (risk words the detector found and judged below risk)."""
+    if placed_elsewhere(reading) or reading.tags.get("qualifier"):
+        return "placed"
+    if all(m.concept == "distress" for m in reading.mentions):
+        return "bare"
+    return "read"
 
 
 def _widest(lines: list[str]) -> list[str]:

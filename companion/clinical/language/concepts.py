@@ -43,6 +43,8 @@ _MEDIA_CONCEPTS = frozenset({"suicidal", "attempt", "overdose", "research"})
 _MEANS_CLASSES = ("medication", "weapon", "ligature", "poison", "sh_tool")
 _PREPOSITIONS = frozenset({"at", "in", "from", "of", "to", "with", "for", "on", "near", "by"})
 _AUXILIARIES = frozenset({"would", "will", "could", "did", "do", "should", "can", "shall"})
+_SAYING = frozenset({"told", "tell", "said", "say", "texted", "text", "wrote", "write", "typed", "messaged", "asked",
+                     "yelled", "screamed", "posted"})
 _ADDRESSEE = frozenset({"you", "u", "ur", "youre", "yall", "guys"})
 # A goodbye is not denied by a "won't" before it ("i won't need another appointment, thank you for
 # everything, goodbye"); it is addressed to others, so "yourselves" does not make it theirs.
@@ -130,11 +132,17 @@ class _Context:
         if concept in _UNDENIABLE:
             return self._speaker(start)
         quoted = self.text.quote_start(start)
-        if quoted != start:
-            speaker = self._person(quoted, quoted)
+        if self.text.quote and self.text.quote[start] and not self._writer_says(quoted):
+            speaker = self._person(quoted, quoted)  # inside a quote, from its first word on
             if speaker == "other":
                 return "other"
         return self._person(start, end)
+
+    def _writer_says(self, quoted: int) -> bool:
+        """The writer is the one quoted: "i told my therapist 'i want to die'"."""
+        words = self.text.words
+        lo = max(self.sentence_span(quoted).start, quoted - _REACH)
+        return any(words[p] in {"i", "ive", "id"} and words[p + 1] in _SAYING for p in range(lo, quoted - 1))
 
     def _speaker(self, start: int) -> str:
         """Who says a goodbye: a third person named before it ("my toddler wrote goodbye forever"),
@@ -282,11 +290,18 @@ class _Context:
         is the past come back ("when i was 22 i tried to hang myself. the same darkness is back now")."""
         if self.any_key(("recurrence",), range(start, self.m.n)) is not None:
             return False
-        if self.any_key(("resolved",), sentence) is not None:
+        if any(pos in sentence and pos not in self.candid and not self._negated_word(pos)
+               for pos, _ in self.m.by_key.get("resolved", ())):
             return True
         if self.time(start) != "past":
             return False
         return self.any_key(("now_contrast",), range(end, self.m.n)) is not None
+
+    def _negated_word(self, pos: int) -> bool:
+        """A negator just before the word, in its part: "not in a good place", "not doing well"
+        are no resolution."""
+        return any("negator" in self.keys_at(p) and self.text.part[p] == self.text.part[pos]
+                   for p in range(max(0, pos - 2), pos))
 
     def stage(self, frame: Frame, start: int, end: int) -> str | None:
         if frame.stage:

@@ -56,6 +56,10 @@ AFTERTHOUGHTS = frozenset({"lol", "lmao", "lmfao", "haha", "hahaha", "rofl", "sa
                             "honestly", "idk", "tho"})
 _TOKEN = re.compile(r"[a-z]+|[0-9]+|[.!?;\n\r,:()\[\]\u2013\u2014\"\u201c\u201d]")
 _QUOTES = frozenset('"\u201c\u201d')
+# Words in single quotes are quoted too ("my son said 'i want to die' when i took his xbox"): a
+# quote opens before a letter where no letter or digit stands before it and closes after one where
+# none follows; apostrophes inside words ("i'm", "dad's") are neither.
+_SINGLE_QUOTED = re.compile(r"(?<![a-z0-9'])'([a-z](?:[^'\n]|(?<=[a-z])'(?=[a-z])){0,200}?[a-z.!?,])'(?![a-z0-9'])")
 _DASH = re.compile(r"\s[-\u2013\u2014]+\s")
 _RUN3 = re.compile(r"([a-z])\1{2,}")
 _RUN2 = re.compile(r"([a-z])\1+")
@@ -126,7 +130,7 @@ def normalise(text: str, speller: Speller) -> Text:
     quotes: list[int] = []
     sentence = part = 0
     quote = opened = 0
-    for token in _TOKEN.findall(_DASH.sub(" , ", _unleet(_fold(text)))):
+    for token in _TOKEN.findall(_DASH.sub(" , ", _unleet(_SINGLE_QUOTED.sub(r'"\1"', _fold(text))))):
         if token in _QUOTES:
             if quote:
                 quote = 0

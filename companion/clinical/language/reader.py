@@ -10,6 +10,13 @@ It never lowers the detector's reading; it raises it where the detector stayed b
 - a risk reading (P(urgent) + P(high) at or above ``risk``) of a text the detector found no
   risk in is ``uncertain`` (high): the screener asks, the companion never stays silent.
 
+Where the detector found no risk of the writer's, the thresholds are those of what it saw
+(combine.reader_context): risk words placed away from the writer's present (denied, reported,
+another person's, media, the resolved past: "no plan, not going to act on anything" reads to the
+reader much like a plan, whose it is escapes it), no concept at all, distress aside (everyday talk
+as far as the vocabulary knows), or risk words judged below risk. Each pair is chosen by
+cross-validation.
+
 The evidence says so and names the words that weighed most. Pure: the file is read once, then
 each text costs one pass over its n-grams.
 """
@@ -30,11 +37,12 @@ from typing import Any
 
 from companion.clinical.language.levels import RiskAssessment, RiskLevel
 
-__all__ = ["CLASSES", "MIN_WORDS", "READER_FILE", "URGENT_WORDS", "Opinion", "Reader", "char_grams", "load_reader",
-           "parse_reader", "second_opinion", "word_grams"]
+__all__ = ["CLASSES", "CONTEXTS", "MIN_WORDS", "READER_FILE", "URGENT_WORDS", "Opinion", "Reader", "char_grams",
+           "load_reader", "parse_reader", "second_opinion", "word_grams"]
 
 READER_FILE = "reader.json.gz"
 CLASSES = ("urgent", "high", "none")
+CONTEXTS = ("placed", "bare", "read")  # what the detector saw (combine.reader_context)
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
 _SPACES = re.compile(r"\s\s+")
 _SHOWN_WORDS = 3
@@ -140,6 +148,8 @@ class Reader:
     intercept: Sequence[float]
     urgent_threshold: float
     risk_threshold: float
+    # (urgent, risk) thresholds by what the detector saw, where it found no risk of the writer's
+    by_context: Mapping[str, tuple[float, float]]
     cross_validated: Mapping[str, float]  # its training's figures, with the detector, on held-back folds
 
     def opinion(self, text: str) -> Opinion:
@@ -182,8 +192,11 @@ def parse_reader(raw: bytes) -> Reader:
     thresholds = data["thresholds"]
     chars = _space(data["chars"], _CharSpace)
     assert isinstance(chars, _CharSpace)
-    return Reader(_space(data["words"]), chars, tuple(data["intercept"]),
-                  float(thresholds["urgent"]), float(thresholds["risk"]), dict(thresholds["cross_validated"]))
+    urgent, risk = float(thresholds["urgent"]), float(thresholds["risk"])
+    by_context = {context: (float(thresholds.get(f"{context}_urgent", urgent)),
+                            float(thresholds.get(f"{context}_risk", risk))) for context in CONTEXTS}
+    return Reader(_space(data["words"]), chars, tuple(data["intercept"]), urgent, risk, by_context,
+                  dict(thresholds["cross_validated"]))
 
 
 @lru_cache(maxsize=1)
@@ -193,17 +206,21 @@ def load_reader() -> Reader:
 
 
 def second_opinion(found: RiskAssessment, opinion: Opinion, reader: Reader, *,
-                   placed_harmless: bool = False) -> RiskAssessment:
+                   placed_harmless: bool = False, context: str = "read") -> RiskAssessment:
     """The detector's reading, raised where the second reader reads the text as more acute.
     ``placed_harmless``: the detector placed risk words in the text as harmless (a figure of
     speech, an aftercare experience, a context that cancels them): the reader, which cannot see
-    placement, then asks (uncertain) rather than pages a crisis."""
+    placement, then asks (uncertain) rather than pages a crisis. ``context``: what the detector saw
+    (combine.reader_context); where it found no risk of the writer's, that context's thresholds
+    apply."""
     words = ", ".join(f"'{w}'" for w in opinion.words) or "no single word"
-    if opinion.urgent >= reader.urgent_threshold and found.severity != "urgent" and not placed_harmless:
+    urgent_at, risk_at = (reader.urgent_threshold, reader.risk_threshold) if found.severity is not None else \
+        reader.by_context.get(context, (reader.urgent_threshold, reader.risk_threshold))
+    if opinion.urgent >= urgent_at and found.severity != "urgent" and not placed_harmless:
         line = f"intent: second reader: reads as urgent ({opinion.urgent:.2f}), weighed most: {words}"
         return RiskAssessment(RiskLevel.intent, "urgent", (*found.evidence, line), (*found.concepts, "second_reader"))
     risk = opinion.urgent + opinion.high
-    if risk >= reader.risk_threshold and found.severity is None:
+    if risk >= risk_at and found.severity is None:
         line = f"uncertain: second reader: reads as risk ({risk:.2f}), weighed most: {words}"
         return RiskAssessment(RiskLevel.uncertain, "high", (*found.evidence, line), (*found.concepts, "second_reader"))
     return found
