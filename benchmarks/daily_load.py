@@ -299,8 +299,8 @@ SELECT (CAST(:clinic_ids AS integer[]))[1 + g % cardinality(CAST(:clinic_ids AS 
        'Daily Patient ' || g,
        {patient_phone_sql("g")},
        (CAST(:zones AS text[]))[1 + (g / 7) % cardinality(CAST(:zones AS text[]))],
-       make_time(({FIRST_PREFERRED_MINUTE} + (g * 7919) % {PREFERRED_MINUTES}) / 60,
-                 ({FIRST_PREFERRED_MINUTE} + (g * 7919) % {PREFERRED_MINUTES}) % 60, 0),
+       make_time((({FIRST_PREFERRED_MINUTE} + (g::bigint * 7919) % {PREFERRED_MINUTES}) / 60)::integer,
+                 (({FIRST_PREFERRED_MINUTE} + (g::bigint * 7919) % {PREFERRED_MINUTES}) % 60)::integer, 0),
        TIME '21:00', TIME '08:00', 'sms', 'opted_in', 'active', CAST(:now AS timestamptz)
 FROM generate_series(0, :patients - 1) AS g
 """
