@@ -14,7 +14,8 @@ from datetime import datetime, time, timedelta
 from typing import Any, Protocol, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import CursorResult, select, text, update
+from sqlalchemy import ColumnElement, CursorResult, Integer, any_, bindparam, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -174,12 +175,20 @@ _UNNEST_INSERT = text(
 )
 
 
+def _among(session: AsyncSession, column: Any, ids: list[int]) -> ColumnElement[bool]:
+    """``column IN ids``; on PostgreSQL one array parameter, so a chunk's two thousand ids are not
+    expanded into two thousand parameters of a statement compiled anew for each chunk."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast("ColumnElement[bool]", column == any_(bindparam("ids", ids, type_=ARRAY(Integer))))
+    return cast("ColumnElement[bool]", column.in_(ids))
+
+
 async def _sessions_by_patient(session: AsyncSession, patient_ids: list[int]) -> dict[int, list[SessionInfo]]:
     """The patients' sessions not cancelled, each patient's in order of start (columns, not ORM objects)."""
     T = table_of(TreatmentSession)
     rows = await session.execute(
         select(T.c.patient_id, T.c.id, T.c.started_at, T.c.ended_at, T.c.modality)
-        .where(T.c.patient_id.in_(patient_ids), T.c.cancelled_at.is_(None))
+        .where(_among(session, T.c.patient_id, patient_ids), T.c.cancelled_at.is_(None))
         .order_by(T.c.started_at)
     )
     grouped: dict[int, list[SessionInfo]] = defaultdict(list)
@@ -194,7 +203,7 @@ async def _baselines(
     """Patients with a complete PHQ-9 before their first session (or at all, with no session)."""
     rows = await session.execute(
         select(col(CheckIn.patient_id), col(CheckIn.completed_at)).where(
-            col(CheckIn.patient_id).in_(patient_ids),
+            _among(session, col(CheckIn.patient_id), patient_ids),
             col(CheckIn.instrument) == "phq9",
             col(CheckIn.status) == CheckInStatus.COMPLETE,
         )
