@@ -31,6 +31,7 @@ from jobs import (
     expire_prompts,
     extend_plans,
     handle_inbound,
+    purge_records,
     release_prompts,
     send_digests,
     send_reminders,
@@ -54,6 +55,8 @@ def build_scheduler(ctx: JobContext) -> AsyncIOScheduler:
                           name=module.JOB_ID, replace_existing=True)
     scheduler.add_job(extend_plans.run, CronTrigger(minute=5), args=[ctx], id=extend_plans.JOB_ID,
                       name=extend_plans.JOB_ID, replace_existing=True)
+    scheduler.add_job(purge_records.run, CronTrigger(minute=35), args=[ctx], id=purge_records.JOB_ID,
+                      name=purge_records.JOB_ID, replace_existing=True)
     # The watchdog reports; it is never retried: a missed run is simply skipped.
     scheduler.add_job(watchdog.run, IntervalTrigger(seconds=watchdog.INTERVAL), args=[ctx], id=watchdog.JOB_ID,
                       name=watchdog.JOB_ID, replace_existing=True, misfire_grace_time=1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 __all__ = ["QuietHours", "local_midnight_after", "resolve_local"]
@@ -22,9 +23,14 @@ def _require_aware(value: datetime, name: str) -> None:
 
 def _wall(value: time) -> time:
     """The wall-clock part of a time: no tzinfo, no fold."""
+    if value.tzinfo is None and not value.fold:
+        return value
     return value.replace(tzinfo=None, fold=0)
 
 
+# Planning resolves the same few thousand (day, time, zone) triples for every patient who shares
+# them; the answer depends on nothing else, so it is kept.
+@lru_cache(maxsize=65536)
 def resolve_local(day: date, at: time, tz: ZoneInfo) -> datetime:
     """The UTC instant at which the wall clock in ``tz`` shows ``at`` on ``day``.
 
@@ -94,11 +100,18 @@ class QuietHours:
         local day and a time before ``end`` moves to ``end`` on the same local day.
         """
         _require_aware(dt_utc, "dt_utc")
-        local = dt_utc.astimezone(tz)
-        if not self.contains(local.time()):
-            return dt_utc.astimezone(UTC)
-        day = local.date()
-        wraps = _wall(self.start) > _wall(self.end)
-        if wraps and local.time() >= _wall(self.start):
-            day += timedelta(days=1)
-        return resolve_local(day, self.end, tz)
+        return _moved_out(self, dt_utc, tz)
+
+
+# Planning moves the same due times out of the same quiet hours for every patient who shares a
+# zone and a preferred time; the answer depends on nothing else, so it is kept.
+@lru_cache(maxsize=65536)
+def _moved_out(quiet: QuietHours, dt_utc: datetime, tz: ZoneInfo) -> datetime:
+    local = dt_utc.astimezone(tz)
+    if not quiet.contains(local.time()):
+        return dt_utc.astimezone(UTC)
+    day = local.date()
+    wraps = _wall(quiet.start) > _wall(quiet.end)
+    if wraps and local.time() >= _wall(quiet.start):
+        day += timedelta(days=1)
+    return resolve_local(day, quiet.end, tz)

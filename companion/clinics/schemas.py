@@ -37,11 +37,25 @@ class ClinicCreate(RequestModel):
     _hours = field_validator("business_hours")(lambda v: None if v is None else check_business_hours(v))
 
 
+# The bounds of a clinic's retention periods (companion/clinics/retention.py): messages are kept at
+# least a month (a conversation is read back for weeks), audit rows at least a year; ten years at most.
+MESSAGE_RETENTION_DAYS = (30, 3650)
+AUDIT_RETENTION_DAYS = (365, 3650)
+
+
 class ClinicUpdate(RequestModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     timezone: TimeZoneName | None = None
     business_hours: dict[str, list[str]] | None = None
     sms_sender: str | None = Field(default=None, max_length=64)
+    message_retention_days: int | None = Field(
+        default=None, ge=MESSAGE_RETENTION_DAYS[0], le=MESSAGE_RETENTION_DAYS[1],
+        description="days the clinic's SMS (in and out) are kept before the purge deletes them",
+    )
+    audit_retention_days: int | None = Field(
+        default=None, ge=AUDIT_RETENTION_DAYS[0], le=AUDIT_RETENTION_DAYS[1],
+        description="days the clinic's audit rows are kept before the purge deletes them",
+    )
 
     _hours = field_validator("business_hours")(lambda v: None if v is None else check_business_hours(v))
 
@@ -52,6 +66,8 @@ class ClinicRead(ReadModel):
     timezone: str
     business_hours: dict[str, Any]
     sms_sender: str | None
+    message_retention_days: int
+    audit_retention_days: int
     created_at: datetime
 
 

@@ -110,7 +110,8 @@ class Answer(SQLModel, table=True):
     value: Any = Field(sa_column=Column(JSON, nullable=False))
     source: str = Field(max_length=8)
     received_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
-    inbound_message_id: int | None = Field(default=None, foreign_key="inbound_message.id")
+    # The SMS the answer came in; None once the purge has deleted it (clinics/retention.py).
+    inbound_message_id: int | None = Field(default=None, foreign_key="inbound_message.id", index=True)
 
 
 class PatientLoginCode(SQLModel, table=True):

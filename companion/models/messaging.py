@@ -90,6 +90,9 @@ class OutboundMessage(SQLModel, table=True):
         UniqueConstraint("provider_sid", name="uq_outbound_message_provider_sid"),
         UniqueConstraint("dedupe_key", name="uq_outbound_message_dedupe_key"),
         Index("ix_outbound_message_due", "status", "priority", "due_at"),
+        # The purge's range (clinics/retention.py) and the foreign keys a delete checks.
+        Index("ix_outbound_message_clinic_created", "clinic_id", "created_at"),
+        Index("ix_outbound_message_retry_of", "retry_of"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -144,6 +147,8 @@ class InboundMessage(SQLModel, table=True):
         Index("ix_inbound_message_from_status", "from_phone", "status"),
         # The clinic's inbox: what needs review, newest first (conversations/inbox.py).
         Index("ix_inbound_message_clinic_review", "clinic_id", "needs_review", "received_at"),
+        # The purge's range (clinics/retention.py).
+        Index("ix_inbound_message_clinic_received", "clinic_id", "received_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -81,5 +81,5 @@ class PushMessage(SQLModel, table=True):
     http_status: int | None = Field(default=None)
     error_detail: str | None = Field(default=None, max_length=200)
     # The SMS sent instead (outbound_message.id), once the group fell back.
-    fallback_message_id: int | None = Field(default=None, foreign_key="outbound_message.id")
+    fallback_message_id: int | None = Field(default=None, foreign_key="outbound_message.id", index=True)
     created_at: datetime = created_at_field()

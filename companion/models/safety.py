@@ -87,6 +87,7 @@ class AlertPage(SQLModel, table=True):
     pass_no: int
     step_index: int
     target: str = Field(max_length=64)
-    message_id: int | None = Field(default=None, foreign_key="outbound_message.id")  # the SMS page
-    call_message_id: int | None = Field(default=None, foreign_key="outbound_message.id")  # the voice page
+    # Indexed for the foreign-key checks of the message purge (clinics/retention.py).
+    message_id: int | None = Field(default=None, foreign_key="outbound_message.id", index=True)  # the SMS page
+    call_message_id: int | None = Field(default=None, foreign_key="outbound_message.id", index=True)  # the voice page
     paged_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, cast
+from datetime import datetime, time, timedelta
+from typing import Any, Protocol, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import CursorResult, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import ColumnElement, CursorResult, Integer, any_, bindparam, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -54,7 +54,46 @@ class PlanResult:
     cancelled: int = 0
 
 
-def is_plannable(patient: Patient) -> bool:
+class PlannedPatient(Protocol):
+    """What planning reads of a patient: a :class:`Patient`, or a :class:`PatientTimingRow` read
+    column by column for a whole chunk (no ORM objects to build and track)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def clinic_id(self) -> int: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def sms_consent(self) -> str: ...
+    @property
+    def timezone(self) -> str: ...
+    @property
+    def preferred_checkin_time(self) -> time: ...
+    @property
+    def quiet_start(self) -> time: ...
+    @property
+    def quiet_end(self) -> time: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PatientTimingRow:
+    """The columns of a patient that planning reads, as :func:`extend_plans` selects them."""
+
+    id: int
+    clinic_id: int
+    status: str
+    channel: str
+    sms_consent: str
+    timezone: str
+    preferred_checkin_time: time
+    quiet_start: time
+    quiet_end: time
+
+
+def is_plannable(patient: PlannedPatient) -> bool:
     """Paused and discharged patients get no prompts; an SMS-only patient who has not opted in
     neither (one who opted out, or a new patient who has not replied YES to the welcome). A patient
     who also uses the app is asked there meanwhile (docs/sms.md, "Consent")."""
@@ -63,7 +102,7 @@ def is_plannable(patient: Patient) -> bool:
     return not (patient.channel == PatientChannel.SMS and patient.sms_consent != SmsConsent.OPTED_IN)
 
 
-def timing_of(patient: Patient) -> PatientTiming:
+def timing_of(patient: PlannedPatient) -> PatientTiming:
     return PatientTiming(
         tz=ZoneInfo(patient.timezone),
         preferred_time=patient.preferred_checkin_time,
@@ -72,16 +111,15 @@ def timing_of(patient: Patient) -> PatientTiming:
 
 
 def _plan_for(
-    patient: Patient, sessions: Sequence[TreatmentSession], has_baseline: bool, plan: AftercarePlan,
+    patient: PlannedPatient, sessions: Sequence[SessionInfo], has_baseline: bool, plan: AftercarePlan,
     start: datetime, end: datetime, timing: PatientTiming | None = None,
 ) -> list[PlannedPrompt]:
-    infos = [SessionInfo(s.id or 0, s.started_at, s.ended_at, s.modality) for s in sessions]
-    recorded = [s for s in infos if s.started_at <= start]
-    upcoming = [s for s in infos if s.started_at > start]
+    recorded = [s for s in sessions if s.started_at <= start]
+    upcoming = [s for s in sessions if s.started_at > start]
     return plan_prompts(recorded, upcoming, plan, timing or timing_of(patient), start, end, has_baseline)
 
 
-def _row(patient: Patient, planned: PlannedPrompt, plan: AftercarePlan, modality: str | None,
+def _row(patient: PlannedPatient, planned: PlannedPrompt, plan: AftercarePlan, modality: str | None,
          now: datetime, timing: PatientTiming | None = None) -> dict[str, object]:
     modality_plan = plan.for_modality(modality) if modality else plan.default
     timing = timing or timing_of(patient)
@@ -104,33 +142,58 @@ def _row(patient: Patient, planned: PlannedPrompt, plan: AftercarePlan, modality
 async def _insert_missing(session: AsyncSession, rows: list[dict[str, object]]) -> int:
     """Insert the rows whose (patient, instrument, slot) is not stored yet; returns how many were new.
 
-    One statement executed with every row as a parameter set (SQLAlchemy sends them as multi-row
-    INSERTs), far cheaper than building a VALUES list through the ORM.
+    On PostgreSQL the whole chunk is one ``INSERT ... SELECT FROM unnest(...)`` with a column array
+    per field (one round trip, no per-row parameter processing); elsewhere one statement executed
+    with every row as a parameter set (SQLAlchemy sends them as multi-row INSERTs).
     """
     if not rows:
         return 0
+    if session.get_bind().dialect.name == "postgresql":
+        columns = {name: [row[name] for row in rows] for name in _UNNEST_COLUMNS}
+        result = await session.execute(_UNNEST_INSERT, columns)
+        return cast("CursorResult[Any]", result).rowcount or 0
     table = table_of(Prompt)
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = (
-        insert(table)
+        sqlite_insert(table)
         .on_conflict_do_nothing(index_elements=["patient_id", "instrument", "slot"])
         .returning(table.c.id)
     )
     return len((await session.execute(statement, rows)).all())
 
 
-async def _sessions_by_patient(session: AsyncSession, patient_ids: list[int]) -> dict[int, list[TreatmentSession]]:
+# Each column of a planned prompt row with its PostgreSQL array type, in the INSERT's order.
+_UNNEST_COLUMNS: dict[str, str] = {
+    "clinic_id": "integer[]", "patient_id": "integer[]", "instrument": "varchar[]",
+    "instrument_version": "varchar[]", "slot": "varchar[]", "session_id": "integer[]", "status": "varchar[]",
+    "due_at": "timestamptz[]", "expires_at": "timestamptz[]", "reminder_due_at": "timestamptz[]",
+    "invalid_replies": "integer[]", "created_at": "timestamptz[]",
+}
+_UNNEST_INSERT = text(
+    f"INSERT INTO prompt ({', '.join(_UNNEST_COLUMNS)}) "
+    f"SELECT * FROM unnest({', '.join(f'CAST(:{name} AS {kind})' for name, kind in _UNNEST_COLUMNS.items())}) "
+    "ON CONFLICT (patient_id, instrument, slot) DO NOTHING"
+)
+
+
+def _among(session: AsyncSession, column: Any, ids: list[int]) -> ColumnElement[bool]:
+    """``column IN ids``; on PostgreSQL one array parameter, so a chunk's two thousand ids are not
+    expanded into two thousand parameters of a statement compiled anew for each chunk."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast("ColumnElement[bool]", column == any_(bindparam("ids", ids, type_=ARRAY(Integer))))
+    return cast("ColumnElement[bool]", column.in_(ids))
+
+
+async def _sessions_by_patient(session: AsyncSession, patient_ids: list[int]) -> dict[int, list[SessionInfo]]:
+    """The patients' sessions not cancelled, each patient's in order of start (columns, not ORM objects)."""
+    T = table_of(TreatmentSession)
     rows = await session.execute(
-        select(TreatmentSession)
-        .where(
-            col(TreatmentSession.patient_id).in_(patient_ids),
-            col(TreatmentSession.cancelled_at).is_(None),
-        )
-        .order_by(col(TreatmentSession.started_at))
+        select(T.c.patient_id, T.c.id, T.c.started_at, T.c.ended_at, T.c.modality)
+        .where(_among(session, T.c.patient_id, patient_ids), T.c.cancelled_at.is_(None))
+        .order_by(T.c.started_at)
     )
-    grouped: dict[int, list[TreatmentSession]] = defaultdict(list)
-    for row in rows.scalars():
-        grouped[row.patient_id].append(row)
+    grouped: dict[int, list[SessionInfo]] = defaultdict(list)
+    for patient_id, session_id, started_at, ended_at, modality in rows.all():
+        grouped[patient_id].append(SessionInfo(session_id or 0, started_at, ended_at, modality))
     return grouped
 
 
@@ -140,7 +203,7 @@ async def _baselines(
     """Patients with a complete PHQ-9 before their first session (or at all, with no session)."""
     rows = await session.execute(
         select(col(CheckIn.patient_id), col(CheckIn.completed_at)).where(
-            col(CheckIn.patient_id).in_(patient_ids),
+            _among(session, col(CheckIn.patient_id), patient_ids),
             col(CheckIn.instrument) == "phq9",
             col(CheckIn.status) == CheckInStatus.COMPLETE,
         )
@@ -181,7 +244,7 @@ async def replan_patient(
     first = {patient.id: sessions[0].started_at} if sessions else {}
     has_baseline = patient.id in await _baselines(session, [patient.id], first)
     planned = _plan_for(patient, sessions, has_baseline, plan, now, now + horizon)
-    modality = {s.id: s.modality for s in sessions}
+    modality: dict[int | None, str] = {s.id: s.modality for s in sessions}
     existing = {
         (p.instrument, p.slot): p
         for p in (
@@ -229,40 +292,41 @@ async def extend_plans(
     protocol's ``[aftercare]``, from ``per_clinic``; ``plan`` for a clinic it does not name):
     inserts only what is missing.
 
-    Works in chunks of patients with a handful of queries each, so a clinic network of a hundred
-    thousand patients is planned in seconds, not one patient at a time.
+    Works in chunks of patients with a handful of queries each, reading columns rather than ORM
+    objects and writing each chunk in one statement, so the run is linear in the patients and holds
+    one chunk in memory at a time (a million patients are planned in minutes: benchmarks/README.md).
     """
     now = clock.now()
     created = 0
     last_id = 0
+    P = table_of(Patient)
     while True:
-        patients = list(
-            (
+        patients = [
+            PatientTimingRow(*row)
+            for row in (
                 await session.execute(
-                    select(Patient).where(col(Patient.id) > last_id, col(Patient.status) == PatientStatus.ACTIVE)
-                    .order_by(col(Patient.id)).limit(chunk)
+                    select(P.c.id, P.c.clinic_id, P.c.status, P.c.channel, P.c.sms_consent, P.c.timezone,
+                           P.c.preferred_checkin_time, P.c.quiet_start, P.c.quiet_end)
+                    .where(P.c.id > last_id, P.c.status == PatientStatus.ACTIVE)
+                    .order_by(P.c.id).limit(chunk)
                 )
-            ).scalars()
-        )
+            ).all()
+        ]
         if not patients:
             return created
-        last_id = patients[-1].id or last_id
-        plannable = [p for p in patients if p.id is not None and is_plannable(p)]
-        ids = [p.id for p in plannable if p.id is not None]
+        last_id = patients[-1].id
+        plannable = [p for p in patients if is_plannable(p)]
+        ids = [p.id for p in plannable]
         sessions = await _sessions_by_patient(session, ids)
         firsts = {pid: rows[0].started_at for pid, rows in sessions.items() if rows}
         baselines = await _baselines(session, ids, firsts)
         rows: list[dict[str, object]] = []
         for patient in plannable:
             plan_of = per_clinic.get(patient.clinic_id, plan) if per_clinic else plan
-            own = sessions.get(patient.id or 0, [])
-            modality = {s.id: s.modality for s in own}
+            own = sessions.get(patient.id, [])
+            modality: dict[int | None, str] = {s.id: s.modality for s in own}
             latest = own[-1].modality if own else None
             timing = timing_of(patient)
             for planned in _plan_for(patient, own, patient.id in baselines, plan_of, now, now + horizon, timing):
                 rows.append(_row(patient, planned, plan_of, modality.get(planned.session_id, latest), now, timing))
         created += await _insert_missing(session, rows)
-        session.expunge_all()
-
-
-

@@ -178,7 +178,8 @@ async def test_the_scheduler_has_stable_ids_one_instance_and_coalescing(ctx: Job
     jobs = {job.id: job for job in scheduler.get_jobs()}
     scheduler.shutdown(wait=False)
     assert set(jobs) == {"release-prompts", "send-reminders", "expire-prompts", "dispatch-outbox", "extend-plans",
-                         "watchdog", "escalate-alerts", "handle-inbound", "send-digests", "dispatch-push"}
+                         "watchdog", "escalate-alerts", "handle-inbound", "send-digests", "dispatch-push",
+                         "purge-records"}
     for job in jobs.values():
         assert job.coalesce is True and job.max_instances == 1
     again = build_scheduler(ctx)

@@ -65,6 +65,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from companion.clinical.localtime import local_midnight_after, resolve_local
@@ -112,6 +113,9 @@ def _local_day(value: datetime, tz: ZoneInfo) -> date:
     return value.astimezone(tz).date()
 
 
+# Every patient who shares a zone, a preferred time and quiet hours gets the same due time on a
+# day; planning a clinic network asks for a few tens of thousands of them, so they are kept.
+@lru_cache(maxsize=1 << 17)
 def _at_preferred(day: date, timing: PatientTiming) -> datetime:
     return timing.quiet.move_out(resolve_local(day, timing.preferred_time, timing.tz), timing.tz)
 
