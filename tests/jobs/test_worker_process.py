@@ -100,9 +100,7 @@ async def test_a_worker_with_only_inbound_handles_texts_and_leaves_the_sending_t
         await dispatch_only.shutdown()
 
 
-def test_a_worker_is_told_what_it_may_run(
-    ctx: JobContext, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_a_worker_is_told_what_it_may_run(ctx: JobContext, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(ValueError, match="dispatch and/or inbound, not reminders"):
         Workers.create(ctx, ticks=False, roles=frozenset({"reminders"}))
     with pytest.raises(SystemExit):
