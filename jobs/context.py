@@ -67,7 +67,7 @@ class JobContext:
         if self.inbound is None:
             handler = Conversations(self.clock, self.settings, self.protocols)
             self.inbound = InboundProcessor(self.sessionmaker, self.clock, handler, self.waker,
-                                            batch_size=self.settings.inbound_batch_size)
+                                            batch_size=self.settings.inbound_batch_size, routine=handler.routine)
         return self.inbound
 
     def get_dispatcher(self) -> Dispatcher:

@@ -26,6 +26,8 @@ UNKNOWN_SENDER = (
 
 PATIENT_MESSAGE_SAVED = f"Thanks, your message was saved for your care team. {NOT_EMERGENCY}"
 
+ALL_DONE = "All done, thank you."  # after the last question of a check-in
+
 
 def _frequency(daily_days: int, every_days: int, until_day: int) -> str:
     """How often check-ins come after a treatment, from the clinic's aftercare plan."""

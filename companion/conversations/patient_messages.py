@@ -94,7 +94,7 @@ async def _answer_prompt(
         return replies
     if following is None:
         prompt.current_question = None
-        replies.append("All done, thank you.")
+        replies.append(texts.ALL_DONE)
         return replies + await resume_sms(session, clock, patient)
     if not reachable_by_sms(patient):
         # Nothing reaches an opted-out patient: the next question waits for a START.

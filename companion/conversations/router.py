@@ -9,6 +9,7 @@ transaction. The transport below (``companion.messaging.inbound``) claims messag
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -23,6 +24,7 @@ from companion.clinical.replies import Keyword, classify_keyword, is_conditional
 from companion.clock import Clock
 from companion.consent import services as consent
 from companion.conversations.patient_messages import handle_patient_message
+from companion.conversations.routine import handle_routine
 from companion.conversations.staff_commands import handle_staff_command, is_staff_command
 from companion.messaging import outbox
 from companion.messaging.policy import Purpose
@@ -55,6 +57,11 @@ class Conversations:
 
     async def __call__(self, session: AsyncSession, inbound: InboundMessage) -> list[str]:
         return await route(session, self.clock, self.settings, self.protocols, inbound)
+
+    async def routine(self, session: AsyncSession, messages: Sequence[InboundMessage]) -> list[InboundMessage]:
+        """The transport's batch handler: the routine messages of a batch handled set-based
+        (``conversations/routine.py``); the others are returned for :meth:`__call__`."""
+        return await handle_routine(session, self.clock, self.protocols, messages)
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,10 @@ T = table_of(InboundMessage)
 # What a stored message means, decided above transport: handles one message in the caller's
 # transaction (queueing its replies in the outbox) and sets its sender fields.
 Handler = Callable[[AsyncSession, InboundMessage], Awaitable[object]]
+# What handles a batch set-based, if the caller has one: handles in the caller's transaction those
+# of the messages it can (setting their sender fields and queueing their replies) and returns the
+# others, untouched, for Handler to take one at a time.
+BatchHandler = Callable[[AsyncSession, Sequence[InboundMessage]], Awaitable[Sequence[InboundMessage]]]
 # Whether a text reads as risk, only to order the queue: such a message is handled first.
 Triage = Callable[[str], bool]
 
@@ -213,11 +217,13 @@ async def _claim_batch(session: AsyncSession, size: int) -> list[InboundMessage]
 
 async def handle_batch(
     session: AsyncSession, clock: Clock, handler: Handler, claimed: list[int], *, size: int,
+    routine: BatchHandler | None = None,
 ) -> int:
     """Hand the earliest waiting message of each of up to ``size`` numbers (risk first) to
     ``handler``, one after another in the caller's one transaction: the claim, the commit and the
     rows' final writes are shared by the batch. One number's messages still go one at a time, in
-    order (one per batch, under the number's lock).
+    order (one per batch, under the number's lock). ``routine``, when given, handles first what it
+    can of the batch set-based; ``handler`` takes the rest.
 
     Returns how many were handled; ``claimed`` receives their ids first. When any fails the caller
     rolls the whole batch back and handles its messages one at a time (:func:`handle_next`), so a
@@ -226,8 +232,10 @@ async def handle_batch(
     for message in messages:
         claimed.append(message.id or 0)
         session.expunge(message)  # written at the end, the whole batch in one statement
+    rest = set(map(id, await routine(session, messages))) if routine is not None and messages else None
     for message in messages:
-        await handler(session, message)
+        if rest is None or id(message) in rest:
+            await handler(session, message)
         message.attempts += 1
         message.status = InboundStatus.HANDLED
         message.processed_at = clock.now()

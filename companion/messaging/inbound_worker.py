@@ -20,6 +20,7 @@ class InboundProcessor:
     def __init__(
         self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, handler: inbound.Handler,
         outbox_waker: Waker | None = None, *, urgent_only: bool = False, batch_size: int = 1,
+        routine: inbound.BatchHandler | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.clock = clock
@@ -29,6 +30,7 @@ class InboundProcessor:
         # Ordinary messages are handled several to a transaction (messaging/inbound.handle_batch);
         # the urgent-only processor takes one at a time, the quickest way to the first.
         self.batch_size = 1 if urgent_only else batch_size
+        self.routine = routine  # what handles the routine part of a batch set-based
 
     async def handle_one(self) -> bool:
         """Handle the next waiting message in its own transaction; False when none waits."""
@@ -60,7 +62,8 @@ class InboundProcessor:
             async with session_scope(self.sessionmaker) as session:
                 if self.outbox_waker is not None:
                     session.info[WAKER_KEY] = self.outbox_waker
-                return await inbound.handle_batch(session, self.clock, self.handler, claimed, size=self.batch_size)
+                return await inbound.handle_batch(session, self.clock, self.handler, claimed, size=self.batch_size,
+                                                  routine=self.routine)
         except Exception:
             log.warning("a batch of %d inbound messages failed; handling them one at a time", len(claimed),
                         exc_info=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -30,7 +30,18 @@ NOT_CONSENTED = "patient has not replied YES to the welcome"
 NOT_ROUTINE = "patient not opted in, paused or discharged"
 
 
-def withheld(patient: Patient | None, purpose: Purpose) -> str | None:
+class Recipient(Protocol):
+    """What the outbox reads of a patient: a Patient, or a patient's row read for a batch."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def sms_consent(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+
+
+def withheld(patient: Recipient | None, purpose: Purpose) -> str | None:
     """Why a message to ``patient`` is not to be sent, or None when it may go (docs/sms.md, "Consent").
 
     An opted-out patient is sent nothing. A routine message (a prompt, a reminder, a notice) goes
@@ -56,7 +67,7 @@ def message_row(
     purpose: Purpose,
     body: str,
     clinic_id: int | None,
-    patient: Patient | None = None,
+    patient: Recipient | None = None,
     staff_id: int | None = None,
     due_at: datetime | None = None,
     dedupe_key: str | None = None,

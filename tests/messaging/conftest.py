@@ -81,7 +81,8 @@ class Sms:
         state = self.app.state
         # In batches, as the scheduler process and the workers handle them.
         return await InboundProcessor(state.sessionmaker, state.clock, state.conversations,
-                                      batch_size=state.settings.inbound_batch_size).drain()
+                                      batch_size=state.settings.inbound_batch_size,
+                                      routine=state.conversations.routine).drain()
 
     async def _last_id(self) -> int:
         async with self.app.state.sessionmaker() as session:

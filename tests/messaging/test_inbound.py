@@ -226,6 +226,7 @@ async def test_a_message_whose_handling_keeps_failing_is_set_aside_not_lost(
         raise RuntimeError("something went wrong")
 
     monkeypatch.setattr(router, "route", broken)
+    monkeypatch.setattr(router, "handle_routine", broken)  # the batch fails; then each message alone
     await sms.say(PATIENT_PHONE, "hello")
     [stored] = await _inbound(session)
     assert (stored.status, stored.attempts, stored.needs_review) == ("failed", 3, True)
