@@ -101,8 +101,9 @@ class Settings(BaseSettings):
     handle_urgent_inbound_in_api: bool = True
     # Inbound messages the scheduler process handles at once (PostgreSQL; SQLite handles one at a time).
     inbound_concurrency: int = Field(default=4, ge=1, le=32)
-    # Ordinary inbound messages handled in one transaction by each of those (one per number).
-    inbound_batch_size: int = Field(default=16, ge=1, le=200)
+    # Ordinary inbound messages handled in one transaction by each of those (one per number); the
+    # routine ones of a batch are handled set-based (conversations/routine.py).
+    inbound_batch_size: int = Field(default=64, ge=1, le=200)
     # The first wait before a failed send is tried again; each further wait doubles (SMS conventions).
     send_retry_base_seconds: float = Field(default=5.0, gt=0, le=60)
 

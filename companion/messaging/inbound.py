@@ -19,13 +19,13 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import TextClause, bindparam, func, select, text, update
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlmodel import col
 
 from companion.clock import Clock
+from companion.db_unnest import arrays, unnest_insert
 from companion.messaging.policy import INBOUND_NORMAL, INBOUND_URGENT
 from companion.messaging.wakeup import INBOUND_CHANNEL
 from companion.models import InboundMessage, InboundStatus, SenderKind
@@ -89,26 +89,16 @@ async def store_rows(conn: AsyncConnection, rows: Sequence[Mapping[str, Any]], *
     if not rows:
         return set()
     if conn.dialect.name == "postgresql":
-        columns = tuple(rows[0])
-        result = await conn.execute(_pg_store(columns, notify), {c: [row[c] for row in rows] for c in columns})
+        columns, params = arrays(T, rows)
+        unnest = unnest_insert(T, columns, on_conflict="(message_sid) DO NOTHING", returning="message_sid",
+                               notify=INBOUND_CHANNEL if notify else "")
+        result = await conn.execute(unnest, params)
         stored = set(result.scalars())
         await conn.commit()
         return stored
     statement = sqlite_insert(T).on_conflict_do_nothing(index_elements=["message_sid"]).returning(T.c.message_sid)
     async with conn.begin():
         return set((await conn.execute(statement, list(rows))).scalars())
-
-
-@lru_cache(maxsize=4)
-def _pg_store(columns: tuple[str, ...], notify: bool) -> TextClause:
-    """INSERT ... SELECT FROM unnest(one array per column): one prepared statement for any batch."""
-    dialect = postgresql.dialect()
-    arrays = ", ".join(f"CAST(:{c} AS {T.c[c].type.compile(dialect=dialect)}[])" for c in columns)
-    ring = f", pg_notify('{INBOUND_CHANNEL}', '')" if notify else ""
-    return text(
-        f"WITH stored AS (INSERT INTO {T.name} ({', '.join(columns)}) SELECT * FROM unnest({arrays}) "
-        f"ON CONFLICT (message_sid) DO NOTHING RETURNING message_sid) SELECT message_sid{ring} FROM stored"
-    )
 
 
 async def _claim(session: AsyncSession, urgent_only: bool) -> str | None:

@@ -7,11 +7,12 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import func, insert, literal, or_, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlmodel import col
 
 from companion.clock import Clock
+from companion.db_unnest import arrays, unnest_insert
 from companion.messaging.policy import PRIORITY, ROUTINE, URGENT, Purpose, clip_body
 from companion.messaging.wakeup import CHANNEL, RUNG_KEY, notify_after_commit, ring_after_commit
 from companion.models import (
@@ -123,8 +124,8 @@ async def enqueue(
 async def enqueue_many(session: AsyncSession, clock: Clock, messages: Sequence[Mapping[str, Any]]) -> None:
     """Add several messages to the outbox in one statement: each mapping holds the arguments of
     :func:`enqueue` but ``session`` and ``clock``. Urgent ones wake the dispatcher after commit; on
-    PostgreSQL the NOTIFY rides in the same statement (one round trip for a handled message's
-    replies, however many)."""
+    PostgreSQL the NOTIFY rides in the same statement (one round trip for a handled batch's
+    replies, however many), which is made once for any number of rows (``db_unnest``)."""
     if not messages:
         return
     now = clock.now()
@@ -133,20 +134,17 @@ async def enqueue_many(session: AsyncSession, clock: Clock, messages: Sequence[M
         row["status"] == MessageStatus.PENDING and Purpose(row["purpose"]) in URGENT and row["due_at"] <= now
         for row in rows
     )
-    statement = insert(table_of(OutboundMessage)).values(rows)
-    if not wake:
-        await session.execute(statement)
-        return
+    table = table_of(OutboundMessage)
     if session.get_bind().dialect.name != "postgresql":
-        await session.execute(statement)
-        await notify_after_commit(session)
+        await session.execute(insert(table), rows)
+        if wake:
+            await notify_after_commit(session)
         return
-    if session.info.get(RUNG_KEY):
-        await session.execute(statement)
-        return
-    queued = statement.returning(table_of(OutboundMessage).c.id).cte("queued")
-    await session.execute(select(func.pg_notify(CHANNEL, literal(""))).select_from(queued).limit(1))
-    ring_after_commit(session)
+    ring = wake and not session.info.get(RUNG_KEY)
+    columns, params = arrays(table, rows)
+    await session.execute(unnest_insert(table, columns, notify=CHANNEL if ring else ""), params)
+    if ring:
+        ring_after_commit(session)
 
 
 async def enqueue_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> None:

@@ -14,7 +14,7 @@ from datetime import datetime, time, timedelta
 from typing import Any, Protocol, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, CursorResult, Integer, any_, bindparam, select, text, update
+from sqlalchemy import ColumnElement, CursorResult, Integer, any_, bindparam, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,6 +31,7 @@ from companion.clinical.plan import (
     reminder_due,
 )
 from companion.clock import Clock
+from companion.db_unnest import arrays, unnest_insert
 from companion.models import (
     CheckIn,
     CheckInStatus,
@@ -149,8 +150,9 @@ async def _insert_missing(session: AsyncSession, rows: list[dict[str, object]]) 
     if not rows:
         return 0
     if session.get_bind().dialect.name == "postgresql":
-        columns = {name: [row[name] for row in rows] for name in _UNNEST_COLUMNS}
-        result = await session.execute(_UNNEST_INSERT, columns)
+        columns, params = arrays(table_of(Prompt), rows, _PROMPT_COLUMNS)
+        unnest = unnest_insert(table_of(Prompt), columns, on_conflict="(patient_id, instrument, slot) DO NOTHING")
+        result = await session.execute(unnest, params)
         return cast("CursorResult[Any]", result).rowcount or 0
     table = table_of(Prompt)
     statement = (
@@ -161,17 +163,10 @@ async def _insert_missing(session: AsyncSession, rows: list[dict[str, object]]) 
     return len((await session.execute(statement, rows)).all())
 
 
-# Each column of a planned prompt row with its PostgreSQL array type, in the INSERT's order.
-_UNNEST_COLUMNS: dict[str, str] = {
-    "clinic_id": "integer[]", "patient_id": "integer[]", "instrument": "varchar[]",
-    "instrument_version": "varchar[]", "slot": "varchar[]", "session_id": "integer[]", "status": "varchar[]",
-    "due_at": "timestamptz[]", "expires_at": "timestamptz[]", "reminder_due_at": "timestamptz[]",
-    "invalid_replies": "integer[]", "created_at": "timestamptz[]",
-}
-_UNNEST_INSERT = text(
-    f"INSERT INTO prompt ({', '.join(_UNNEST_COLUMNS)}) "
-    f"SELECT * FROM unnest({', '.join(f'CAST(:{name} AS {kind})' for name, kind in _UNNEST_COLUMNS.items())}) "
-    "ON CONFLICT (patient_id, instrument, slot) DO NOTHING"
+# Each column of a planned prompt row, in the INSERT's order.
+_PROMPT_COLUMNS = (
+    "clinic_id", "patient_id", "instrument", "instrument_version", "slot", "session_id", "status",
+    "due_at", "expires_at", "reminder_due_at", "invalid_replies", "created_at",
 )
 
 
