@@ -99,7 +99,8 @@ class Settings(BaseSettings):
     # An API process handles the messages it stores that read as risk itself, right after commit,
     # so a crisis never waits behind ordinary messages; the scheduler process handles the rest.
     handle_urgent_inbound_in_api: bool = True
-    # Inbound messages the scheduler process handles at once (PostgreSQL; SQLite handles one at a time).
+    # Inbound batches a worker or scheduler process handles at once while more keep waiting (one while
+    # the queue is short; PostgreSQL; SQLite handles one at a time).
     inbound_concurrency: int = Field(default=4, ge=1, le=32)
     # Ordinary inbound messages handled in one transaction by each of those (one per number); the
     # routine ones of a batch are handled set-based (conversations/routine.py).

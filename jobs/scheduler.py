@@ -92,9 +92,10 @@ class Workers:
         if unknown or not roles:
             wanted = ", ".join(sorted(unknown)) or "nothing"
             raise ValueError(f"a worker runs {' and/or '.join(sorted(ROLES))}, not {wanted}")
-        listener = OutboxListener(ctx.engine, ctx.waker, ctx.inbound_waker)
-        return cls(ctx, build_scheduler(ctx), listener, asyncio.Event(), ticks=ticks,
-                   roles=ROLES if ticks else roles)
+        roles = ROLES if ticks else roles
+        # Only a process that handles inbound messages listens for them (and may lead: listener.py).
+        listener = OutboxListener(ctx.engine, ctx.waker, ctx.inbound_waker if "inbound" in roles else None)
+        return cls(ctx, build_scheduler(ctx), listener, asyncio.Event(), ticks=ticks, roles=roles)
 
     async def start(self, *, plan_now: bool = True) -> None:
         await self.listener.start()
@@ -102,17 +103,18 @@ class Workers:
             self.loop_task = asyncio.create_task(
                 run_dispatcher(self.ctx.get_dispatcher(), self.ctx.waker.wait, self.stop)
             )
-        # Several messages are handled at once (each waits on the database most of the time); one
-        # number's messages still go one at a time, in order. SQLite has one writer: one loop.
+        # Several batches are handled at once while the queue is long (each waits on the database
+        # most of the time); one number's messages still go one at a time, in order. SQLite has
+        # one writer: one loop.
         loops = 1 if self.ctx.settings.is_sqlite else self.ctx.settings.inbound_concurrency
         if "inbound" in self.roles:
-            self.inbound_tasks = [
-                asyncio.create_task(run_inbound(self.ctx.get_inbound(), self.ctx.inbound_waker.wait, self.stop))
-                for _ in range(loops)
-            ]
+            self.inbound_tasks = [asyncio.create_task(
+                run_inbound(self.ctx.get_inbound(), self.ctx.inbound_waker.wait, self.stop, loops=loops,
+                            call_for_help=self.listener.call_for_help)
+            )]
         if not self.ticks:
-            log.info("worker started: %s%d inbound loop(s), no scheduler",
-                     "the dispatcher and " if self.loop_task else "", len(self.inbound_tasks))
+            log.info("worker started: %s%s, no scheduler", "the dispatcher and " if self.loop_task else "",
+                     f"inbound handling ({loops} batch(es) at once)" if self.inbound_tasks else "no inbound handling")
             return
         self.scheduler.start()
         if plan_now:

@@ -88,14 +88,49 @@ class InboundProcessor:
 
 async def run_inbound(
     processor: InboundProcessor, wait_for_work: Callable[[float], Awaitable[bool]], stop: asyncio.Event,
-    *, tick: float = 2.0,
+    *, tick: float = 2.0, loops: int = 1, call_for_help: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
-    """Handle messages until ``stop`` is set, sleeping until woken or the next tick."""
-    while not stop.is_set():
-        try:
-            handled = await processor.drain(limit=200)
-        except Exception:
-            log.exception("inbound round failed; retrying at the next tick")
-            handled = 0
-        if handled == 0:
-            await wait_for_work(tick)
+    """Handle messages until ``stop`` is set, sleeping until woken or the next tick.
+
+    One loop waits to be woken; while its batches come back full (more is waiting), up to
+    ``loops`` batches are handled at once (each waits on the database most of the time). A quiet
+    hour wakes one loop per process per ring, not ``loops`` of them racing for the same few
+    messages (their empty claims would cost more than the messages); ``call_for_help`` rings the
+    other processes when a batch comes back full."""
+    helpers: set[asyncio.Task[None]] = set()
+    try:
+        while not stop.is_set():
+            handled = await _handle_some(processor)
+            if handled >= processor.batch_size > 1:
+                if call_for_help is not None:
+                    await _quietly(call_for_help)
+                while len(helpers) < loops - 1:
+                    helper = asyncio.create_task(_help(processor, stop))
+                    helpers.add(helper)
+                    helper.add_done_callback(helpers.discard)
+            if handled == 0:
+                await wait_for_work(tick)
+    finally:
+        for helper in list(helpers):
+            await helper  # each ends after its batch: nothing is left half-handled
+
+
+async def _help(processor: InboundProcessor, stop: asyncio.Event) -> None:
+    """Handle batches beside the waiting loop until one comes back short of full."""
+    while not stop.is_set() and await _handle_some(processor) >= processor.batch_size:
+        pass
+
+
+async def _quietly(call: Callable[[], Awaitable[None]]) -> None:
+    try:
+        await call()
+    except Exception:  # the others still look at their tick
+        log.warning("could not call the other inbound workers in", exc_info=True)
+
+
+async def _handle_some(processor: InboundProcessor) -> int:
+    try:
+        return await processor.handle_some()
+    except Exception:
+        log.exception("inbound round failed; retrying at the next tick")
+        return 0
