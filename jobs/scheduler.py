@@ -110,7 +110,7 @@ class Workers:
         if "inbound" in self.roles:
             self.inbound_tasks = [asyncio.create_task(
                 run_inbound(self.ctx.get_inbound(), self.ctx.inbound_waker.wait, self.stop, loops=loops,
-                            call_for_help=self.listener.call_for_help)
+                            call_for_help=self.listener.call_for_help, leading=self.listener.answers_rings)
             )]
         if not self.ticks:
             log.info("worker started: %s%s, no scheduler", "the dispatcher and " if self.loop_task else "",

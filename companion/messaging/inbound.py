@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -207,18 +208,21 @@ async def _claim_batch(session: AsyncSession, size: int) -> list[InboundMessage]
 
 async def handle_batch(
     session: AsyncSession, clock: Clock, handler: Handler, claimed: list[int], *, size: int,
-    routine: BatchHandler | None = None,
+    routine: BatchHandler | None = None, oldest: list[datetime] | None = None,
 ) -> int:
     """Hand the earliest waiting message of each of up to ``size`` numbers (risk first) to
     ``handler``, one after another in the caller's one transaction: the claim, the commit and the
     rows' final writes are shared by the batch. One number's messages still go one at a time, in
     order (one per batch, under the number's lock). ``routine``, when given, handles first what it
-    can of the batch set-based; ``handler`` takes the rest.
+    can of the batch set-based; ``handler`` takes the rest. ``oldest`` receives when the batch's
+    oldest message was stored.
 
     Returns how many were handled; ``claimed`` receives their ids first. When any fails the caller
     rolls the whole batch back and handles its messages one at a time (:func:`handle_next`), so a
     message that cannot be handled costs the others nothing but time."""
     messages = await _claim_batch(session, size)
+    if oldest is not None and messages:
+        oldest.append(min(message.received_at for message in messages))
     for message in messages:
         claimed.append(message.id or 0)
         session.expunge(message)  # written at the end, the whole batch in one statement

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -31,6 +32,7 @@ class InboundProcessor:
         # the urgent-only processor takes one at a time, the quickest way to the first.
         self.batch_size = 1 if urgent_only else batch_size
         self.routine = routine  # what handles the routine part of a batch set-based
+        self.waited = 0.0  # how long the last batch's oldest message had waited, in seconds
 
     async def handle_one(self) -> bool:
         """Handle the next waiting message in its own transaction; False when none waits."""
@@ -58,12 +60,15 @@ class InboundProcessor:
         if self.batch_size <= 1:
             return int(await self.handle_one())
         claimed: list[int] = []
+        oldest: list[datetime] = []
         try:
             async with session_scope(self.sessionmaker) as session:
                 if self.outbox_waker is not None:
                     session.info[WAKER_KEY] = self.outbox_waker
-                return await inbound.handle_batch(session, self.clock, self.handler, claimed, size=self.batch_size,
-                                                  routine=self.routine)
+                handled = await inbound.handle_batch(session, self.clock, self.handler, claimed,
+                                                     size=self.batch_size, routine=self.routine, oldest=oldest)
+            self.waited = max(0.0, (self.clock.now() - oldest[0]).total_seconds()) if oldest else 0.0
+            return handled
         except Exception:
             log.warning("a batch of %d inbound messages failed; handling them one at a time", len(claimed),
                         exc_info=True)
@@ -86,29 +91,39 @@ class InboundProcessor:
         return handled
 
 
+# How long the oldest message of a full batch may have waited before more loops and the other
+# processes are called in: a quarter of the one second a reply may take at the 99th percentile.
+HELP_AFTER = 0.25
+
+
 async def run_inbound(
     processor: InboundProcessor, wait_for_work: Callable[[float], Awaitable[bool]], stop: asyncio.Event,
     *, tick: float = 2.0, loops: int = 1, call_for_help: Callable[[], Awaitable[None]] | None = None,
+    leading: Callable[[], bool] = lambda: True,
 ) -> None:
     """Handle messages until ``stop`` is set, sleeping until woken or the next tick.
 
-    One loop waits to be woken; while its batches come back full (more is waiting), up to
-    ``loops`` batches are handled at once (each waits on the database most of the time). A quiet
+    One loop waits to be woken; while its batches come back full and late (the oldest message
+    waited :data:`HELP_AFTER`: more is waiting than one loop keeps up with), up to ``loops``
+    batches are handled at once (each waits on the database most of the time). A quiet
     hour wakes one loop per process per ring, not ``loops`` of them racing for the same few
     messages (their empty claims would cost more than the messages); ``call_for_help`` rings the
-    other processes when a batch comes back full."""
+    other processes when a batch comes back full. A process not ``leading`` (woken by such a call,
+    or by its tick) goes back to waiting after a batch short of full: the trickle is the lead's."""
     helpers: set[asyncio.Task[None]] = set()
     try:
         while not stop.is_set():
             handled = await _handle_some(processor)
-            if handled >= processor.batch_size > 1:
+            if handled >= processor.batch_size > 1 and processor.waited >= HELP_AFTER:
+                # A full batch whose oldest message waited: the queue grows faster than one loop
+                # takes it (a full batch alone may be a moment's stall, and help splits batches).
                 if call_for_help is not None:
                     await _quietly(call_for_help)
                 while len(helpers) < loops - 1:
                     helper = asyncio.create_task(_help(processor, stop))
                     helpers.add(helper)
                     helper.add_done_callback(helpers.discard)
-            if handled == 0:
+            if handled == 0 or (handled < processor.batch_size and not leading()):
                 await wait_for_work(tick)
     finally:
         for helper in list(helpers):
@@ -118,7 +133,7 @@ async def run_inbound(
 async def _help(processor: InboundProcessor, stop: asyncio.Event) -> None:
     """Handle batches beside the waiting loop until one comes back short of full."""
     while not stop.is_set() and await _handle_some(processor) >= processor.batch_size:
-        pass
+        pass  # (while helping, a full batch is reason enough to go on)
 
 
 async def _quietly(call: Callable[[], Awaitable[None]]) -> None:

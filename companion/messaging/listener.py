@@ -63,6 +63,11 @@ class OutboxListener:
                 return
             await asyncio.sleep(self.lead_every)
 
+    def answers_rings(self) -> bool:
+        """Whether this process takes every waiting message, not only full batches: it leads, or
+        nothing here listens (SQLite: one process, the tick alone)."""
+        return self.leading or self._driver is None
+
     async def call_for_help(self) -> None:
         """Ring every process that handles inbound messages (at most once a second from here): a
         batch came back full, more is waiting."""
