@@ -81,14 +81,19 @@ async def claim(
         .values(attempts=counted, allowed_at=allowed_at, updated_at=now)
         .returning(T.c.attempts)
     )
+    waits_until = None
     async with own_transaction(session) as conn:
-        await _ensure_row(conn, scope, key, now)
-        attempts = (await conn.execute(statement)).scalar_one_or_none()
-        if attempts is None:
-            waits_until = (await conn.execute(select(T.c.allowed_at).where(this_key))).scalar_one_or_none()
-    if attempts is None:
-        raise TooManyRequests(refusal, retry_after=retry_after_seconds(now, waits_until or now))
-    return int(attempts)
+        for _ in range(2):
+            await _ensure_row(conn, scope, key, now)
+            attempts = (await conn.execute(statement)).scalar_one_or_none()
+            if attempts is not None:
+                return int(attempts)
+            row = (await conn.execute(select(T.c.allowed_at).where(this_key))).first()
+            if row is not None:
+                waits_until = row[0]
+                break
+            # The row went between the two statements (a success reset the key): count afresh.
+    raise TooManyRequests(refusal, retry_after=retry_after_seconds(now, waits_until or now))
 
 
 async def reset(session: AsyncSession, scope: str, key: str) -> None:

@@ -50,7 +50,7 @@ async def test_of_a_hundred_concurrent_guesses_at_most_the_limit_are_checked(
         statuses = Counter(a.status_code for a in answers)
         assert len(checked) <= limit
         assert statuses[200] == (1 if "424242" in checked else 0)
-        assert statuses[401] == 100 - statuses[200]
+        assert statuses[401] == 100 - statuses[200], statuses
         async with create_sessionmaker(world.engine)() as session:
             newest = (
                 await session.execute(select(PatientLoginCode).order_by(PatientLoginCode.id.desc()).limit(1))  # type: ignore[union-attr]
