@@ -15,10 +15,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, literal, or_, select, union_all, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from companion.clinical import rules
 from companion.clock import Clock
 from companion.conversations.routine_plan import HISTORY_INSTRUMENTS, Known, PatientRow, Plan, PromptRow, plan
 from companion.messaging import outbox
@@ -26,7 +25,6 @@ from companion.messaging.policy import Purpose
 from companion.models import (
     Answer,
     CheckIn,
-    CheckInStatus,
     Clinic,
     InboundMessage,
     Patient,
@@ -34,10 +32,10 @@ from companion.models import (
     PromptChannel,
     PromptStatus,
     StaffMember,
-    TreatmentSession,
 )
 from companion.models.base import table_of
 from companion.protocols import ProtocolSource
+from companion.safety.judge import histories
 
 P, C, A, PR = table_of(Patient), table_of(CheckIn), table_of(Answer), table_of(Prompt)
 
@@ -89,7 +87,7 @@ async def _read(
     return Known(
         patients=patients, staff_numbers=staff_numbers, prompts=prompts,
         answers=await _answers(session, checkins) if checkins else {},
-        history=await _history(session, sorted({p.patient_id for p in newest if p.instrument in HISTORY_INSTRUMENTS})),
+        history=await histories(session, sorted({p.patient_id for p in newest if p.instrument in HISTORY_INSTRUMENTS})),
         protocols={clinic_id: await protocols.for_clinic(session, clinic_id) for clinic_id in clinic_ids},
     )
 
@@ -120,46 +118,6 @@ async def _answers(session: AsyncSession, checkin_ids: list[int]) -> dict[int, d
     for checkin_id, key, value in rows.all():
         answers.setdefault(checkin_id, {})[key] = value
     return answers
-
-
-async def _history(session: AsyncSession, patient_ids: list[int]) -> dict[int, rules.History]:
-    """For each patient, as ``judge._history`` reads it for one: the last seven mood totals and the
-    PHQ-9 baseline (the last PHQ-9 completed before the first session not cancelled)."""
-    if not patient_ids:
-        return {}
-    complete = (C.c.patient_id.in_(patient_ids), C.c.status == CheckInStatus.COMPLETE.value)
-    newest_first = (C.c.completed_at.desc(), C.c.id.desc())
-    moods = (
-        select(C.c.patient_id, literal("mood").label("kind"), C.c.total,
-               func.row_number().over(partition_by=C.c.patient_id, order_by=newest_first).label("n"))
-        .where(*complete, C.c.instrument == "mood", C.c.total.is_not(None)).subquery()
-    )
-    ts = table_of(TreatmentSession)
-    first_session = (
-        select(func.min(ts.c.started_at)).where(ts.c.patient_id == C.c.patient_id, ts.c.cancelled_at.is_(None))
-        .scalar_subquery()
-    )
-    baseline = (
-        select(C.c.patient_id, literal("phq9").label("kind"), C.c.total,
-               func.row_number().over(partition_by=C.c.patient_id, order_by=newest_first).label("n"))
-        .where(*complete, C.c.instrument == "phq9", or_(first_session.is_(None), C.c.completed_at < first_session))
-        .subquery()
-    )
-    rows = (await session.execute(union_all(
-        select(moods).where(moods.c.n <= 7), select(baseline).where(baseline.c.n == 1)
-    ))).all()
-    moods_of: dict[int, list[tuple[int, int]]] = {}
-    phq9_of: dict[int, int | None] = {}
-    for patient_id, kind, total, n in rows:
-        if kind == "mood":
-            moods_of.setdefault(patient_id, []).append((n, int(total)))
-        else:
-            phq9_of[patient_id] = total
-    return {
-        pid: rules.History(previous_moods=[total for _, total in sorted(moods_of.get(pid, []), reverse=True)],
-                           phq9_baseline_total=phq9_of.get(pid))
-        for pid in patient_ids
-    }
 
 
 _CHECKIN_FIELDS = ("total", "band", "flags", "updated_at", "status", "completed_at")

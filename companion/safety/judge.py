@@ -8,17 +8,18 @@ same channel after PHQ-9 item 9, say)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
-from sqlalchemy import Select, func, literal, or_, select, union_all
+from sqlalchemy import func, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 from companion.clinical import rules
 from companion.clinical.protocol import Protocol
 from companion.clock import Clock
 from companion.models import AlertSeverity, CheckIn, CheckInStatus, Patient, TreatmentSession
+from companion.models.base import table_of
 from companion.safety.alerts import Raised, open_alerts_of, raise_findings
+
+C = table_of(CheckIn)
 
 
 @dataclass
@@ -33,38 +34,55 @@ class Judgement:
     findings: list[rules.Finding] = field(default_factory=list)
 
 
-async def _history(session: AsyncSession, patient: Patient, checkin: CheckIn | None) -> rules.History:
-    """The patient's last seven mood totals and PHQ-9 baseline (the last PHQ-9 completed before the
-    first session that was not cancelled), without ``checkin``: one statement."""
-    other = col(CheckIn.id) != (checkin.id if checkin else None)
-    complete = (col(CheckIn.patient_id) == patient.id, col(CheckIn.status) == CheckInStatus.COMPLETE, other)
-    moods: Select[str, Any, Any, Any] = (
-        select(literal("mood").label("kind"), col(CheckIn.total).label("total"),
-               col(CheckIn.completed_at).label("at"), col(CheckIn.id).label("id"))
-        .where(*complete, col(CheckIn.instrument) == "mood", col(CheckIn.total).is_not(None))
-        .order_by(col(CheckIn.completed_at).desc(), col(CheckIn.id).desc())
-        .limit(7)
+async def histories(
+    session: AsyncSession, patient_ids: list[int], *, excluding: int | None = None
+) -> dict[int, rules.History]:
+    """For each patient, what the rules need from before: the last seven mood totals and the PHQ-9
+    baseline (the last PHQ-9 completed before the first session that was not cancelled), without
+    the check-in ``excluding`` (the one being judged). One statement for any number of patients."""
+    if not patient_ids:
+        return {}
+    complete = [C.c.patient_id.in_(patient_ids), C.c.status == CheckInStatus.COMPLETE.value]
+    if excluding is not None:
+        complete.append(C.c.id != excluding)
+    newest_first = (C.c.completed_at.desc(), C.c.id.desc())
+    moods = (
+        select(C.c.patient_id, literal("mood").label("kind"), C.c.total,
+               func.row_number().over(partition_by=C.c.patient_id, order_by=newest_first).label("n"))
+        .where(*complete, C.c.instrument == "mood", C.c.total.is_not(None)).subquery()
     )
+    ts = table_of(TreatmentSession)
     first_session = (
-        select(func.min(TreatmentSession.started_at))
-        .where(col(TreatmentSession.patient_id) == patient.id, col(TreatmentSession.cancelled_at).is_(None))
+        select(func.min(ts.c.started_at)).where(ts.c.patient_id == C.c.patient_id, ts.c.cancelled_at.is_(None))
         .scalar_subquery()
     )
-    baseline: Select[str, Any, Any, Any] = (
-        select(literal("phq9").label("kind"), col(CheckIn.total).label("total"),
-               col(CheckIn.completed_at).label("at"), col(CheckIn.id).label("id"))
-        .where(*complete, col(CheckIn.instrument) == "phq9",
-               or_(first_session.is_(None), col(CheckIn.completed_at) < first_session))
-        .order_by(col(CheckIn.completed_at).desc())
-        .limit(1)
+    baseline = (
+        select(C.c.patient_id, literal("phq9").label("kind"), C.c.total,
+               func.row_number().over(partition_by=C.c.patient_id, order_by=newest_first).label("n"))
+        .where(*complete, C.c.instrument == "phq9", or_(first_session.is_(None), C.c.completed_at < first_session))
+        .subquery()
     )
-    both = union_all(select(moods.subquery()), select(baseline.subquery())).subquery()
-    rows = (await session.execute(
-        select(both.c.kind, both.c.total).order_by(both.c.kind, both.c.at.desc(), both.c.id.desc())
-    )).all()
-    previous = [int(total) for kind, total in rows if kind == "mood" and total is not None]
-    phq9 = next((total for kind, total in rows if kind == "phq9"), None)
-    return rules.History(previous_moods=list(reversed(previous)), phq9_baseline_total=phq9)
+    rows = (await session.execute(union_all(
+        select(moods).where(moods.c.n <= 7), select(baseline).where(baseline.c.n == 1)
+    ))).all()
+    moods_of: dict[int, list[tuple[int, int]]] = {}
+    phq9_of: dict[int, int | None] = {}
+    for patient_id, kind, total, n in rows:
+        if kind == "mood":
+            moods_of.setdefault(patient_id, []).append((n, int(total)))
+        else:
+            phq9_of[patient_id] = total
+    return {
+        pid: rules.History(previous_moods=[total for _, total in sorted(moods_of.get(pid, []), reverse=True)],
+                           phq9_baseline_total=phq9_of.get(pid))
+        for pid in patient_ids
+    }
+
+
+async def _history(session: AsyncSession, patient: Patient, checkin: CheckIn | None) -> rules.History:
+    """The patient's history (:func:`histories`), without ``checkin``."""
+    assert patient.id is not None
+    return (await histories(session, [patient.id], excluding=checkin.id if checkin else None))[patient.id]
 
 
 async def _raise(
