@@ -19,7 +19,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.clock import Clock
-from companion.conversations.routine_plan import HISTORY_INSTRUMENTS, Known, PatientRow, Plan, PromptRow, plan
+from companion.conversations.routine_plan import Known, PatientRow, Plan, PromptRow, plan
 from companion.messaging import outbox
 from companion.messaging.policy import Purpose
 from companion.models import (
@@ -35,7 +35,7 @@ from companion.models import (
 )
 from companion.models.base import table_of
 from companion.protocols import ProtocolSource
-from companion.safety.judge import histories
+from companion.safety.judge import HISTORY_INSTRUMENTS, histories
 
 P, C, A, PR = table_of(Patient), table_of(CheckIn), table_of(Answer), table_of(Prompt)
 

@@ -30,9 +30,7 @@ from companion.clinical.replies import (
 )
 from companion.conversations.patient_messages import MAX_INVALID_REPLIES
 from companion.models import CheckInStatus, PatientStatus, PromptStatus, SenderKind, SmsConsent
-
-# The instruments whose rules read the patient's history (judge._history).
-HISTORY_INSTRUMENTS = frozenset({"mood", "phq9"})
+from companion.safety.judge import HISTORY_INSTRUMENTS, answer_findings, message_findings
 
 
 @dataclass(frozen=True)
@@ -115,7 +113,7 @@ def plan(known: Known, from_phone: str, to_phone: str, body: str, now: datetime)
     if keyword is not None or patient.sms_consent != SmsConsent.OPTED_IN:
         return None  # consent changes, and the replies of a patient not opted in
     protocol = known.protocols[patient.clinic_id]
-    if rules.evaluate(protocol.rules, rules.MessageEvent(text=body), rules.History()):
+    if message_findings(protocol, body):
         return None  # the protocol finds something: judged and alerted one by one
     prompts = known.prompts.get(patient.id, ())
     prompt = next((p for p in prompts if p.rank == 1), None)
@@ -146,11 +144,8 @@ def _answer(
                               answers_so_far=answers)
     history = known.history.get(patient.id, rules.History()) if instrument.code in HISTORY_INSTRUMENTS \
         else rules.History()
-    if rules.evaluate(protocol.rules, event, history) or rules.needs_cssrs(event):
+    if answer_findings(protocol, event, history) or rules.needs_cssrs(event):
         return None  # a finding, or the screener: judged and alerted one by one
-    if isinstance(parsed.value, str) and parsed.value.strip() and rules.evaluate(
-            protocol.rules, rules.MessageEvent(text=parsed.value), history):
-        return None
     following = next_question(instrument, answers, "sms")
     complete = is_complete(instrument, answers, "sms")
     if following is None and (not complete or any(p.current_question is None for p in prompts if p.id != prompt.id)):

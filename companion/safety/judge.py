@@ -34,6 +34,24 @@ class Judgement:
     findings: list[rules.Finding] = field(default_factory=list)
 
 
+# The instruments whose rules read the patient's history (:func:`histories`).
+HISTORY_INSTRUMENTS = frozenset({"mood", "phq9"})
+
+
+def answer_findings(protocol: Protocol, event: rules.AnswerEvent, history: rules.History) -> list[rules.Finding]:
+    """What the protocol finds in one answer: the answer itself and, for a text answer, its words
+    (pure: the one-by-one judge and the set-based batch both ask it)."""
+    findings = rules.evaluate(protocol.rules, event, history)
+    if isinstance(event.value, str) and event.value.strip():
+        findings += rules.evaluate(protocol.rules, rules.MessageEvent(text=event.value), history)
+    return findings
+
+
+def message_findings(protocol: Protocol, text: str) -> list[rules.Finding]:
+    """What the protocol finds in free text from the patient (pure)."""
+    return rules.evaluate(protocol.rules, rules.MessageEvent(text=text), rules.History())
+
+
 async def histories(
     session: AsyncSession, patient_ids: list[int], *, excluding: int | None = None
 ) -> dict[int, rules.History]:
@@ -105,11 +123,9 @@ async def judge_answer(
     answers[question_key] = value
     event = rules.AnswerEvent(instrument=checkin.instrument, question_key=question_key, value=value,
                               answers_so_far=answers)
-    history = await _history(session, patient, checkin) if checkin.instrument in {"mood", "phq9"} else rules.History(
-        previous_moods=[], phq9_baseline_total=None)
-    findings = rules.evaluate(protocol.rules, event, history)
-    if isinstance(value, str) and value.strip():
-        findings += rules.evaluate(protocol.rules, rules.MessageEvent(text=value), history)
+    history = await _history(session, patient, checkin) if checkin.instrument in HISTORY_INSTRUMENTS \
+        else rules.History()
+    findings = answer_findings(protocol, event, history)
     judgement = await _raise(session, clock, protocol, patient, findings, f"{channel}:checkin:{checkin.id}",
                               reply_key)
     if rules.needs_cssrs(event) and checkin.instrument != "cssrs":
@@ -123,8 +139,7 @@ async def judge_message(
 ) -> Judgement:
     """Free text from the patient, scanned for risk whatever question is open; ``reply_key`` names
     the message (``sms:<inbound id>``)."""
-    event = rules.MessageEvent(text=text)
-    findings = rules.evaluate(protocol.rules, event, rules.History(previous_moods=[], phq9_baseline_total=None))
+    findings = message_findings(protocol, text)
     judgement = await _raise(session, clock, protocol, patient, findings, f"{channel}:message", reply_key)
     return judgement
 

@@ -61,6 +61,18 @@ SCRIPTS: dict[str, tuple[str, str | None, list[int], int | None, list[str]]] = {
     "staff": ("staff", None, [], None, ["ACK", "hello"]),
 }
 
+class RouteCounting(Conversations):
+    """The route, noting each number it handles a message from."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.numbers: set[str] = set()
+
+    async def __call__(self, session: AsyncSession, inbound: InboundMessage) -> list[str]:
+        self.numbers.add(inbound.from_phone)
+        return await super().__call__(session, inbound)
+
+
 URL = re.compile(r"https?://\S+")
 CODE = re.compile(r"\bP-\d+|\b\d{3,}\b")  # a patient's reference, an alert's code
 
@@ -151,8 +163,9 @@ async def test_batches_handled_set_based_end_as_the_route_leaves_them(
     await _enrol(world, session, clock, 1)
     await _enrol(world, session, clock, 2)
     conversations = Conversations(clock, settings, protocols)
+    routed = RouteCounting(clock, settings, protocols)
     sessionmaker = create_sessionmaker(engine)
-    in_batches = InboundProcessor(sessionmaker, clock, conversations, batch_size=size, routine=conversations.routine)
+    in_batches = InboundProcessor(sessionmaker, clock, routed, batch_size=size, routine=routed.routine)
     one_by_one = InboundProcessor(sessionmaker, clock, conversations, batch_size=1)
     intake = InboundIntake(engine, clock, triage=reads_as_risk, notify=False)
     sid = 0
@@ -168,9 +181,15 @@ async def test_batches_handled_set_based_end_as_the_route_leaves_them(
         clock.advance(timedelta(minutes=5))
     await intake.close()
     session.expire_all()
-    set_based, routed = await _outcome(session, 1), await _outcome(session, 2)
+    set_based, one_by_one_outcome = await _outcome(session, 1), await _outcome(session, 2)
     for name in SCRIPTS:
-        assert set_based[name] == routed[name], name
+        assert set_based[name] == one_by_one_outcome[name], name
+    # The batches really were handled set-based where routine, and one by one where not.
+    routed_scripts = {name for index, name in enumerate(SCRIPTS) if _phone(1, index) in routed.numbers}
+    assert not routed_scripts & {"mood answered", "mood in words", "mood steady", "phq9 partly",
+                                 "no prompt", "help", "unknown"}
+    assert {"mood low", "mood drop", "risk", "passive", "pending", "stop and start", "staff",
+            "app link"} <= routed_scripts
     # Both paths were taken: the set-based one answered, the route alerted.
     assert set_based["mood answered"]["checkins"][0][:3] == ("mood", "complete", 7)
     assert set_based["risk"]["alerts"] and set_based["mood drop"]["alerts"] and set_based["phq9 rise"]["alerts"]
