@@ -27,6 +27,7 @@ from sqlalchemy import and_, bindparam, case, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from companion.clock import Clock
+from companion.grouped import Grouped
 from companion.messaging import liveness, outbox
 from companion.messaging.events import PROVIDER_OPT_OUT, DeliveryEvents, joined_session
 from companion.messaging.gateways import Accepted, SendOutcome, SmsGateway
@@ -40,6 +41,8 @@ log = logging.getLogger("companion.dispatch")
 
 # Results written in one statement at most; more wait for the next write (a moment later).
 RECORD_GROUP = 64
+# Rows marked in flight in one statement at most (those whose send slots opened meanwhile).
+MARK_GROUP = 64
 
 T = table_of(OutboundMessage)
 A = table_of(MessageAttempt)
@@ -66,8 +69,10 @@ class Dispatcher:
         ``lease`` only settles rows marked ``sending`` by a dispatcher without an identity."""
         self.engine = engine
         self.events = events
-        # Marking a row in flight is one statement, committed at once, just before its send.
+        # Marking a row in flight is committed at once, just before its send; the rows whose send
+        # slots open while one such statement runs are marked together by the next.
         self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._marks: Grouped[int, bool] = Grouped(self._mark_rows, most=MARK_GROUP)
         self.max_priority = max_priority
         self.gateway = gateway
         self.clock = clock
@@ -182,13 +187,17 @@ class Dispatcher:
     async def _mark_in_flight(self, message: Claimed) -> bool:
         """The row becomes ``sending`` just before its provider call; False when it is no longer
         ours to send (cancelled or suppressed meanwhile, or taken back from a stalled process)."""
+        return await self._marks(message.id)
+
+    async def _mark_rows(self, ids: list[int]) -> dict[int, bool]:
         async with self._autocommit.connect() as conn:
-            result = await conn.execute(
+            marked = set((await conn.execute(
                 update(T)
-                .where(T.c.id == message.id, T.c.claimed_by == self.identity, T.c.status == MessageStatus.PENDING)
+                .where(T.c.id.in_(ids), T.c.claimed_by == self.identity, T.c.status == MessageStatus.PENDING)
                 .values(status=MessageStatus.SENDING, claimed_at=self.clock.now(), attempts=T.c.attempts + 1)
-            )
-        return bool(result.rowcount)
+                .returning(T.c.id)
+            )).scalars())
+        return {message_id: message_id in marked for message_id in ids}
 
     async def _send(self, message: Claimed) -> None:
         async with self._semaphore:

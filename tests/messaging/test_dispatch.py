@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from companion.clock import FrozenClock
@@ -552,3 +552,26 @@ async def test_one_numbers_messages_are_handed_over_in_order_and_other_numbers_d
     assert [body for to, body in gateway.accepted if to == PHONE] == ["safety reply", "first question",
                                                                        "second question"]
     assert gateway.accepted[0] == ("+12025550181", "page")  # it did not wait for the slow send
+
+
+async def test_rows_whose_sends_start_together_are_marked_in_flight_by_one_statement(
+    dispatcher: Dispatcher, fake: FakeTwilio, world: World, session: AsyncSession, clock: FrozenClock
+) -> None:
+    patient = await _setup(world, session)
+    ids = [await _enqueue(session, clock, patient, Purpose.NOTICE, body=f"notice {n}", to=f"+120255501{40 + n}")
+           for n in range(12)]
+    marks: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if statement.lstrip().upper().startswith("UPDATE") and "attempts" in statement and "RETURNING" in statement:
+            marks.append(statement)
+
+    sync_engine = dispatcher.engine.sync_engine
+    event.listen(sync_engine, "before_cursor_execute", seen)
+    try:
+        assert await dispatcher.run_once() == 12
+    finally:
+        event.remove(sync_engine, "before_cursor_execute", seen)
+    assert 1 <= len(marks) < 12  # twelve sends side by side: their marks shared statements
+    assert [(await _row(session, m)).status for m in ids] == ["queued"] * 12
+    assert sorted(m.body for m in fake.messages) == sorted(f"notice {n}" for n in range(12))
