@@ -10,7 +10,7 @@ rows in the database on SQLite and PostgreSQL alike.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -39,11 +39,10 @@ from companion.models import (
 from companion.patients.listing import MISSED_WINDOW, PatientQuery, patient_page
 from companion.patients.schemas import LatestScore, MoodPoint, PatientOverview, PatientOverviewPage
 from companion.safety.services import SEVERITY_ORDER
+from companion.scheduling.due import missed_in_a_row_of
 
 #: The trend shows this many of the most recent moods (the same window as the baseline).
 TREND_POINTS = scoring.BASELINE_WINDOW
-#: A missed streak is counted over at most this many of the latest closed prompts.
-STREAK_LOOK_BACK = 20
 #: Severities in the order of SEVERITY_ORDER's ranks.
 SEVERITIES: tuple[str, ...] = (AlertSeverity.URGENT, AlertSeverity.HIGH, AlertSeverity.ROUTINE)
 QUESTIONNAIRES = ("phq9", "gad7")
@@ -53,16 +52,6 @@ QUESTIONNAIRES = ("phq9", "gad7")
 class _Scores:
     moods: list[MoodPoint] = field(default_factory=list)  # most recent first
     latest: dict[str, LatestScore] = field(default_factory=dict)
-
-
-def missed_streak(statuses_latest_first: Iterable[str]) -> int:
-    """Closed prompts' statuses, most recent first -> how many were missed before the last answered one."""
-    count = 0
-    for status in statuses_latest_first:
-        if status != PromptStatus.EXPIRED:
-            break
-        count += 1
-    return count
 
 
 def mood_summary(moods_latest_first: Sequence[MoodPoint]) -> tuple[list[MoodPoint], float | None]:
@@ -144,32 +133,6 @@ async def _missed(session: AsyncSession, ids: list[int], since: datetime) -> dic
     return {patient_id: int(count) for patient_id, count in rows.all()}
 
 
-async def _streaks(session: AsyncSession, ids: list[int]) -> dict[int, int]:
-    """Missed in a row per patient, counted as companion.scheduling.due.missed_in_a_row does."""
-    rank = (
-        func.row_number()
-        .over(partition_by=col(Prompt.patient_id), order_by=(col(Prompt.due_at).desc(), col(Prompt.id).desc()))
-        .label("rank")
-    )
-    ranked = (
-        select(col(Prompt.patient_id), col(Prompt.status), rank)
-        .where(
-            col(Prompt.patient_id).in_(ids),
-            col(Prompt.status).in_((PromptStatus.ANSWERED, PromptStatus.EXPIRED)),
-        )
-        .subquery()
-    )
-    rows = await session.execute(
-        select(ranked.c.patient_id, ranked.c.status)
-        .where(ranked.c.rank <= STREAK_LOOK_BACK)
-        .order_by(ranked.c.patient_id, ranked.c.rank)
-    )
-    statuses: dict[int, list[str]] = defaultdict(list)
-    for patient_id, status in rows.all():
-        statuses[patient_id].append(status)
-    return {patient_id: missed_streak(values) for patient_id, values in statuses.items()}
-
-
 async def _open_alerts(session: AsyncSession, clinic_id: int, ids: list[int]) -> dict[int, tuple[int, str | None]]:
     rows = await session.execute(
         select(col(Alert.patient_id), func.count(), func.min(SEVERITY_ORDER))
@@ -198,7 +161,7 @@ async def patients_overview(
     if ids:
         scores = await _scores(session, staff.clinic_id, ids)
         missed = await _missed(session, ids, clock.now() - MISSED_WINDOW)
-        streaks = await _streaks(session, ids)
+        streaks = await missed_in_a_row_of(session, ids)
         alerts = await _open_alerts(session, staff.clinic_id, ids)
         devices = await _devices(session, ids)
         for patient in patients:

@@ -7,10 +7,12 @@ the outbox's unique dedupe keys make sure no message is written twice.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -31,6 +33,8 @@ from companion.scheduling.release import reaches_by_sms, release_prompt, write_m
 from companion.settings import Settings
 
 MISSED_IN_A_ROW = 3
+#: A missed streak is counted over at most this many of the latest closed prompts.
+STREAK_LOOK_BACK = 20
 
 
 async def _patients(session: AsyncSession, ids: set[int]) -> dict[int, Patient]:
@@ -151,9 +155,16 @@ class MissedStreak:
     missed_in_a_row: int
 
 
-async def expire_due(session: AsyncSession, clock: Clock, limit: int = 2000) -> list[MissedStreak]:
-    """Expire prompts past their expiry (an expired prompt counts as missed) and return the
-    patients whose latest prompts are now missed ``MISSED_IN_A_ROW`` times or more in a row."""
+@dataclass(frozen=True)
+class Expired:
+    count: int  # prompts expired
+    streaks: list[MissedStreak]  # patients now missed MISSED_IN_A_ROW times or more in a row
+
+
+async def expire_due(session: AsyncSession, clock: Clock, limit: int = 2000) -> Expired:
+    """Expire up to ``limit`` prompts past their expiry (an expired prompt counts as missed) and
+    find the patients whose latest prompts are now missed ``MISSED_IN_A_ROW`` times or more in a
+    row (one statement for the whole batch)."""
     now = clock.now()
     expired = (
         await session.execute(
@@ -173,31 +184,53 @@ async def expire_due(session: AsyncSession, clock: Clock, limit: int = 2000) -> 
             .returning(col(Prompt.patient_id))
         )
     ).scalars().all()
-    streaks = []
-    for patient_id in sorted(set(expired)):
-        count = await missed_in_a_row(session, patient_id)
-        if count >= MISSED_IN_A_ROW:
-            streaks.append(MissedStreak(patient_id, count))
-    return streaks
+    counts = await missed_in_a_row_of(session, sorted(set(expired)))
+    streaks = [MissedStreak(patient_id, count) for patient_id, count in sorted(counts.items())
+               if count >= MISSED_IN_A_ROW]
+    return Expired(len(expired), streaks)
 
 
-async def missed_in_a_row(session: AsyncSession, patient_id: int, look_back: int = 20) -> int:
-    """How many of the patient's most recent closed prompts were missed, counting back to the last
-    one that was answered (cancelled prompts do not count either way)."""
-    rows = await session.execute(
-        select(col(Prompt.status))
-        .where(
-            col(Prompt.patient_id) == patient_id,
-            col(Prompt.status).in_((PromptStatus.ANSWERED, PromptStatus.EXPIRED)),
-        )
-        .order_by(col(Prompt.due_at).desc(), col(Prompt.id).desc())
-        .limit(look_back)
-    )
+def missed_streak(statuses_latest_first: Iterable[str]) -> int:
+    """Closed prompts' statuses, most recent first -> how many were missed before the last answered
+    one (cancelled prompts do not count either way)."""
     count = 0
-    for status in rows.scalars():
+    for status in statuses_latest_first:
         if status != PromptStatus.EXPIRED:
             break
         count += 1
     return count
 
 
+async def missed_in_a_row_of(session: AsyncSession, ids: Sequence[int]) -> dict[int, int]:
+    """How many of each patient's most recent closed prompts were missed, counting back to the
+    last one answered, over at most STREAK_LOOK_BACK of them; one statement for any number of
+    patients (a patient with no closed prompt is left out: none missed)."""
+    if not ids:
+        return {}
+    rank = (
+        func.row_number()
+        .over(partition_by=col(Prompt.patient_id), order_by=(col(Prompt.due_at).desc(), col(Prompt.id).desc()))
+        .label("rank")
+    )
+    ranked = (
+        select(col(Prompt.patient_id), col(Prompt.status), rank)
+        .where(
+            col(Prompt.patient_id).in_(ids),
+            col(Prompt.status).in_((PromptStatus.ANSWERED, PromptStatus.EXPIRED)),
+        )
+        .subquery()
+    )
+    rows = await session.execute(
+        select(ranked.c.patient_id, ranked.c.status)
+        .where(ranked.c.rank <= STREAK_LOOK_BACK)
+        .order_by(ranked.c.patient_id, ranked.c.rank)
+    )
+    statuses: dict[int, list[str]] = defaultdict(list)
+    for patient_id, status in rows.all():
+        statuses[patient_id].append(status)
+    return {patient_id: missed_streak(values) for patient_id, values in statuses.items()}
+
+
+async def missed_in_a_row(session: AsyncSession, patient_id: int) -> int:
+    """:func:`missed_in_a_row_of` for one patient."""
+    return (await missed_in_a_row_of(session, [patient_id])).get(patient_id, 0)

@@ -90,6 +90,54 @@ async def test_three_missed_in_a_row_is_a_finding(
     assert [e.detail["in_a_row"] for e in events] == [4]
 
 
+async def test_one_run_expires_every_batch_even_with_no_streak_among_them(
+    ctx: JobContext, world: World, session: AsyncSession, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock.set(START)
+    clinic = await world.clinic()
+    patients = [await world.patient(clinic, reference=f"P-{n}", phone=f"+120255501{50 + n}") for n in range(5)]
+    for patient in patients:  # one missed check-in each: no streak, nothing for the rules
+        session.add(Prompt(clinic_id=clinic.id, patient_id=patient.id, instrument="mood", instrument_version="1",
+                           slot="mood:test", status="open", due_at=clock.now(),
+                           expires_at=clock.now() + timedelta(hours=12)))
+    await session.commit()
+    monkeypatch.setattr(expire_prompts, "BATCH", 2)
+    clock.advance(days=1)
+    assert await expire_prompts.run(ctx) == 0
+    statuses = (await session.execute(select(Prompt.status).where(Prompt.clinic_id == clinic.id))).scalars().all()
+    assert list(statuses) == ["expired"] * 5
+    assert [await due.missed_in_a_row(session, p.id or 0) for p in patients] == [1] * 5
+
+
+@pytest.mark.parametrize(("history", "missed"), [
+    ([], 0),
+    (["answered"], 0),
+    (["expired"], 1),
+    (["answered", "expired", "expired"], 2),  # oldest first: two missed since the last answer
+    (["expired", "answered", "cancelled", "expired"], 1),  # a cancelled prompt counts neither way
+    (["expired"] * 25, 20),  # counted over the latest twenty closed prompts
+])
+async def test_missed_in_a_row_read_for_many_patients_at_once_as_for_one(
+    world: World, session: AsyncSession, clock: FrozenClock, history: list[str], missed: int
+) -> None:
+    clock.set(START)
+    clinic = await world.clinic()
+    patient = await world.patient(clinic, phone=PHONE)
+    other = await world.patient(clinic, reference="P-1043", phone="+12025550143")
+    for day, status in enumerate(history):
+        for who in (patient, other):
+            session.add(Prompt(clinic_id=clinic.id, patient_id=who.id, instrument="mood", instrument_version="1",
+                               slot=f"mood:test-{day}", status=status, due_at=START + timedelta(days=day),
+                               expires_at=START + timedelta(days=day, hours=12)))
+    session.add(Prompt(clinic_id=clinic.id, patient_id=other.id, instrument="mood", instrument_version="1",
+                       slot="mood:test-last", status="answered", due_at=START + timedelta(days=40),
+                       expires_at=START + timedelta(days=40, hours=12)))
+    await session.commit()
+    many = await due.missed_in_a_row_of(session, [patient.id or 0, other.id or 0])
+    assert many.get(patient.id or 0, 0) == missed == await due.missed_in_a_row(session, patient.id or 0)
+    assert many[other.id or 0] == 0  # answered since
+
+
 async def test_reminders_and_prompts_respect_opt_out(
     ctx: JobContext, world: World, session: AsyncSession, clock: FrozenClock, fake: FakeTwilio, sms: Sms,
 ) -> None:

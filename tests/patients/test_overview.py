@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from companion.clinical.scoring import mood_baseline
 from companion.clock import FrozenClock
 from companion.models import Alert, AuditEvent, CheckIn, Patient, Prompt
-from companion.patients.overview import missed_streak, mood_summary
+from companion.patients.overview import mood_summary
 from companion.patients.schemas import MoodPoint
-from companion.scheduling.due import missed_in_a_row
+from companion.scheduling.due import missed_in_a_row, missed_streak
 from tests.conftest import START, World
 
 URL = "/api/v1/patients/overview"
