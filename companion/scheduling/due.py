@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -22,6 +23,7 @@ from companion.clock import Clock
 from companion.messaging import outbox
 from companion.messaging.policy import Purpose
 from companion.models import Patient, PatientStatus, Prompt, PromptChannel, PromptStatus, SmsConsent
+from companion.models.base import table_of
 from companion.scheduling.push_delivery import (
     active_subscriptions,
     app_sms_text,
@@ -29,7 +31,7 @@ from companion.scheduling.push_delivery import (
     wants_push,
     write_pushes,
 )
-from companion.scheduling.release import reaches_by_sms, release_prompt, write_messages
+from companion.scheduling.release import Opening, opening, opening_rows, reaches_by_sms, write_messages
 from companion.settings import Settings
 
 MISSED_IN_A_ROW = 3
@@ -47,39 +49,78 @@ async def _patients(session: AsyncSession, ids: set[int]) -> dict[int, Patient]:
 async def release_due(session: AsyncSession, clock: Clock, limit: int = 500, settings: Settings | None = None) -> int:
     """Release up to ``limit`` due prompts; returns how many were released.
 
-    The prompts' messages are written together after the batch, in one statement, and so are the
-    pushes to patients who chose the app and turned notifications on (given ``settings`` with push
-    on: docs/push.md); a prompt that went to the app alone carries its SMS fallback."""
+    Set-based: the prompts and their patients are read in one statement, the prompts opened by a
+    statement per way they open (release.opening: an instrument by SMS, or the app), and their
+    messages written in one statement; so are the pushes to patients who chose the app and turned
+    notifications on (given ``settings`` with push on: docs/push.md); a prompt that went to the
+    app alone carries its SMS fallback."""
     now = clock.now()
-    prompts = list(
-        (
-            await session.execute(
-                select(Prompt)
-                .where(
-                    col(Prompt.status) == PromptStatus.PLANNED, col(Prompt.due_at) <= now, col(Prompt.expires_at) > now
-                )
-                .order_by(col(Prompt.due_at), col(Prompt.id))
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            )
-        ).scalars()
+    PR, PA = table_of(Prompt), table_of(Patient)
+    due = (
+        select(PR.c.id)
+        .where(PR.c.status == PromptStatus.PLANNED, PR.c.due_at <= now, PR.c.expires_at > now)
+        .order_by(PR.c.due_at, PR.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
     )
-    patients = await _patients(session, {p.patient_id for p in prompts})
+    ids = list((await session.execute(due)).scalars())
+    if not ids:
+        return 0
+    rows = (await session.execute(
+        select(PR.c.id, PR.c.instrument, PA.c.id.label("patient_id"), PA.c.phone, PA.c.clinic_id, PA.c.channel,
+               PA.c.sms_consent, PA.c.status)
+        .join(PA, PA.c.id == PR.c.patient_id)
+        .where(PR.c.id.in_(ids))
+        .order_by(PR.c.due_at, PR.c.id)
+    )).all()
+    ways: dict[Opening, list[int]] = defaultdict(list)
     messages: list[dict[str, Any]] = []
-    for prompt in prompts:
-        await release_prompt(session, clock, patients[prompt.patient_id], prompt, messages=messages)
+    pushing: list[int] = []
+    for row in rows:
+        patient = _Reached(row.patient_id, row.channel, row.sms_consent, row.status)
+        opened = opening(row.instrument, reaches_by_sms(patient))
+        ways[opened].append(row.id)
+        if opened.question is not None:
+            messages += opening_rows(now, row.id, patient, row.phone, row.clinic_id, opened)
+        if wants_push(patient, settings):
+            pushing.append(row.id)
+    for opened, opened_ids in ways.items():
+        await session.execute(
+            update(PR)
+            .where(PR.c.id.in_(opened_ids), PR.c.status == PromptStatus.PLANNED)
+            .values(status=PromptStatus.OPEN, released_at=now, channel=opened.channel,
+                    **({"current_question": opened.question} if opened.question is not None else {}))
+        )
     await write_messages(session, messages)
-    if settings is not None:
-        pushing = [p for p in prompts if p.status == PromptStatus.OPEN and wants_push(patients[p.patient_id], settings)]
-        devices = await active_subscriptions(session, [p.patient_id for p in pushing])
-        pushes: list[dict[str, Any]] = []
-        for prompt in pushing:
-            if devices.get(prompt.patient_id):
-                pushes += push_rows(now=now, settings=settings, patient=patients[prompt.patient_id], prompt=prompt,
-                                    purpose=Purpose.PROMPT, subscriptions=devices[prompt.patient_id],
-                                    with_fallback=prompt.channel == PromptChannel.APP)
-        await write_pushes(session, pushes)
-    return len(prompts)
+    if settings is not None and pushing:
+        await _push_released(session, now, settings, pushing)
+    return len(rows)
+
+
+@dataclass(frozen=True)
+class _Reached:
+    """A patient as releasing reads them (release.Reachable, outbox.Recipient)."""
+
+    id: int
+    channel: str
+    sms_consent: str
+    status: str
+
+
+async def _push_released(session: AsyncSession, now: datetime, settings: Settings, prompt_ids: list[int]) -> None:
+    """The pushes for prompts just released to patients who want them (push_delivery)."""
+    prompts = list((await session.execute(
+        select(Prompt).where(col(Prompt.id).in_(prompt_ids)).execution_options(populate_existing=True)
+    )).scalars())
+    patients = await _patients(session, {p.patient_id for p in prompts})
+    devices = await active_subscriptions(session, [p.patient_id for p in prompts])
+    pushes: list[dict[str, Any]] = []
+    for prompt in prompts:
+        if devices.get(prompt.patient_id):
+            pushes += push_rows(now=now, settings=settings, patient=patients[prompt.patient_id], prompt=prompt,
+                                purpose=Purpose.PROMPT, subscriptions=devices[prompt.patient_id],
+                                with_fallback=prompt.channel == PromptChannel.APP)
+    await write_pushes(session, pushes)
 
 
 def sms_allowed(patient: Patient) -> bool:

@@ -22,6 +22,7 @@ from companion.auth import links
 from companion.messaging.policy import Purpose
 from companion.messaging.push_outbox import Notification, enqueue_push_rows, push_row
 from companion.models import Patient, PatientChannel, PatientStatus, Prompt, PushSubscription
+from companion.scheduling.release import Reachable
 from companion.settings import Settings
 
 PROMPT_TITLE = "Time for your check-in"
@@ -59,7 +60,7 @@ def app_sms_text(purpose: Purpose, link: str) -> str:
     return f"Reminder: your check-in is waiting. Answer in the app: {link}"
 
 
-def wants_push(patient: Patient, settings: Settings | None) -> bool:
+def wants_push(patient: Reachable, settings: Settings | None) -> bool:
     return (
         settings is not None and settings.push_enabled
         and patient.channel in PUSH_CHANNELS and patient.status == PatientStatus.ACTIVE

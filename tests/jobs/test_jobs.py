@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -161,23 +162,35 @@ async def test_a_run_stopped_half_way_loses_and_duplicates_nothing(
     await extend_plans.run(ctx)
     assert (await session.execute(select(func.count()).select_from(Prompt))).scalar_one() == 30
 
-    from companion.scheduling import release
-
     calls = 0
-    original = release.release_prompt
+    original = due.opening_rows
 
-    async def dying(*args: object, **kwargs: object) -> None:
+    def dying(*args: Any, **kwargs: Any) -> list[dict[str, Any]]:
         nonlocal calls
         calls += 1
         if calls == 12:
             raise asyncio.CancelledError  # the process stops in the middle of a batch
-        await original(*args, **kwargs)  # type: ignore[arg-type]
+        return original(*args, **kwargs)
 
-    monkeypatch.setattr(due, "release_prompt", dying)
+    monkeypatch.setattr(due, "opening_rows", dying)
     with pytest.raises(asyncio.CancelledError):
         await due_release(ctx)
     assert (await session.execute(select(func.count()).select_from(OutboundMessage))).scalar_one() == 0
-    monkeypatch.setattr(due, "release_prompt", original)
+    monkeypatch.setattr(due, "opening_rows", original)
+    stopped = 0
+
+    async def stopping_after_the_prompts(*args: Any, **kwargs: Any) -> None:
+        nonlocal stopped
+        stopped += 1
+        raise asyncio.CancelledError  # the prompts are opened, their messages not yet written
+
+    monkeypatch.setattr(due, "write_messages", stopping_after_the_prompts)
+    with pytest.raises(asyncio.CancelledError):
+        await due_release(ctx)
+    assert stopped == 1
+    assert (await session.execute(
+        select(func.count()).select_from(Prompt).where(Prompt.status == "planned"))).scalar_one() == 30
+    monkeypatch.undo()
     assert await release_prompts.run(ctx) == 30
     assert await release_prompts.run(ctx) == 0
     await dispatch_outbox.run(ctx)
