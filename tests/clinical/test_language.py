@@ -48,6 +48,8 @@ def _level(text: str) -> RiskLevel:
         "going to end it all tonight lol",
         "im going to do it this time, goodbye forever",
         "took 30 extra strength tylenol",
+        "so my kids are taken care of after im gone",
+        "Last week I take many pills to die",
     ],
 )
 def test_intent_means_acts_preparation_and_farewell_are_urgent(text: str) -> None:
@@ -88,6 +90,8 @@ def test_self_harm_urges_are_high(text: str) -> None:
         ("im really not okay tonight", RiskLevel.uncertain),
         ("i need someone right now", RiskLevel.uncertain),
         ("i dont think ill be around for the next appointment", RiskLevel.uncertain),
+        ("deleted all my accounts", RiskLevel.uncertain),
+        ("wiped my phone last night", RiskLevel.uncertain),
     ],
 )
 def test_wishes_hopelessness_and_what_cannot_be_placed_are_high(text: str, level: RiskLevel) -> None:
@@ -108,6 +112,8 @@ def test_wishes_hopelessness_and_what_cannot_be_placed_are_high(text: str, level
         "felt like i was dying during the infusion but it passed",
         "took my 2 tylenol for the headache",
         "popped 2 extra strength tylenol for the headache",
+        "my mom said she will miss me when im gone to college",
+        "who will feed the dog when im gone for the weekend",
         "drove past the old mill road tonight",
         "took my trazodone at 10 like usual",
         "the pharmacy gave me 30 tablets of xanax instead of 15",

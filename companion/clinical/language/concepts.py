@@ -130,6 +130,9 @@ class _Context:
     def person(self, start: int, end: int, concept: str = "") -> str:
         """Who it is about; words someone is quoted as saying are theirs ('she said "i want to die"')."""
         if concept in _UNDENIABLE:
+            # the writer named inside a goodbye says it, whoever came before ("so shes taken care of after im gone")
+            if self.any_key(("self",), range(start, end)) is not None:
+                return "self"
             return self._speaker(start)
         quoted = self.text.quote_start(start)
         if self.text.quote and self.text.quote[start] and not self._writer_says(quoted):
