@@ -50,6 +50,8 @@ def _level(text: str) -> RiskLevel:
         "took 30 extra strength tylenol",
         "so my kids are taken care of after im gone",
         "Last week I take many pills to die",
+        "ill be dead by morning",
+        "i wont be alive by your next check in",
     ],
 )
 def test_intent_means_acts_preparation_and_farewell_are_urgent(text: str) -> None:
@@ -58,7 +60,8 @@ def test_intent_means_acts_preparation_and_farewell_are_urgent(text: str) -> Non
     assert result.evidence
 
 
-@pytest.mark.parametrize("text", ["I cut myself again", "burned my arm with a lighter last night", "i just cut"])
+@pytest.mark.parametrize("text", ["I cut myself again", "burned my arm with a lighter last night", "i just cut",
+                                  "i just cut myself with a kitchen knife"])
 def test_a_self_harm_act_is_urgent(text: str) -> None:
     assert (assess(text).level, assess(text).severity) == (RiskLevel.self_harm, "urgent")
 
@@ -114,6 +117,8 @@ def test_wishes_hopelessness_and_what_cannot_be_placed_are_high(text: str, level
         "popped 2 extra strength tylenol for the headache",
         "my mom said she will miss me when im gone to college",
         "who will feed the dog when im gone for the weekend",
+        "ill be dead tired by friday",
+        "cut myself cooking in the kitchen",
         "drove past the old mill road tonight",
         "took my trazodone at 10 like usual",
         "the pharmacy gave me 30 tablets of xanax instead of 15",
