@@ -52,6 +52,7 @@ def _level(text: str) -> RiskLevel:
         "Last week I take many pills to die",
         "ill be dead by morning",
         "i wont be alive by your next check in",
+        "50 ibuprofen gone",
     ],
 )
 def test_intent_means_acts_preparation_and_farewell_are_urgent(text: str) -> None:
@@ -61,7 +62,7 @@ def test_intent_means_acts_preparation_and_farewell_are_urgent(text: str) -> Non
 
 
 @pytest.mark.parametrize("text", ["I cut myself again", "burned my arm with a lighter last night", "i just cut",
-                                  "i just cut myself with a kitchen knife"])
+                                  "i just cut myself with a kitchen knife", "i relapsed and cut rn"])
 def test_a_self_harm_act_is_urgent(text: str) -> None:
     assert (assess(text).level, assess(text).severity) == (RiskLevel.self_harm, "urgent")
 
@@ -119,6 +120,8 @@ def test_wishes_hopelessness_and_what_cannot_be_placed_are_high(text: str, level
         "who will feed the dog when im gone for the weekend",
         "ill be dead tired by friday",
         "cut myself cooking in the kitchen",
+        "relapsed and cut my hair lol",
+        "urges are gone",
         "drove past the old mill road tonight",
         "took my trazodone at 10 like usual",
         "the pharmacy gave me 30 tablets of xanax instead of 15",

@@ -49,6 +49,8 @@ _ADDRESSEE = frozenset({"you", "u", "ur", "youre", "yall", "guys"})
 # A goodbye is not denied by a "won't" before it ("i won't need another appointment, thank you for
 # everything, goodbye"); it is addressed to others, so "yourselves" does not make it theirs.
 _UNDENIABLE = frozenset({"farewell"})
+# a means that is "gone" was used up, not denied
+_TAKEN_WHEN_GONE = frozenset({"means", "overdose"})
 
 
 @dataclass(frozen=True)
@@ -224,9 +226,9 @@ class _Context:
         sentence = self.sentence_span(start)
         if count % 2 and self.any_key(("double_negation",), range(sentence.start, start)) is not None:
             count += 1
-        return bool(count % 2) or self._denied_after(end)
+        return bool(count % 2) or self._denied_after(end, concept)
 
-    def _denied_after(self, end: int) -> bool:
+    def _denied_after(self, end: int, concept: str = "") -> bool:
         """A denial right after it ("urges are gone", "suicidal thoughts: none"): the next word
         (past "thoughts", "are", ...) in its part, or a part or sentence of one or two words that
         denies ("suicidal? no.") - but not a qualifier ("suicidal thoughts, no plan")."""
@@ -243,6 +245,8 @@ class _Context:
             pos += 1
         if pos >= self.m.n or "post_negator" not in self.keys_at(pos):
             return False
+        if concept in _TAKEN_WHEN_GONE and self.text.words[pos] == "gone":
+            return False  # pills gone are taken, not denied: "50 ibuprofen gone", "half the bottle is gone"
         following = self.text.words[pos + 1] if pos + 1 < self.m.n else ""
         if following in {"plan", "plans", "intent", "intention", "intentions", "way", "effort", "door", "one"}:
             return False
