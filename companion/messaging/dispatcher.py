@@ -23,19 +23,18 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, insert, or_, select, text, update
-from sqlalchemy.dialects import postgresql
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from companion.clock import Clock
-from companion.db_unnest import arrays, unnest_insert
 from companion.grouped import Grouped
 from companion.messaging import liveness, outbox
+from companion.messaging.dispatch_writes import write_accepted, write_attempts
 from companion.messaging.events import PROVIDER_OPT_OUT, DeliveryEvents, joined_session
 from companion.messaging.gateways import Accepted, SendOutcome, SmsGateway
 from companion.messaging.handover import Claimed, hand_over
 from companion.messaging.policy import Purpose, SendError, decide, settle_stale_claim
-from companion.models import AttemptOutcome, Clinic, MessageAttempt, MessageStatus, OutboundMessage
+from companion.models import AttemptOutcome, Clinic, MessageStatus, OutboundMessage
 from companion.models.base import table_of
 from companion.observability import metrics as metrics
 
@@ -47,19 +46,8 @@ RECORD_GROUP = 64
 MARK_GROUP = 64
 
 T = table_of(OutboundMessage)
-A = table_of(MessageAttempt)
 C = table_of(Clinic)
 
-# The accepted results of a write in one statement on PostgreSQL, a row of arrays (see record).
-_ACCEPTED_UNNEST = text(
-    f"UPDATE {T.name} AS t SET provider_sid = v.sid, sent_at = :now, status_at = :now,"
-    " status = CASE WHEN t.status = :pending OR (t.status = :sending AND t.claimed_by = :me)"
-    " THEN v.st ELSE t.status END,"
-    " claimed_by = CASE WHEN t.status = :pending OR t.claimed_by = :me THEN NULL ELSE t.claimed_by END"
-    f" FROM unnest(CAST(:mid AS {T.c.id.type.compile(dialect=postgresql.dialect())}[]),"
-    " CAST(:sid AS VARCHAR[]), CAST(:st AS VARCHAR[])) AS v(mid, sid, st) WHERE t.id = v.mid"
-)
-_ATTEMPT_COLUMNS = ("message_id", "at", "outcome", "http_status", "error_code", "detail")
 
 
 class Dispatcher:
@@ -324,7 +312,7 @@ class Dispatcher:
         ours = and_(T.c.id == bindparam("mid"), in_flight_here)
         async with self.engine.begin() as conn:
             if accepted:
-                await self._record_accepted(conn, accepted, now)
+                await write_accepted(conn, self.identity, accepted, now)
             if retries:
                 await conn.execute(
                     update(T)
@@ -348,35 +336,7 @@ class Dispatcher:
                     for message_id in refused_calls:
                         await self.events.call_failed(session, message_id)
             if attempts:
-                if conn.dialect.name == "postgresql":
-                    await conn.execute(unnest_insert(A, _ATTEMPT_COLUMNS), arrays(A, attempts, _ATTEMPT_COLUMNS)[1])
-                else:
-                    await conn.execute(insert(A), attempts)
-
-    async def _record_accepted(self, conn: AsyncConnection, accepted: list[dict[str, Any]], now: datetime) -> None:
-        """Accepted is accepted: even a row taken back meanwhile (this process was stalled and taken
-        for dead) is marked sent, unless another dispatcher is sending it now."""
-        if conn.dialect.name == "postgresql":
-            await conn.execute(_ACCEPTED_UNNEST, {
-                "mid": [a["mid"] for a in accepted], "sid": [a["sid"] for a in accepted],
-                "st": [a["st"] for a in accepted], "now": now, "me": self.identity,
-                "pending": MessageStatus.PENDING, "sending": MessageStatus.SENDING,
-            })
-            return
-        in_flight_here = and_(T.c.status == MessageStatus.SENDING, T.c.claimed_by == self.identity)
-        mine = or_(T.c.status == MessageStatus.PENDING, in_flight_here)
-        await conn.execute(
-            update(T)
-            .where(T.c.id == bindparam("mid"))
-            .values(
-                provider_sid=bindparam("sid"),
-                sent_at=now,
-                status=case((mine, bindparam("st")), else_=T.c.status),
-                claimed_by=case((or_(mine, T.c.claimed_by == self.identity), None), else_=T.c.claimed_by),
-                status_at=now,
-            ),
-            accepted,
-        )
+                await write_attempts(conn, attempts)
 
     async def _recover_when_due(self) -> None:
         now = self.clock.now()

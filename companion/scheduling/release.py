@@ -77,14 +77,9 @@ def opening_rows(
     ]
 
 
-async def release_prompt(
-    session: AsyncSession, clock: Clock, patient: Patient, prompt: Prompt, *,
-    messages: list[dict[str, Any]] | None = None,
-) -> None:
-    """Open the prompt (:func:`opening`). Writing the messages is idempotent per prompt and
-    question. The messages are written to the outbox at once or, given ``messages``, added to that
-    list for the caller to write with :func:`write_messages` in the same transaction. (A batch of
-    due prompts is released set-based: scheduling.due.release_due.)"""
+async def release_prompt(session: AsyncSession, clock: Clock, patient: Patient, prompt: Prompt) -> None:
+    """Open one prompt (:func:`opening`) and write its messages; idempotent per prompt and question.
+    (A batch of due prompts is released set-based: scheduling.due.release_due.)"""
     if prompt.status != PromptStatus.PLANNED:
         return
     now = clock.now()
@@ -95,14 +90,10 @@ async def release_prompt(
     if opened.question is None:
         return
     prompt.current_question = opened.question
-    rows = opening_rows(now, prompt.id, patient, patient.phone, patient.clinic_id, opened)
-    if messages is None:
-        await write_messages(session, rows)
-    else:
-        messages.extend(rows)
+    await write_messages(session, opening_rows(now, prompt.id, patient, patient.phone, patient.clinic_id, opened))
 
 
 async def write_messages(session: AsyncSession, messages: list[dict[str, Any]]) -> None:
-    """Write the outbox rows collected by :func:`release_prompt`. A prompt is not urgent, so no
+    """Write the outbox rows of opened prompts (:func:`opening_rows`). A prompt is not urgent, so no
     wake-up is rung: the release job rings the dispatcher after its run."""
     await outbox.enqueue_rows(session, messages)
