@@ -56,23 +56,17 @@ async def release_due(session: AsyncSession, clock: Clock, limit: int = 500, set
     app alone carries its SMS fallback."""
     now = clock.now()
     PR, PA = table_of(Prompt), table_of(Patient)
-    due = (
-        select(PR.c.id)
-        .where(PR.c.status == PromptStatus.PLANNED, PR.c.due_at <= now, PR.c.expires_at > now)
-        .order_by(PR.c.due_at, PR.c.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    ids = list((await session.execute(due)).scalars())
-    if not ids:
-        return 0
     rows = (await session.execute(
         select(PR.c.id, PR.c.instrument, PA.c.id.label("patient_id"), PA.c.phone, PA.c.clinic_id, PA.c.channel,
                PA.c.sms_consent, PA.c.status)
         .join(PA, PA.c.id == PR.c.patient_id)
-        .where(PR.c.id.in_(ids))
+        .where(PR.c.status == PromptStatus.PLANNED, PR.c.due_at <= now, PR.c.expires_at > now)
         .order_by(PR.c.due_at, PR.c.id)
+        .limit(limit)
+        .with_for_update(of=PR, skip_locked=True)
     )).all()
+    if not rows:
+        return 0
     ways: dict[Opening, list[int]] = defaultdict(list)
     messages: list[dict[str, Any]] = []
     pushing: list[int] = []
